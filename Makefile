@@ -1,0 +1,78 @@
+# 共治 Community — `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+VENDOR := static/vendor
+
+.PHONY: run test install install-dev assets translations db chromium lint bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed assets translations
+install-dev: $(VENV)/.installed-dev assets translations
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+assets: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d community/translations
+
+# Local keys for `make run`, made once and kept in instance/ (git-ignored).
+# Production sets SECRET_KEY and COMMUNITY_DATA_KEY in the environment.
+instance/secret_key:
+	mkdir -p instance
+	$(PYTHON) -c "import secrets;print(secrets.token_hex(32))" > $@
+	chmod 600 $@
+
+instance/data_key:
+	mkdir -p instance
+	$(PYTHON) -c "import os,base64;print(base64.urlsafe_b64encode(os.urandom(32)).decode())" > $@
+	chmod 600 $@
+
+LOCAL_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}" \
+	COMMUNITY_DATA_KEY="$${COMMUNITY_DATA_KEY:-$$(cat instance/data_key)}"
+
+db: install instance/secret_key instance/data_key
+	$(LOCAL_ENV) $(FLASK) db upgrade
+	$(LOCAL_ENV) $(FLASK) seed-demo --if-empty
+
+run: db
+	@echo "Serving http://127.0.0.1:5000 (development server; see README for gunicorn)"
+	$(LOCAL_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+		else echo "Chromium is missing (/usr/bin/chromium) and we are not root: browser tests will be skipped."; fi; \
+	fi
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install-dev chromium lint
+	$(BIN)/pytest -q
+
+bench: install-dev
+	$(BIN)/python tests/bench/bench_pages.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) instance/test-*

@@ -1,0 +1,171 @@
+"""共治 Community: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import uuid
+from typing import Any
+
+from flask import Flask, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from community.config import INSTANCE_DIR, Config
+
+log = logging.getLogger("community")
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def create_app(config: Any = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config or Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = os.urandom(32).hex()
+        else:
+            sys.exit(
+                "SECRET_KEY is not set: export SECRET_KEY=<random string> "
+                "(or run with FLASK_DEBUG=1 for development)."
+            )
+    if app.config.get("PROXY_FIX"):
+        n = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_errors(app)
+
+    from community.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from community.accounts.auth import init_auth
+    from community.core.security import init_security
+    from community.core.templating import init_templating
+    from community.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations")),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    if app.config.get("REDIS_URL") and app.config.get("RATELIMIT_STORAGE_URI") == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    init_auth(app)
+    init_security(app)
+    init_templating(app)
+
+    # Import models so metadata (and migrations) know every table.
+    import community.models  # noqa: F401
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _register_blueprints(app: Flask) -> None:
+    from community.accounts import admin_bp
+    from community.accounts import bp as accounts_bp
+    from community.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+
+
+def _register_errors(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    from community.core.htmx import render
+
+    def _page(code: int, description: str | None = None, incident: str | None = None):
+        from community.extensions import db
+
+        if code >= 500:
+            try:
+                db.session.rollback()
+            except Exception:  # noqa: BLE001 - the database may be what failed
+                pass
+        return render(
+            "errors/error.html",
+            "error",
+            code=code,
+            description=description,
+            incident=incident,
+            status=code,
+        )
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return _page(400, "csrf")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        return _page(exc.code, exc.description if exc.code in (409, 422) else None)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        incident = uuid.uuid4().hex[:12]
+        log.error(
+            "incident %s: unhandled %s on %s %s",
+            incident,
+            type(exc).__name__,
+            request.method,
+            request.path,
+            exc_info=exc,
+        )
+        return _page(500, incident=incident)
+
+
+__all__ = ["create_app"]

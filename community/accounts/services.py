@@ -1,0 +1,223 @@
+"""Account rules: creating users, areas and organizations, memberships, passwords, login."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from community.accounts.models import (
+    AREA_LEVELS,
+    ORG_KINDS,
+    ROLE_ORG_KINDS,
+    ROLES,
+    Area,
+    Membership,
+    Organization,
+    User,
+)
+from community.core import audit
+from community.core.errors import RuleViolation
+from community.core.timeutil import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+_PARENT_LEVEL = {"district": None, "street": "district", "community": "street"}
+# A dummy hash checked when the username is unknown, so both cases cost the same.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise RuleViolation(
+            "password",
+            _("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+        )
+    return generate_password_hash(password, method="scrypt")
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None (no hint which part was wrong)."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Requires the current password; ends every other session of the user."""
+    if not check_password_hash(user.password_hash, current):
+        raise RuleViolation("current_password", _("The current password is not correct."))
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    audit.record(session, user, "password_changed", user)
+    session.flush()
+
+
+def end_sessions(user: User) -> None:
+    """Every session and remember cookie issued before now stops working."""
+    user.session_version += 1
+
+
+def set_active(session: Session, actor: User, user: User, active: bool) -> None:
+    if actor.id == user.id and not active:
+        raise RuleViolation("active", _("You cannot disable your own account."))
+    if user.active != active:
+        user.active = active
+        end_sessions(user)
+        audit.record(session, actor, "user_enabled" if active else "user_disabled", user)
+    session.flush()
+
+
+def get_area_by_name(session: Session, name: str) -> Area:
+    areas = list(session.scalars(select(Area).where(Area.name == name)))
+    if not areas:
+        raise RuleViolation("area", _("No area is called %(name)s.", name=name))
+    if len(areas) > 1:
+        raise RuleViolation("area", _("More than one area is called %(name)s.", name=name))
+    return areas[0]
+
+
+def create_area(session: Session, name: str, level: str, parent: Area | None) -> Area:
+    """A district has no parent; a street sits in a district, a community in a street."""
+    name = name.strip()
+    if not name:
+        raise RuleViolation("name", _("A name is required."))
+    if level not in AREA_LEVELS:
+        raise RuleViolation("level", _("Unknown level."))
+    wanted = _PARENT_LEVEL[level]
+    if wanted is None and parent is not None:
+        raise RuleViolation("parent_id", _("A district has no parent area."))
+    if wanted is not None and (parent is None or parent.level != wanted):
+        raise RuleViolation(
+            "parent_id",
+            _("A %(level)s must sit inside a %(parent)s.", level=_(level), parent=_(wanted)),
+        )
+    parent_id = parent.id if parent else None
+    exists = session.scalar(
+        select(Area.id).where(Area.name == name, Area.parent_id.is_(parent_id))
+        if parent_id is None
+        else select(Area.id).where(Area.name == name, Area.parent_id == parent_id)
+    )
+    if exists:
+        raise RuleViolation("name", _("This area already exists."))
+    area = Area(name=name, level=level, parent_id=parent_id)
+    session.add(area)
+    session.flush()
+    area.path = f"{parent.path if parent else '/'}{area.id}/"
+    session.flush()
+    return area
+
+
+def create_organization(session: Session, name: str, kind: str, area: Area) -> Organization:
+    name = name.strip()
+    if not name:
+        raise RuleViolation("name", _("A name is required."))
+    if kind not in ORG_KINDS:
+        raise RuleViolation("kind", _("Unknown kind of organization."))
+    if session.scalar(select(Organization.id).where(Organization.name == name)):
+        raise RuleViolation("name", _("An organization with this name already exists."))
+    org = Organization(name=name, kind=kind, area_id=area.id)
+    org.area = area
+    session.add(org)
+    session.flush()
+    return org
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    display_name: str | None = None,
+    phone: str | None = None,
+    locale: str | None = None,
+) -> User:
+    username = username.strip()
+    if not username:
+        raise RuleViolation("username", _("A username is required."))
+    taken = session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
+    if taken:
+        raise RuleViolation("username", _("This username is taken."))
+    user = User(
+        username=username,
+        display_name=(display_name or username).strip(),
+        phone=phone or None,
+        password_hash=hash_password(password),
+        locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def add_membership(
+    session: Session,
+    actor: Any,
+    user: User,
+    role: str,
+    organization: Organization | None = None,
+    area: Area | None = None,
+) -> Membership:
+    """The role must fit the organization's kind; the same membership never twice."""
+    if role not in ROLES:
+        raise RuleViolation("role", _("Unknown role."))
+    kind = organization.kind if organization is not None else None
+    if kind not in ROLE_ORG_KINDS[role]:
+        raise RuleViolation("role", _("This role cannot be held in this kind of organization."))
+    if organization is None and role != "admin" and area is None:
+        raise RuleViolation("area", _("Choose the area this role covers."))
+    stmt = select(Membership.id).where(Membership.user_id == user.id, Membership.role == role)
+    stmt = stmt.where(
+        Membership.organization_id == organization.id
+        if organization is not None
+        else Membership.organization_id.is_(None)
+    )
+    if session.scalar(stmt):
+        raise RuleViolation("username", _("This person already has this role here."))
+    membership = Membership(
+        user_id=user.id,
+        organization_id=organization.id if organization else None,
+        role=role,
+        area_id=area.id if (area is not None and organization is None) else None,
+    )
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "membership_added",
+        membership,
+        {"user": user.username, "role": role, "org": organization.name if organization else None},
+    )
+    return membership
+
+
+def remove_membership(session: Session, actor: Any, membership: Membership) -> None:
+    if getattr(actor, "id", None) == membership.user_id and membership.role == "admin":
+        raise RuleViolation(None, _("You cannot remove your own admin role."))
+    audit.record(
+        session,
+        actor,
+        "membership_removed",
+        membership,
+        {"user_id": membership.user_id, "role": membership.role},
+    )
+    session.delete(membership)
+    session.flush()
+
+
+def list_members(session: Session, organization: Organization) -> list[Membership]:
+    return list(
+        session.scalars(
+            select(Membership)
+            .join(User, Membership.user_id == User.id)
+            .where(Membership.organization_id == organization.id)
+            .order_by(Membership.role, User.username)
+        )
+    )

@@ -1,0 +1,297 @@
+"""Login, logout, password, language, the start page and the admin screens."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from community.accounts import admin_bp, bp, services
+from community.accounts.auth import safe_next, start_session
+from community.accounts.forms import (
+    AreaForm,
+    LocaleForm,
+    LoginForm,
+    MemberForm,
+    OrganizationForm,
+    PasswordForm,
+    UserEditForm,
+    UserForm,
+)
+from community.accounts.models import Area, Membership, Organization, User
+from community.accounts.permissions import can, forget_memberships, roles
+from community.core.errors import RuleViolation
+from community.core.forms import EmptyForm, apply_violation
+from community.core.htmx import is_partial, redirect_after_post, render
+from community.core.once import once
+from community.extensions import db, limiter, login_rate_key
+
+
+def _login_failed(response) -> bool:
+    return response.status_code == 401
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: f"{current_app.config['LOGIN_FAILURES_PER_MINUTE']}/minute",
+    key_func=login_rate_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render("accounts/login.html", form=form, status=422 if form.errors else 200)
+    user = services.authenticate(db.session, form.username.data, form.password.data)
+    if user is None:
+        form.form_errors.append(_("Wrong username or password."))
+        return render("accounts/login.html", form=form, status=401)
+    db.session.commit()
+    login_user(user, remember=form.remember.data)
+    start_session()
+    return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"), code=303)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    if EmptyForm().validate_on_submit():
+        services.end_sessions(current_user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"), code=303)
+
+
+@bp.route("/")
+@login_required
+def home():
+    return render("accounts/home.html", my_roles=sorted(roles(current_user)))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                db.session, current_user, form.current_password.data, form.new_password.data
+            )
+        except RuleViolation as exc:
+            apply_violation(form, exc)
+        else:
+            db.session.commit()
+            login_user(current_user)  # re-issue the session with the new version
+            start_session()
+            flash(_("Your password was changed; other sessions were logged out."), "success")
+            return redirect(url_for("accounts.home"), code=303)
+    return render(
+        "accounts/password.html", "password_form", form=form, status=422 if form.errors else 200
+    )
+
+
+@bp.route("/locale", methods=["POST"])
+def set_locale():
+    form = LocaleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session["locale"] = form.locale.data
+    if current_user.is_authenticated:
+        current_user.locale = form.locale.data
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("accounts.home"), code=303)
+
+
+# --- admin ---------------------------------------------------------------
+
+
+@admin_bp.before_request
+@login_required
+def _admin_only():
+    if not can(current_user, "admin.manage"):
+        abort(403)
+
+
+def _area_choices(blank: str | None = None):
+    areas = db.session.scalars(select(Area).order_by(Area.path)).all()
+    choices = [(a.id, f"{'— ' * (a.path.count('/') - 2)}{a.name}") for a in areas]
+    return ([("", blank)] if blank is not None else []) + choices
+
+
+@admin_bp.route("/")
+def index():
+    return redirect(url_for("admin.areas"))
+
+
+@admin_bp.route("/areas", methods=["GET", "POST"])
+@once
+def areas():
+    form = AreaForm()
+    form.parent_id.choices = _area_choices(_("(none)"))
+    if form.validate_on_submit():
+        parent = db.session.get(Area, form.parent_id.data) if form.parent_id.data else None
+        try:
+            services.create_area(db.session, form.name.data, form.level.data, parent)
+        except RuleViolation as exc:
+            apply_violation(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Area created."), "success")
+            return redirect(url_for("admin.areas"), code=303)
+    all_areas = db.session.scalars(select(Area).order_by(Area.path)).all()
+    return render(
+        "accounts/admin_areas.html",
+        "area_form",
+        form=form,
+        areas=all_areas,
+        status=422 if form.errors else 200,
+    )
+
+
+@admin_bp.route("/orgs", methods=["GET", "POST"])
+@once
+def orgs():
+    form = OrganizationForm()
+    form.area_id.choices = _area_choices("")
+    if form.validate_on_submit():
+        area = db.session.get(Area, form.area_id.data)
+        try:
+            org = services.create_organization(db.session, form.name.data, form.kind.data, area)
+        except RuleViolation as exc:
+            apply_violation(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Organization created."), "success")
+            return redirect(url_for("admin.org", org_id=org.id), code=303)
+    organizations = db.session.scalars(select(Organization).order_by(Organization.name)).all()
+    return render(
+        "accounts/admin_orgs.html",
+        "org_form",
+        form=form,
+        organizations=organizations,
+        status=422 if form.errors else 200,
+    )
+
+
+def _member_page(org: Organization, form: MemberForm, status: int = 200, trigger=None):
+    return render(
+        "accounts/admin_org.html",
+        "members",
+        org=org,
+        form=form,
+        members=services.list_members(db.session, org),
+        delete_form=EmptyForm(),
+        status=status,
+        trigger=trigger,
+    )
+
+
+@admin_bp.route("/orgs/<int:org_id>")
+def org(org_id: int):
+    organization = db.get_or_404(Organization, org_id)
+    return _member_page(organization, MemberForm(formdata=None))
+
+
+@admin_bp.route("/orgs/<int:org_id>/members", methods=["POST"])
+@once
+def add_member(org_id: int):
+    organization = db.get_or_404(Organization, org_id)
+    form = MemberForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        try:
+            if user is None:
+                raise RuleViolation("username", _("No user has this username."))
+            services.add_membership(db.session, current_user, user, form.role.data, organization)
+        except RuleViolation as exc:
+            apply_violation(form, exc)
+        else:
+            db.session.commit()
+            if not is_partial():
+                flash(_("Member added."), "success")
+                return redirect(url_for("admin.org", org_id=org_id), code=303)
+            return _member_page(organization, MemberForm(formdata=None), trigger="member-added")
+    return _member_page(organization, form, status=422)
+
+
+@admin_bp.route("/orgs/<int:org_id>/members/<int:membership_id>/delete", methods=["POST"])
+def remove_member(org_id: int, membership_id: int):
+    organization = db.get_or_404(Organization, org_id)
+    membership = db.get_or_404(Membership, membership_id)
+    if membership.organization_id != organization.id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_membership(db.session, current_user, membership)
+    except RuleViolation as exc:
+        flash(exc.message, "error")
+        return redirect_after_post(url_for("admin.org", org_id=org_id))
+    db.session.commit()
+    forget_memberships()
+    if not is_partial():
+        flash(_("Member removed."), "success")
+        return redirect(url_for("admin.org", org_id=org_id), code=303)
+    return _member_page(organization, MemberForm(formdata=None), trigger="member-removed")
+
+
+@admin_bp.route("/users", methods=["GET", "POST"])
+@once
+def users():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                db.session,
+                form.username.data,
+                form.password.data,
+                display_name=form.display_name.data,
+                phone=form.phone.data,
+            )
+        except RuleViolation as exc:
+            apply_violation(form, exc)
+        else:
+            db.session.commit()
+            flash(_("User created."), "success")
+            return redirect(url_for("admin.user", user_id=user.id), code=303)
+    all_users = db.session.scalars(select(User).order_by(User.username)).all()
+    return render(
+        "accounts/admin_users.html",
+        "user_form",
+        form=form,
+        users=all_users,
+        status=422 if form.errors else 200,
+    )
+
+
+@admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int):
+    target = db.get_or_404(User, user_id)
+    form = UserEditForm(obj=target)
+    if form.validate_on_submit():
+        try:
+            services.set_active(db.session, current_user, target, form.active.data)
+        except RuleViolation as exc:
+            apply_violation(form, exc)
+        else:
+            target.display_name = form.display_name.data.strip()
+            target.phone = form.phone.data or None
+            db.session.commit()
+            flash(_("User saved."), "success")
+            return redirect(url_for("admin.user", user_id=user_id), code=303)
+    member_of = db.session.scalars(
+        select(Membership).where(Membership.user_id == target.id).order_by(Membership.role)
+    ).all()
+    return render(
+        "accounts/admin_user.html",
+        "user_edit",
+        target=target,
+        form=form,
+        memberships=member_of,
+        status=422 if form.errors else 200,
+    )

@@ -1,0 +1,154 @@
+"""Flask commands of the interface contract (see README)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from community.core.errors import RuleViolation
+from community.extensions import db
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
+    @click.option("--residents", type=int, default=0, help="Demo residence records to add.")
+    @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when users exist.")
+    def seed_demo(as_json: bool, residents: int, if_empty: bool) -> None:
+        """Fill an empty database with demo data and print the demo accounts."""
+        from community.seed import DatabaseNotEmpty, seed
+
+        try:
+            result = seed(db.session)
+        except DatabaseNotEmpty as exc:
+            db.session.rollback()
+            if if_empty:
+                click.echo("The database already has users: no demo data added.")
+                return
+            _fail(str(exc))
+        db.session.commit()
+        if as_json:
+            click.echo(json.dumps(result, ensure_ascii=False))
+            return
+        click.echo("Demo accounts (passwords are new on every seed):")
+        for acc in result["accounts"]:
+            click.echo(
+                f"  {acc['username']:<12} {acc['password']:<18} {acc['role']:<17} "
+                f"{acc['org'] or acc['area'] or ''}"
+            )
+
+    @app.cli.command("create-area")
+    @click.argument("name")
+    @click.option("--level", type=click.Choice(["district", "street", "community"]), required=True)
+    @click.option("--parent", "parent_name", default=None, help="Name of the parent area.")
+    def create_area(name: str, level: str, parent_name: str | None) -> None:
+        """Create an area of the district > street > community tree."""
+        from community.accounts import services
+
+        try:
+            parent = services.get_area_by_name(db.session, parent_name) if parent_name else None
+            area = services.create_area(db.session, name, level, parent)
+        except RuleViolation as exc:
+            _fail(exc.message)
+        db.session.commit()
+        click.echo(f"area {area.id} {area.name} ({area.level})")
+
+    @app.cli.command("create-org")
+    @click.argument("name")
+    @click.option("--kind", required=True, help="police_station, community_office, ...")
+    @click.option("--area", "area_name", required=True)
+    def create_org(name: str, kind: str, area_name: str) -> None:
+        """Create an organization in an area."""
+        from community.accounts import services
+
+        try:
+            area = services.get_area_by_name(db.session, area_name)
+            org = services.create_organization(db.session, name, kind, area)
+        except RuleViolation as exc:
+            _fail(exc.message)
+        db.session.commit()
+        click.echo(f"organization {org.id} {org.name} ({org.kind})")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--password", required=True)
+    @click.option("--role", required=True)
+    @click.option("--org", "org_name", default=None)
+    @click.option("--area", "area_name", default=None)
+    @click.option("--name", "display_name", default=None)
+    def create_user(
+        username: str,
+        password: str,
+        role: str,
+        org_name: str | None,
+        area_name: str | None,
+        display_name: str | None,
+    ) -> None:
+        """Create a user holding ROLE (in an organization, or in an area)."""
+        from community.accounts import services
+        from community.accounts.models import Organization
+
+        try:
+            org = None
+            if org_name:
+                org = db.session.scalar(select(Organization).where(Organization.name == org_name))
+                if org is None:
+                    raise RuleViolation("org", f"no organization is called {org_name}")
+            area = services.get_area_by_name(db.session, area_name) if area_name else None
+            user = services.create_user(db.session, username, password, display_name)
+            services.add_membership(db.session, None, user, role, org, area)
+        except RuleViolation as exc:
+            db.session.rollback()
+            _fail(str(exc.message))
+        db.session.commit()
+        click.echo(f"user {user.id} {user.username} ({role})")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
+    def backup(path: str) -> None:
+        """Write a consistent copy of the database to PATH."""
+        url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        if url.get_backend_name() == "sqlite":
+            if not url.database or url.database == ":memory:":
+                _fail("an in-memory database cannot be backed up")
+            source = sqlite3.connect(url.database)
+            target = sqlite3.connect(path)
+            with target:
+                source.backup(target)
+            target.close()
+            source.close()
+            click.echo(f"backup written to {path}")
+            return
+        if url.get_backend_name() == "postgresql":
+            pg_dump = shutil.which("pg_dump")
+            if pg_dump is None:
+                _fail("pg_dump is not installed; install the PostgreSQL client tools to back up")
+            env = dict(os.environ)
+            if url.password:
+                env["PGPASSWORD"] = url.password
+            cmd = [pg_dump, "--format=custom", "--file", path, "--no-password"]
+            if url.host:
+                cmd += ["--host", url.host]
+            if url.port:
+                cmd += ["--port", str(url.port)]
+            if url.username:
+                cmd += ["--username", url.username]
+            cmd.append(url.database or "")
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                _fail(f"pg_dump failed: {done.stderr.strip()}")
+            click.echo(f"backup written to {path} (pg_dump custom format)")
+            return
+        _fail(f"backup does not support {url.get_backend_name()}")

@@ -1,0 +1,84 @@
+"""Settings read from the environment, with safe defaults."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    DEBUG = _bool("FLASK_DEBUG")
+    TESTING = False
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'community.db'}"
+    )
+    # hide_parameters: SQL errors in the log never carry the values (personal data).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    # 32 random bytes, url-safe base64; required to read or write personal data.
+    COMMUNITY_DATA_KEY = os.environ.get("COMMUNITY_DATA_KEY")
+    REDIS_URL = os.environ.get("REDIS_URL")
+    REPORT_DEADLINE_DAYS = _int("REPORT_DEADLINE_DAYS", 3)
+    DUTY_CANCEL_HOURS = _int("DUTY_CANCEL_HOURS", 24)
+
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+    SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+    LOGIN_FAILURES_PER_MINUTE = _int("LOGIN_FAILURES_PER_MINUTE", 10)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Secure cookies are switched on per request when served over HTTPS
+    # (see core.security); PREFERRED_URL_SCHEME follows the proxy.
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_MAX_HOURS)
+    # Number of proxies in front of the app setting X-Forwarded-* (0 = none).
+    PROXY_FIX = _int("PROXY_FIX", 0)
+
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+
+    WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("COMMUNITY_TIMEZONE", "Asia/Shanghai")
+    LANGUAGES = ("zh_CN", "en")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Several gunicorn workers or hosts must share counters: Redis when configured.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+
+
+class TestConfig(Config):
+    TESTING = True
+    DEBUG = False
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    COMMUNITY_DATA_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE="
+    REDIS_URL = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False

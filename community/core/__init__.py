@@ -1,0 +1,1 @@
+"""Shared pieces with no knowledge of any feature."""

@@ -1,0 +1,33 @@
+"""Form base classes shared by every feature."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from community.core.errors import RuleViolation
+
+
+def new_submission_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class EmptyForm(FlaskForm):
+    """A button-only POST: carries the CSRF token and nothing else."""
+
+
+class OnceForm(FlaskForm):
+    """A form that creates records: carries a one-time submission token (see core.once)."""
+
+    submission_token = HiddenField(default=new_submission_token)
+
+
+def apply_violation(form: FlaskForm, exc: RuleViolation) -> None:
+    """Show a service's RuleViolation on the field it names (or on the form)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*list(field.errors), exc.message]
+    else:
+        form.form_errors.append(exc.message)

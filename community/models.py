@@ -1,0 +1,4 @@
+"""Every model, imported so SQLAlchemy's metadata (and Alembic) sees all tables."""
+
+from community.accounts.models import Area, Membership, Organization, User  # noqa: F401
+from community.core.models import AuditEvent, SubmissionToken  # noqa: F401

@@ -1,0 +1,192 @@
+"""Fixtures: one migrated database per test session, every test in a rolled-back transaction."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import flask_migrate
+import pytest
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import event
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from community import create_app
+from community.config import TestConfig
+from community.extensions import db, limiter
+from tests import dbutil
+from tests.factories import make_user
+
+
+@pytest.fixture(scope="session")
+def app():
+    url = dbutil.main_url()
+    if dbutil.is_postgres():
+        dbutil.reset_postgres(url)
+    application = create_app(type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with application.app_context():
+        flask_migrate.upgrade()
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_savepoint_workaround(db.engine)
+    return application
+
+
+def _sqlite_savepoint_workaround(engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's
+    # documented fix: let SQLAlchemy emit BEGIN itself.
+    engine.dispose()
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app):
+    """Each test runs inside one transaction rolled back at the end; request
+    sessions join it through SAVEPOINTs, so their commits stay invisible to
+    other tests."""
+    with app.app_context():
+        connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_app_ctx_id,
+    )
+    limiter.reset()
+    try:
+        yield connection
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def session(app_ctx):
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class HtmxClient:
+    """A test client that sends HX-Request on every request (a real partial request)."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        method = getattr(self._client, name)
+        if name not in {"get", "post"}:
+            return method
+
+        def call(*args, headers=None, **kwargs):
+            merged = {"HX-Request": "true", **(headers or {})}
+            return method(*args, headers=merged, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def htmx_client(client):
+    return HtmxClient(client)
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', html
+    )
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+@pytest.fixture
+def csrf(client):
+    """A CSRF token valid for `client`'s session."""
+
+    def get(path: str = "/login") -> str:
+        return csrf_from(client.get(path).get_data(as_text=True))
+
+    return get
+
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def login(client, app):
+    """login(user) logs `client` in as that user (through the real form)."""
+
+    def do(user, remember: bool = False):
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        data = {"username": user.username, "password": PASSWORD, "csrf_token": token}
+        if remember:
+            data["remember"] = "y"
+        resp = client.post("/login", data=data)
+        assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
+        return user
+
+    return do
+
+
+@pytest.fixture
+def login_as(app, login):
+    """login_as(role) creates a user holding `role` in a fitting organization and logs in."""
+    from tests.factories import make_role_user
+
+    def do(role: str, **kwargs):
+        with app.app_context():
+            user = make_role_user(db.session, role, password=PASSWORD, **kwargs)
+            db.session.commit()
+        return login(user)
+
+    return do
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as q: ...; q.count is the number of SQL statements run."""
+
+    @contextmanager
+    def counter():
+        class Box:
+            count = 0
+            statements: list[str] = []
+
+        box = Box()
+        box.statements = []
+        with app.app_context():
+            engine = db.engine
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                return
+            box.count += 1
+            box.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield box
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counter
+
+
+__all__ = ["PASSWORD", "csrf_from", "make_user"]
