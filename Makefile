@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 VENDOR := static/vendor
 
-.PHONY: run test install install-dev assets translations db chromium lint bench clean
+.PHONY: run test install install-dev assets translations messages db chromium lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,12 @@ assets: node_modules/.package-lock.json
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d community/translations
+	$(BIN)/pybabel compile --statistics -d community/translations 2>&1 | grep -v "^compiling" || true
+	@test -f community/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
+
+# Extract new strings and update both catalogues (then translate zh_Hans_CN).
+messages: $(VENV)/.installed
+	$(BIN)/python scripts/messages.py
 
 # Local keys for `make run`, made once and kept in instance/ (git-ignored).
 # Production sets SECRET_KEY and COMMUNITY_DATA_KEY in the environment.

@@ -54,6 +54,9 @@ def create_app(config: Any = None) -> Flask:
                 "SECRET_KEY is not set: export SECRET_KEY=<random string> "
                 "(or run with FLASK_DEBUG=1 for development)."
             )
+    from community.core.security import SecureCookiesOverHttps
+
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     if app.config.get("PROXY_FIX"):
         n = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

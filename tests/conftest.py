@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import flask_migrate
 import pytest
+from flask import g
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import event
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -24,6 +25,14 @@ def app():
     if dbutil.is_postgres():
         dbutil.reset_postgres(url)
     application = create_app(type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+
+    # Requests made while a test holds an app context reuse it, and with it
+    # `g`: forget per-request caches first, as a real server would.
+    def _fresh_request_caches():
+        for key in ("_login_user", "_memberships"):
+            g.pop(key, None)
+
+    application.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_caches)
     with application.app_context():
         flask_migrate.upgrade()
         if db.engine.dialect.name == "sqlite":
@@ -134,8 +143,9 @@ def login(client, app):
     """login(user) logs `client` in as that user (through the real form)."""
 
     def do(user, remember: bool = False):
+        username = user if isinstance(user, str) else user.username
         token = csrf_from(client.get("/login").get_data(as_text=True))
-        data = {"username": user.username, "password": PASSWORD, "csrf_token": token}
+        data = {"username": username, "password": PASSWORD, "csrf_token": token}
         if remember:
             data["remember"] = "y"
         resp = client.post("/login", data=data)
@@ -154,7 +164,9 @@ def login_as(app, login):
         with app.app_context():
             user = make_role_user(db.session, role, password=PASSWORD, **kwargs)
             db.session.commit()
-        return login(user)
+            info = {"id": user.id, "username": user.username}
+        login(info["username"])
+        return info
 
     return do
 

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from community.accounts.models import AREA_LEVELS, ORG_KINDS, ROLES
-from community.core.forms import OnceForm
+from community.core.forms import OnceForm, choices
 from community.core.validators import Phone
 
 ROLE_LABELS = {
@@ -66,18 +66,18 @@ class PasswordForm(FlaskForm):
 
 
 class LocaleForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=list(LANGUAGE_LABELS.items()))
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_LABELS.items()))
 
 
 class AreaForm(OnceForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    level = SelectField(_l("Level"), choices=[(k, LEVEL_LABELS[k]) for k in AREA_LEVELS])
+    level = SelectField(_l("Level"), choices=choices((k, LEVEL_LABELS[k]) for k in AREA_LEVELS))
     parent_id = SelectField(_l("Parent area"), coerce=coerce_optional_int, validate_choice=True)
 
 
 class OrganizationForm(OnceForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORG_KINDS])
+    kind = SelectField(_l("Kind"), choices=choices((k, KIND_LABELS[k]) for k in ORG_KINDS))
     area_id = SelectField(_l("Area"), coerce=coerce_optional_int, validators=[DataRequired()])
 
 
@@ -96,4 +96,6 @@ class UserEditForm(FlaskForm):
 
 class MemberForm(OnceForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
-    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES if r != "admin"])
+    role = SelectField(
+        _l("Role"), choices=choices((r, ROLE_LABELS[r]) for r in ROLES if r != "admin")
+    )

@@ -22,7 +22,7 @@ from community.accounts.forms import (
 from community.accounts.models import Area, Membership, Organization, User
 from community.accounts.permissions import can, forget_memberships, roles
 from community.core.errors import RuleViolation
-from community.core.forms import EmptyForm, apply_violation
+from community.core.forms import EmptyForm, apply_violation, choices
 from community.core.htmx import is_partial, redirect_after_post, render
 from community.core.once import once
 from community.extensions import db, limiter, login_rate_key
@@ -86,7 +86,7 @@ def password():
             apply_violation(form, exc)
         else:
             db.session.commit()
-            login_user(current_user)  # re-issue the session with the new version
+            login_user(current_user._get_current_object())  # re-issue with the new version
             start_session()
             flash(_("Your password was changed; other sessions were logged out."), "success")
             return redirect(url_for("accounts.home"), code=303)
@@ -99,7 +99,7 @@ def password():
 def set_locale():
     form = LocaleForm()
     if not form.validate_on_submit():
-        abort(400)
+        abort(422)
     session["locale"] = form.locale.data
     if current_user.is_authenticated:
         current_user.locale = form.locale.data
@@ -119,8 +119,8 @@ def _admin_only():
 
 def _area_choices(blank: str | None = None):
     areas = db.session.scalars(select(Area).order_by(Area.path)).all()
-    choices = [(a.id, f"{'— ' * (a.path.count('/') - 2)}{a.name}") for a in areas]
-    return ([("", blank)] if blank is not None else []) + choices
+    pairs = [(a.id, f"{'— ' * (a.path.count('/') - 2)}{a.name}") for a in areas]
+    return choices(([("", blank)] if blank is not None else []) + pairs)
 
 
 @admin_bp.route("/")

@@ -5,9 +5,14 @@ from __future__ import annotations
 import secrets
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
+from wtforms import HiddenField, SelectChoice
 
 from community.core.errors import RuleViolation
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def new_submission_token() -> str:

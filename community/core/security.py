@@ -11,6 +11,30 @@ CSP = (
 )
 
 
+class SecureCookiesOverHttps:
+    """WSGI middleware: every cookie is Secure when the request came over HTTPS
+    (directly, or through a trusted proxy when PROXY_FIX is set), whatever the
+    config says. Middleware, because the session and remember cookies are set
+    after every after_request hook has run."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def secure_start_response(status, headers, exc_info=None):
+            fixed = []
+            for name, value in headers:
+                if name.lower() == "set-cookie" and "; secure" not in value.lower():
+                    value += "; Secure"
+                fixed.append((name, value))
+            return start_response(status, fixed, exc_info)
+
+        return self.wsgi_app(environ, secure_start_response)
+
+
 def init_security(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -21,15 +45,6 @@ def init_security(app: Flask) -> None:
         h.setdefault("X-Frame-Options", "DENY")
         if request.is_secure:
             h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-            # Every cookie is Secure when the request came over HTTPS (directly or
-            # through a trusted proxy, see PROXY_FIX), whatever the config says.
-            cookies = h.getlist("Set-Cookie")
-            if cookies:
-                del h["Set-Cookie"]
-                for cookie in cookies:
-                    if "; secure" not in cookie.lower():
-                        cookie += "; Secure"
-                    h.add("Set-Cookie", cookie)
         response.vary.add("HX-Request")
         if current_user and current_user.is_authenticated:
             h["Cache-Control"] = "no-store"

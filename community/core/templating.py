@@ -29,6 +29,12 @@ def nav_items(my_roles: set[str]) -> list[tuple[str, str]]:
     ]
 
 
+def locale_code() -> str:
+    """Our language code for the active locale (Babel parses zh_CN as zh_Hans_CN)."""
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id_number
@@ -51,9 +57,9 @@ def init_templating(app: Flask) -> None:
             "role_labels": ROLE_LABELS,
             "kind_labels": KIND_LABELS,
             "level_labels": LEVEL_LABELS,
-            "current_locale": str(get_locale()),
+            "current_locale": locale_code(),
             "languages": LANGUAGE_LABELS,
-            "locale_form": LocaleForm(formdata=None, locale=str(get_locale())),
+            "locale_form": LocaleForm(formdata=None, locale=locale_code()),
             "logout_form": EmptyForm(formdata=None),
             "request_path": request.full_path.rstrip("?"),
         }

@@ -1,0 +1,122 @@
+"""Security headers, error pages, the health check and the htmx rendering helper."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Blueprint
+from sqlalchemy.exc import OperationalError
+
+from community.config import TestConfig
+from community.extensions import db
+from tests.dbutil import main_url
+
+
+def test_security_headers_on_public_page(client):
+    resp = client.get("/login")
+    csp = resp.headers["Content-Security-Policy"]
+    for part in (
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ):
+        assert part in csp
+    assert "unsafe-inline" not in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"] == "same-origin"
+    assert "HX-Request" in resp.headers["Vary"]
+    assert "Strict-Transport-Security" not in resp.headers
+
+
+def test_pages_behind_login_are_not_cached(client, login_as):
+    login_as("police")
+    resp = client.get("/")
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_no_inline_scripts_and_htmx_is_locked_down(client):
+    html = client.get("/login").get_data(as_text=True)
+    import re
+
+    for tag in re.findall(r"<script[^>]*>", html):
+        assert "src=" in tag, f"inline script: {tag}"
+    assert '"allowEval": false' in html
+    assert '"allowScriptTags": false' in html
+    assert '"selfRequestsOnly": true' in html
+    assert '"historyCacheSize": 0' in html
+    assert '"code": "422", "swap": true' in html
+    assert 'name="csrf-token"' in html
+    assert "X-CSRFToken" in html
+
+
+def test_404_is_a_full_page_normally_and_a_fragment_for_htmx(client, htmx_client):
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert "<html" in page.get_data(as_text=True)
+    fragment = htmx_client.get("/no/such/page")
+    assert fragment.status_code == 404
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and 'id="error"' in body
+
+
+def test_boosted_navigation_gets_the_full_page(client):
+    resp = client.get("/no/such/page", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in resp.get_data(as_text=True)
+
+
+def test_405_for_wrong_method(client):
+    assert client.get("/logout").status_code == 405
+
+
+@pytest.fixture
+def boom_app(app):
+    """An app of its own with a route that fails (the shared app keeps its routes)."""
+    from community import create_app
+
+    other = create_app(type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": main_url()}))
+    bp = Blueprint("boom", __name__)
+
+    @bp.route("/_test/boom")
+    def fail():
+        raise RuntimeError("secret detail 330302199001011234")
+
+    other.register_blueprint(bp)
+    return other
+
+
+def test_500_shows_an_incident_id_that_is_also_logged(boom_app, caplog):
+    client = boom_app.test_client()
+    with caplog.at_level(logging.ERROR, logger="community"):
+        resp = client.get("/_test/boom")
+    assert resp.status_code == 500
+    body = resp.get_data(as_text=True)
+    assert "Traceback" not in body and "secret detail" not in body
+    import re
+
+    incident = re.search(r"<code>([0-9a-f]{12})</code>", body).group(1)
+    assert any(incident in record.getMessage() for record in caplog.records)
+
+
+def test_healthz_ok(client):
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_503_when_the_database_fails(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with client.application.app_context():
+        monkeypatch.setattr(db.session, "execute", broken)
+        resp = client.get("/healthz")
+    assert resp.status_code == 503
+    assert resp.get_json()["database"] == "error"
+
+
+def test_request_too_large_is_413_not_500(client):
+    big = "x" * (client.application.config["MAX_CONTENT_LENGTH"] + 10)
+    resp = client.post("/login", data={"username": big})
+    assert resp.status_code == 413
