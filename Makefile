@@ -73,8 +73,14 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-dev chromium lint
-	$(BIN)/pytest -q
+	@echo "== test suite on SQLite"
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
+		echo "== test suite on $${TEST_DATABASE_URL%%@*}@..."; \
+		$(BIN)/pytest -q; \
+	fi
 
 bench: install-dev
 	$(BIN)/python tests/bench/bench_pages.py

@@ -95,10 +95,12 @@ def create_area(session: Session, name: str, level: str, parent: Area | None) ->
     if wanted is None and parent is not None:
         raise RuleViolation("parent_id", _("A district has no parent area."))
     if wanted is not None and (parent is None or parent.level != wanted):
-        raise RuleViolation(
-            "parent_id",
-            _("A %(level)s must sit inside a %(parent)s.", level=_(level), parent=_(wanted)),
+        message = (
+            _("A street must sit inside a district.")
+            if level == "street"
+            else _("A community must sit inside a street.")
         )
+        raise RuleViolation("parent_id", message)
     parent_id = parent.id if parent else None
     exists = session.scalar(
         select(Area.id).where(Area.name == name, Area.parent_id.is_(parent_id))

@@ -10,11 +10,6 @@ from tests.browser.helpers import login
 
 pytestmark = pytest.mark.browser
 
-GRID_2_OVERFLOW = (
-    "app bug: .grid-2 in static/css/app.css uses grid-template-columns: 1fr, whose "
-    "automatic minimum lets the users table widen the column past the screen "
-    "(needs minmax(0, 1fr) or .grid-2 > * { min-width: 0 })"
-)
 
 
 @pytest.mark.parametrize(
@@ -24,7 +19,7 @@ GRID_2_OVERFLOW = (
         "/",
         "/admin/orgs",
         "/admin/orgs/1",
-        pytest.param("/admin/users", marks=pytest.mark.xfail(strict=True, reason=GRID_2_OVERFLOW)),
+        "/admin/users",
     ],
 )
 def test_page_fits_phone_width(make_page, live_server, path):

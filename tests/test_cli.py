@@ -1,0 +1,104 @@
+"""The flask commands of the interface contract."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from sqlalchemy import func, select
+
+from community.accounts.models import Area, Membership, Organization, User
+from community.extensions import db
+from tests import dbutil
+
+
+def _run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_seed_demo_json_lists_one_account_per_role_with_random_passwords(app, session):
+    result = _run(app, "seed-demo", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    roles = {a["role"] for a in data["accounts"]}
+    assert roles == {
+        "admin", "police", "coordinator", "association", "landlord",
+        "property_manager", "enterprise", "volunteer",
+    }
+    for account in data["accounts"]:
+        assert set(account) == {"username", "password", "role", "org", "area"}
+        assert len(account["password"]) >= 10
+    levels = [a["level"] for a in data["areas"]]
+    assert levels.count("district") == 1 and levels.count("street") == 2
+    assert levels.count("community") == 4
+    kinds = set(session.scalars(select(Organization.kind)))
+    assert kinds == {
+        "police_station", "community_office", "landlord_association",
+        "property_company", "enterprise", "volunteer_team",
+    }
+    # The printed passwords really log in.
+    client = app.test_client()
+    from tests.conftest import csrf_from
+
+    police = next(a for a in data["accounts"] if a["role"] == "police")
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    resp = client.post(
+        "/login",
+        data={"username": police["username"], "password": police["password"], "csrf_token": token},
+    )
+    assert resp.status_code == 303
+
+
+def test_seed_demo_refuses_a_database_with_users(app, session):
+    assert _run(app, "seed-demo").exit_code == 0
+    again = _run(app, "seed-demo")
+    assert again.exit_code != 0
+    assert "already has users" in again.output
+    assert _run(app, "seed-demo", "--if-empty").exit_code == 0
+    assert session.scalar(select(func.count()).select_from(User)) == 8
+
+
+def test_seed_demo_passwords_differ_between_runs(app, session):
+    first = json.loads(_run(app, "seed-demo", "--json").output)
+    session.rollback()
+    for model in (Membership, User, Organization):
+        session.execute(model.__table__.delete())
+    session.execute(db.text("UPDATE area SET parent_id = NULL"))
+    session.execute(Area.__table__.delete())
+    session.commit()
+    second = json.loads(_run(app, "seed-demo", "--json").output)
+    assert [a["username"] for a in first["accounts"]] == [a["username"] for a in second["accounts"]]
+    assert first["accounts"][0]["password"] != second["accounts"][0]["password"]
+
+
+def test_create_area_org_and_user(app, session):
+    assert _run(app, "create-area", "甲区", "--level", "district").exit_code == 0
+    assert _run(app, "create-area", "乙街道", "--level", "street", "--parent", "甲区").exit_code == 0
+    r = _run(app, "create-org", "甲派出所", "--kind", "police_station", "--area", "乙街道")
+    assert r.exit_code == 0, r.output
+    r = _run(app, "create-user", "jia", "--password", "long-enough-pw", "--role", "police",
+             "--org", "甲派出所")
+    assert r.exit_code == 0, r.output
+    user = session.scalar(select(User).where(User.username == "jia"))
+    membership = session.scalar(select(Membership).where(Membership.user_id == user.id))
+    assert membership.role == "police" and membership.organization.name == "甲派出所"
+
+
+def test_cli_errors_are_messages_not_tracebacks(app, session):
+    r = _run(app, "create-area", "孤儿社区", "--level", "community", "--parent", "不存在")
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    r = _run(app, "create-user", "x", "--password", "short", "--role", "police")
+    assert r.exit_code != 0 and "10" in r.output
+    assert not session.scalar(select(User).where(User.username == "x"))
+
+
+def test_backup_writes_a_usable_copy(app, session, tmp_path):
+    _run(app, "create-area", "备份区", "--level", "district")
+    target = tmp_path / "backup.db"
+    result = _run(app, "backup", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.exists() and target.stat().st_size > 0
+    if not dbutil.is_postgres():
+        with sqlite3.connect(target) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert {"user", "area", "organization", "alembic_version"} <= tables
