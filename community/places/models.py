@@ -1,0 +1,156 @@
+"""Places: sites (rental apartments, houses, compounds, dormitories), buildings, rooms,
+and landlords' membership in their community's landlord association."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from community.accounts.models import Area, Organization, User
+from community.core.timeutil import utcnow
+from community.extensions import db
+
+SITE_KINDS = ("rental_apartment", "rental_house", "compound", "dormitory")
+APPLICATION_STATES = ("pending", "approved", "declined")
+
+
+def new_qr_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Site(db.Model):
+    __tablename__ = "site"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('rental_apartment', 'rental_house', 'compound', 'dormitory')", name="kind"
+        ),
+        CheckConstraint("stars IS NULL OR (stars BETWEEN 1 AND 5)", name="stars"),
+        Index("ix_site_area_name", "area_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(30))
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id", ondelete="RESTRICT"))
+    address: Mapped[str] = mapped_column(String(255))
+    landlord_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL"), index=True
+    )
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL"), index=True
+    )
+    # Random, unguessable; rotating it makes the printed QR codes stop working.
+    qr_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_qr_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    # Figures kept up to date by the ratings services, so lists filter on this
+    # table alone: admission date, last inspection, last incident, current stars.
+    admitted_on: Mapped[date | None] = mapped_column(index=True)
+    last_inspected_on: Mapped[date | None]
+    last_incident_on: Mapped[date | None]
+    stars: Mapped[int | None] = mapped_column(index=True)
+    last_assessed_month: Mapped[date | None]
+
+    area: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
+    landlord: Mapped[User | None] = relationship(foreign_keys=[landlord_id], lazy="raise_on_sql")
+    company: Mapped[Organization | None] = relationship(
+        foreign_keys=[company_id], lazy="raise_on_sql"
+    )
+    association: Mapped[Organization | None] = relationship(
+        foreign_keys=[association_id], lazy="raise_on_sql"
+    )
+    buildings: Mapped[list[Building]] = relationship(
+        back_populates="site",
+        lazy="raise_on_sql",
+        order_by="Building.name",
+        passive_deletes=True,
+    )
+
+    @property
+    def is_admitted(self) -> bool:
+        return self.admitted_on is not None
+
+    def has_no_incidents_since(self, since: date) -> bool:
+        """The 双无 badge: no crime/public-security case and no fire since `since`."""
+        return self.last_incident_on is None or self.last_incident_on < since
+
+
+class Building(db.Model):
+    __tablename__ = "building"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    site: Mapped[Site] = relationship(back_populates="buildings", lazy="raise_on_sql")
+    rooms: Mapped[list[Room]] = relationship(
+        back_populates="building",
+        lazy="raise_on_sql",
+        order_by="Room.number",
+        passive_deletes=True,
+    )
+
+
+class Room(db.Model):
+    __tablename__ = "room"
+    __table_args__ = (
+        UniqueConstraint("building_id", "number"),
+        CheckConstraint("beds >= 0 AND beds <= 500", name="beds"),
+        CheckConstraint("occupants >= 0 AND occupants <= 500", name="occupants"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(
+        ForeignKey("building.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(30))
+    beds: Mapped[int] = mapped_column(default=0)
+    # Head count of the people living in the room, and the day it was counted.
+    occupants: Mapped[int] = mapped_column(default=0)
+    counted_on: Mapped[date | None]
+
+    building: Mapped[Building] = relationship(back_populates="rooms", lazy="raise_on_sql")
+
+
+class AssociationApplication(db.Model):
+    """A landlord's membership of the landlord association of a community."""
+
+    __tablename__ = "association_application"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'declined')", name="status"),
+        # One open (pending or approved) membership per landlord and association.
+        Index(
+            "uq_association_application_open",
+            "association_id",
+            "landlord_id",
+            unique=True,
+            sqlite_where=db.text("status IN ('pending', 'approved')"),
+            postgresql_where=db.text("status IN ('pending', 'approved')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    landlord_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    note: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(255))
+
+    association: Mapped[Organization] = relationship(
+        foreign_keys=[association_id], lazy="joined", innerjoin=True
+    )
+    landlord: Mapped[User] = relationship(foreign_keys=[landlord_id], lazy="joined", innerjoin=True)

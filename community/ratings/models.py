@@ -1,0 +1,172 @@
+"""Ratings: the safety-admission checklist and inspections, incidents, hazards and
+the monthly star assessments of sites."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from community.accounts.models import Organization, User
+from community.core.timeutil import utcnow
+from community.extensions import db
+from community.places.models import Site
+
+RESULTS = ("pass", "fail", "na")
+INCIDENT_KINDS = ("crime", "fire")
+SEVERITIES = ("low", "medium", "high")
+HAZARD_STATES = ("open", "fixed", "closed")
+ASSESSMENT_STATES = ("draft", "submitted", "approved", "rejected")
+
+
+class ChecklistItem(db.Model):
+    """One line of the safety-admission checklist; rows, so more can be added."""
+
+    __tablename__ = "checklist_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title_zh: Mapped[str] = mapped_column(String(120))
+    title_en: Mapped[str] = mapped_column(String(120))
+    required: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Inspection(db.Model):
+    __tablename__ = "inspection"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'completed')", name="status"),
+        Index("ix_inspection_site_date", "site_id", "inspected_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    inspected_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    # Outcome once completed: all required items passed.
+    passed: Mapped[bool | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+    site: Mapped[Site] = relationship(lazy="raise_on_sql")
+    inspector: Mapped[User | None] = relationship(lazy="raise_on_sql")
+    results: Mapped[list[InspectionResult]] = relationship(
+        back_populates="inspection", lazy="raise_on_sql", passive_deletes=True
+    )
+
+
+class InspectionResult(db.Model):
+    __tablename__ = "inspection_result"
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "item_id"),
+        CheckConstraint("result IN ('pass', 'fail', 'na')", name="result"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("inspection.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id", ondelete="RESTRICT"))
+    result: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(String(255))
+
+    inspection: Mapped[Inspection] = relationship(back_populates="results", lazy="raise_on_sql")
+    item: Mapped[ChecklistItem] = relationship(lazy="joined", innerjoin=True)
+
+
+class Incident(db.Model):
+    """A crime/public-security case or a fire accident at a site (police only)."""
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        CheckConstraint("kind IN ('crime', 'fire')", name="kind"),
+        Index("ix_incident_site_date", "site_id", "occurred_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    occurred_on: Mapped[date]
+    note: Mapped[str] = mapped_column(String(500))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    site: Mapped[Site] = relationship(lazy="raise_on_sql")
+
+
+class Hazard(db.Model):
+    __tablename__ = "hazard"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'fixed', 'closed')", name="status"),
+        CheckConstraint("severity IN ('low', 'medium', 'high')", name="severity"),
+        Index("ix_hazard_site_status", "site_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    description: Mapped[str] = mapped_column(String(1000))
+    severity: Mapped[str] = mapped_column(String(10))
+    # Random file name under UPLOAD_DIR; served only to users who may see the site.
+    photo: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Assigned to the site's landlord, or else to its property company.
+    assignee_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    assignee_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL"), index=True
+    )
+    fix_note: Mapped[str | None] = mapped_column(String(1000))
+    fixed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    site: Mapped[Site] = relationship(lazy="raise_on_sql")
+    reported_by: Mapped[User | None] = relationship(
+        foreign_keys=[reported_by_id], lazy="raise_on_sql"
+    )
+    assignee_user: Mapped[User | None] = relationship(
+        foreign_keys=[assignee_user_id], lazy="raise_on_sql"
+    )
+    assignee_org: Mapped[Organization | None] = relationship(
+        foreign_keys=[assignee_org_id], lazy="raise_on_sql"
+    )
+
+
+class Assessment(db.Model):
+    """The monthly star assessment (日常管理星级) of a site: one per site and month."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (
+        UniqueConstraint("site_id", "month"),
+        CheckConstraint("status IN ('draft', 'submitted', 'approved', 'rejected')", name="status"),
+        CheckConstraint("score IS NULL OR (score BETWEEN 0 AND 100)", name="score"),
+        CheckConstraint("stars IS NULL OR (stars BETWEEN 1 AND 5)", name="stars"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
+    # The first day of the assessed month.
+    month: Mapped[date]
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    # {"criterion code": {"points": n, "max": m, "detail": "..."}} computed from data.
+    computed: Mapped[dict] = mapped_column(JSON, default=dict)
+    # {"manual item code": points} scored by the inspector.
+    manual: Mapped[dict] = mapped_column(JSON, default=dict)
+    score: Mapped[int | None]
+    stars: Mapped[int | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    site: Mapped[Site] = relationship(lazy="raise_on_sql")
