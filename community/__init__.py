@@ -121,10 +121,19 @@ def _register_blueprints(app: Flask) -> None:
     from community.accounts import admin_bp
     from community.accounts import bp as accounts_bp
     from community.core.views import bp as core_bp
+    from community.places import bp as places_bp
+    from community.ratings import assessments_bp, hazards_bp, inspections_bp
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(admin_bp)
+    for blueprint in (
+        core_bp,
+        accounts_bp,
+        admin_bp,
+        places_bp,
+        inspections_bp,
+        hazards_bp,
+        assessments_bp,
+    ):
+        app.register_blueprint(blueprint)
 
 
 def _register_errors(app: Flask) -> None:

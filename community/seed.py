@@ -76,7 +76,7 @@ def seed(session: Session) -> dict[str, Any]:
             }
         )
     context = {"areas": areas, "orgs": orgs, "users": users}
-    for extend in EXTENSIONS:
+    for extend in _extensions():
         extend(session, context)
     session.flush()
     return {
@@ -93,5 +93,15 @@ def seed(session: Session) -> dict[str, Any]:
     }
 
 
-# Feature packages append a function(session, context) that adds their demo data.
-EXTENSIONS: list = []
+# Demo data of the feature packages, in dependency order: module.seed(session, context)
+# adds to `context` what the next ones need (sites, buildings, ...).
+EXTENSION_MODULES = (
+    "community.places.demo",
+    "community.ratings.demo",
+)
+
+
+def _extensions():
+    import importlib
+
+    return [importlib.import_module(name).seed for name in EXTENSION_MODULES]

@@ -22,8 +22,14 @@ def test_seed_demo_json_lists_one_account_per_role_with_random_passwords(app, se
     data = json.loads(result.output)
     roles = {a["role"] for a in data["accounts"]}
     assert roles == {
-        "admin", "police", "coordinator", "association", "landlord",
-        "property_manager", "enterprise", "volunteer",
+        "admin",
+        "police",
+        "coordinator",
+        "association",
+        "landlord",
+        "property_manager",
+        "enterprise",
+        "volunteer",
     }
     for account in data["accounts"]:
         assert set(account) == {"username", "password", "role", "org", "area"}
@@ -33,8 +39,12 @@ def test_seed_demo_json_lists_one_account_per_role_with_random_passwords(app, se
     assert levels.count("community") == 4
     kinds = set(session.scalars(select(Organization.kind)))
     assert kinds == {
-        "police_station", "community_office", "landlord_association",
-        "property_company", "enterprise", "volunteer_team",
+        "police_station",
+        "community_office",
+        "landlord_association",
+        "property_company",
+        "enterprise",
+        "volunteer_team",
     }
     # The printed passwords really log in.
     client = app.test_client()
@@ -73,11 +83,22 @@ def test_seed_demo_passwords_differ_between_runs(app, session):
 
 def test_create_area_org_and_user(app, session):
     assert _run(app, "create-area", "甲区", "--level", "district").exit_code == 0
-    assert _run(app, "create-area", "乙街道", "--level", "street", "--parent", "甲区").exit_code == 0
+    assert (
+        _run(app, "create-area", "乙街道", "--level", "street", "--parent", "甲区").exit_code == 0
+    )
     r = _run(app, "create-org", "甲派出所", "--kind", "police_station", "--area", "乙街道")
     assert r.exit_code == 0, r.output
-    r = _run(app, "create-user", "jia", "--password", "long-enough-pw", "--role", "police",
-             "--org", "甲派出所")
+    r = _run(
+        app,
+        "create-user",
+        "jia",
+        "--password",
+        "long-enough-pw",
+        "--role",
+        "police",
+        "--org",
+        "甲派出所",
+    )
     assert r.exit_code == 0, r.output
     user = session.scalar(select(User).where(User.username == "jia"))
     membership = session.scalar(select(Membership).where(Membership.user_id == user.id))

@@ -14,9 +14,24 @@ ROOT = Path(__file__).resolve().parent.parent
 def _extract(tmp_path) -> set[str]:
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as fh:
         return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
@@ -40,7 +55,9 @@ def test_every_string_is_translated_in_both_catalogues(tmp_path):
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
             if not all(strings):
                 missing.append(msgid)
-        assert not missing, f"{lang}: {len(missing)} untranslated, run `make messages`: {missing[:20]}"
+        assert not missing, (
+            f"{lang}: {len(missing)} untranslated, run `make messages`: {missing[:20]}"
+        )
 
 
 def test_chinese_catalogue_keeps_placeholders():

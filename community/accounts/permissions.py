@@ -79,10 +79,132 @@ def visible_areas(user: Any) -> Select:
     return stmt.where(area_subtree_filter(Area.path, scope_areas(user)))
 
 
-# action -> predicate(user, obj). Every feature's rules are rows of this table.
+def org_ids(user: Any, *role_names: str) -> set[int]:
+    return {
+        m.organization_id
+        for m in memberships(user)
+        if m.organization_id is not None and (not role_names or m.role in role_names)
+    }
+
+
+# Roles that see every site of their area subtree.
+AREA_ROLES = ("police", "coordinator", "volunteer")
+
+
+def visible_sites(user: Any) -> Select:
+    """Sites the user may see: admins all; police, coordinators and volunteers the
+    sites of their areas; an association its members' sites; a property manager
+    the company's compounds; a landlord their own."""
+    from community.places.models import Site
+
+    stmt = select(Site)
+    if is_admin(user):
+        return stmt
+    return stmt.where(_site_scope(user, Site))
+
+
+def _site_scope(user: Any, Site) -> Any:
+    conditions = []
+    areas = scope_areas(user, *AREA_ROLES)
+    if areas:
+        conditions.append(
+            Site.area_id.in_(select(Area.id).where(area_subtree_filter(Area.path, areas)))
+        )
+    associations = org_ids(user, "association")
+    if associations:
+        conditions.append(Site.association_id.in_(associations))
+    companies = org_ids(user, "property_manager")
+    if companies:
+        conditions.append(Site.company_id.in_(companies))
+    if has_role(user, "landlord"):
+        conditions.append(Site.landlord_id == user.id)
+    return or_(*conditions) if conditions else false()
+
+
+def can_see_site(user: Any, site: Any) -> bool:
+    if is_admin(user):
+        return True
+    if in_scope_area(user, site.area, *AREA_ROLES):
+        return True
+    if site.association_id is not None and site.association_id in org_ids(user, "association"):
+        return True
+    if site.company_id is not None and site.company_id in org_ids(user, "property_manager"):
+        return True
+    return has_role(user, "landlord") and site.landlord_id == user.id
+
+
+def _runs_site(user: Any, site: Any) -> bool:
+    """The site's own landlord or a manager of its property company."""
+    if has_role(user, "landlord") and site.landlord_id == user.id:
+        return True
+    return site.company_id is not None and site.company_id in org_ids(user, "property_manager")
+
+
+def _polices_site(user: Any, site: Any) -> bool:
+    return is_admin(user) or in_scope_area(user, site.area, "police")
+
+
+def _inspects_site(user: Any, site: Any) -> bool:
+    return is_admin(user) or in_scope_area(user, site.area, "police", "coordinator")
+
+
+def _edits_site(user: Any, site: Any) -> bool:
+    return _runs_site(user, site) or _polices_site(user, site)
+
+
+def _fixes_hazard(user: Any, hazard: Any) -> bool:
+    if hazard.assignee_user_id is not None and hazard.assignee_user_id == user.id:
+        return True
+    return hazard.assignee_org_id is not None and hazard.assignee_org_id in org_ids(
+        user, "property_manager"
+    )
+
+
+def _decides_application(user: Any, application: Any) -> bool:
+    return is_admin(user) or application.association_id in org_ids(user, "association")
+
+
+# action -> predicate(user, obj). Every feature's rules are rows of this table;
+# `obj` is the object acted on (a Site for site.* rules, etc.).
 _RULES: dict[str, Any] = {
     "admin.manage": lambda user, obj: is_admin(user),
     "account.use": lambda user, obj: user is not None and user.is_authenticated,
+    # places
+    "site.list": lambda user, obj: True,
+    "site.create": lambda user, obj: has_role(
+        user, "admin", "landlord", "property_manager", "police"
+    ),
+    "site.view": can_see_site,
+    "site.edit": _edits_site,
+    "site.manage_rooms": _edits_site,
+    "site.poster": _edits_site,
+    "site.rotate_token": _edits_site,
+    "association.apply": lambda user, obj: has_role(user, "landlord"),
+    "association.decide": _decides_application,
+    "association.view_members": lambda user, obj: (
+        is_admin(user) or (obj is not None and obj.id in org_ids(user, "association"))
+    ),
+    # ratings: safety admission and inspections
+    "inspection.create": _inspects_site,
+    "inspection.record": lambda user, inspection: _inspects_site(user, inspection.site),
+    "inspection.list_due": lambda user, obj: has_role(
+        user, "admin", "police", "coordinator", "association"
+    ),
+    # incidents: police only
+    "incident.create": _polices_site,
+    "incident.view": _inspects_site,
+    # hazards
+    "hazard.create": lambda user, site: (
+        is_admin(user) or in_scope_area(user, site.area, "police", "coordinator", "volunteer")
+    ),
+    "hazard.fix": lambda user, hazard: (
+        _fixes_hazard(user, hazard) or _polices_site(user, hazard.site)
+    ),
+    "hazard.close": lambda user, hazard: _inspects_site(user, hazard.site),
+    "hazard.reopen": lambda user, hazard: _inspects_site(user, hazard.site),
+    # star assessments
+    "assessment.submit": lambda user, site: _runs_site(user, site) or is_admin(user),
+    "assessment.decide": lambda user, assessment: _polices_site(user, assessment.site),
 }
 
 

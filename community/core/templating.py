@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +13,10 @@ from community.core.crypto import mask_id_number, mask_phone
 # added for a role also needs its row in tests/test_access.py.
 NAV = (
     ("accounts.home", _l("Home"), ()),
+    ("places.index", _l("Sites"), ()),
+    ("hazards.index", _l("Hazards"), ()),
+    ("inspections.due", _l("Inspections due"), ("admin", "police", "coordinator", "association")),
+    ("places.associations", _l("Association"), ("landlord", "association")),
     ("admin.areas", _l("Areas"), ("admin",)),
     ("admin.orgs", _l("Organizations"), ("admin",)),
     ("admin.users", _l("Users"), ("admin",)),
@@ -22,10 +26,11 @@ NAV = (
 def nav_items(my_roles: set[str]) -> list[tuple[str, str]]:
     if not current_user.is_authenticated:
         return []
+    views = current_app.view_functions
     return [
         (url_for(endpoint), label)
         for endpoint, label, wanted in NAV
-        if not wanted or my_roles & set(wanted)
+        if endpoint in views and (not wanted or my_roles & set(wanted))
     ]
 
 

@@ -11,7 +11,6 @@ from tests.browser.helpers import login
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.mark.parametrize(
     "path",
     [

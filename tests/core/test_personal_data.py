@@ -25,9 +25,10 @@ def test_tampered_ciphertext_is_refused(app_ctx):
 def test_lookup_hash_is_stable_and_keyed(app, app_ctx):
     assert crypto.lookup_hash("33030219900101123x") == crypto.lookup_hash("33030219900101123X")
     first = crypto.lookup_hash("13812345678")
-    app.config["COMMUNITY_DATA_KEY"], old = "b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMDE=", app.config[
-        "COMMUNITY_DATA_KEY"
-    ]
+    app.config["COMMUNITY_DATA_KEY"], old = (
+        "b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMDE=",
+        app.config["COMMUNITY_DATA_KEY"],
+    )
     try:
         assert crypto.lookup_hash("13812345678") != first
     finally:
@@ -70,7 +71,8 @@ def test_id_number_check_digit(number, ok):
     assert is_valid_id_number(number) is ok
 
 
-@pytest.mark.parametrize("phone,ok", [("13812345678", True), ("12812345678", False),
-                                      ("1381234567", False)])
+@pytest.mark.parametrize(
+    "phone,ok", [("13812345678", True), ("12812345678", False), ("1381234567", False)]
+)
 def test_phone(phone, ok):
     assert is_valid_phone(phone) is ok

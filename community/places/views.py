@@ -1,0 +1,1 @@
+"""Site, building and room pages (filled in by the places work)."""

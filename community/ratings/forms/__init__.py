@@ -1,0 +1,1 @@
+"""Forms of the ratings package, one module per concern."""

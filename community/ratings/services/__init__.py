@@ -1,0 +1,1 @@
+"""Rules of the ratings package, one module per concern."""

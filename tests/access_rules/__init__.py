@@ -1,0 +1,34 @@
+"""Expected status per route and role, one module per feature.
+
+Each module defines EXPECTED: {endpoint: (method, {who: status})} where `who`
+is "anonymous", a role, or "*" (every logged-in role not listed), and may define
+world(session, ctx) -> dict adding the objects its URLs point at to `ctx`
+(ctx holds "community", "street", "district", "orgs" {kind: Organization},
+"user" (the requesting user or None) and "who"). Status "login" means a
+redirect to the login page.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+ANON = "anonymous"
+LOGIN = "login"
+
+
+def modules():
+    return [
+        importlib.import_module(f"{__name__}.{info.name}")
+        for info in pkgutil.iter_modules(__path__)
+    ]
+
+
+def expected() -> dict:
+    table: dict = {}
+    for module in modules():
+        for endpoint, row in module.EXPECTED.items():
+            if endpoint in table:
+                raise AssertionError(f"{endpoint} has rows in two access_rules modules")
+            table[endpoint] = row
+    return table
