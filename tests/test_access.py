@@ -44,7 +44,9 @@ def _world(app, who):
             "who": who,
         }
         values = {}
-        for module in modules():
+        # places first: the ratings modules use the site it puts in ctx["site"].
+        ordered = sorted(modules(), key=lambda m: not m.__name__.endswith(".places"))
+        for module in ordered:
             if hasattr(module, "world"):
                 values.update(module.world(session, ctx) or {})
         session.commit()
