@@ -99,3 +99,12 @@ class MemberForm(OnceForm):
     role = SelectField(
         _l("Role"), choices=choices((r, ROLE_LABELS[r]) for r in ROLES if r != "admin")
     )
+
+
+class AreaRoleForm(OnceForm):
+    """A role held without an organization: admin, or a landlord/volunteer of an area."""
+
+    role = SelectField(
+        _l("Role"), choices=choices((r, ROLE_LABELS[r]) for r in ("landlord", "volunteer", "admin"))
+    )
+    area_id = SelectField(_l("Area"), coerce=coerce_optional_int, validate_choice=True)

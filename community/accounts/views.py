@@ -11,6 +11,7 @@ from community.accounts import admin_bp, bp, services
 from community.accounts.auth import safe_next, start_session
 from community.accounts.forms import (
     AreaForm,
+    AreaRoleForm,
     LocaleForm,
     LoginForm,
     MemberForm,
@@ -269,6 +270,28 @@ def users():
     )
 
 
+def _user_page(target: User, form: UserEditForm, role_form: AreaRoleForm, status: int = 200):
+    member_of = db.session.scalars(
+        select(Membership).where(Membership.user_id == target.id).order_by(Membership.role)
+    ).all()
+    return render(
+        "accounts/admin_user.html",
+        "user_edit",
+        target=target,
+        form=form,
+        role_form=role_form,
+        delete_form=EmptyForm(),
+        memberships=member_of,
+        status=status,
+    )
+
+
+def _role_form(formdata=None) -> AreaRoleForm:
+    form = AreaRoleForm() if formdata is None else AreaRoleForm(formdata=None)
+    form.area_id.choices = _area_choices(_("(none)"))
+    return form
+
+
 @admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user(user_id: int):
     target = db.get_or_404(User, user_id)
@@ -284,14 +307,41 @@ def user(user_id: int):
             db.session.commit()
             flash(_("User saved."), "success")
             return redirect(url_for("admin.user", user_id=user_id), code=303)
-    member_of = db.session.scalars(
-        select(Membership).where(Membership.user_id == target.id).order_by(Membership.role)
-    ).all()
-    return render(
-        "accounts/admin_user.html",
-        "user_edit",
-        target=target,
-        form=form,
-        memberships=member_of,
-        status=422 if form.errors else 200,
-    )
+    return _user_page(target, form, _role_form(formdata=False), 422 if form.errors else 200)
+
+
+@admin_bp.route("/users/<int:user_id>/roles", methods=["POST"])
+@once
+def add_role(user_id: int):
+    target = db.get_or_404(User, user_id)
+    role_form = _role_form()
+    if role_form.validate_on_submit():
+        area = db.session.get(Area, role_form.area_id.data) if role_form.area_id.data else None
+        try:
+            services.add_membership(
+                db.session, current_user, target, role_form.role.data, None, area
+            )
+        except RuleViolation as exc:
+            apply_violation(role_form, exc)
+        else:
+            db.session.commit()
+            flash(_("Role added."), "success")
+            return redirect(url_for("admin.user", user_id=user_id), code=303)
+    return _user_page(target, UserEditForm(obj=target, formdata=None), role_form, 422)
+
+
+@admin_bp.route("/users/<int:user_id>/roles/<int:role_id>/delete", methods=["POST"])
+def remove_role(user_id: int, role_id: int):
+    membership = db.get_or_404(Membership, role_id)
+    if membership.user_id != user_id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_membership(db.session, current_user, membership)
+    except RuleViolation as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Role removed."), "success")
+    return redirect(url_for("admin.user", user_id=user_id), code=303)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from community.accounts.models import Membership
 from tests.access_rules import ANON, LOGIN
-from tests.factories import make_role_user, make_user
+from tests.factories import make_role_user
 
 EXPECTED = {
     "static": ("GET", {ANON: 200, "*": 200}),
@@ -24,6 +24,8 @@ EXPECTED = {
     "admin.remove_member": ("POST", {ANON: LOGIN, "admin": 303, "*": 403}),
     "admin.users": ("GET", {ANON: LOGIN, "admin": 200, "*": 403}),
     "admin.user": ("GET", {ANON: LOGIN, "admin": 200, "*": 403}),
+    "admin.add_role": ("POST", {ANON: LOGIN, "admin": 422, "*": 403}),
+    "admin.remove_role": ("POST", {ANON: LOGIN, "admin": 303, "*": 403}),
 }
 
 
@@ -31,9 +33,12 @@ def world(session, ctx):
     team = ctx["orgs"]["volunteer_team"]
     member = make_role_user(session, "volunteer", org=team)
     membership_id = session.scalar(select(Membership.id).where(Membership.user_id == member.id))
+    loner = make_role_user(session, "volunteer", area=ctx["community"])
+    role_id = session.scalar(select(Membership.id).where(Membership.user_id == loner.id))
     return {
         "org_id": team.id,
+        "role_id": role_id,
         "membership_id": membership_id,
-        "user_id": make_user(session).id,
+        "user_id": loner.id,
         "filename": "css/app.css",
     }

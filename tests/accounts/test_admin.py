@@ -291,3 +291,40 @@ def test_admin_lists_use_a_fixed_number_of_queries(client, admin, session, count
         make_org(session)
     session.commit()
     assert measure() == small
+
+
+def test_admin_gives_and_removes_an_area_role(client, admin, session):
+    district, street, community = make_area_tree(session)
+    target = make_user(session, username="fangdong")
+    session.commit()
+    html = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    resp = client.post(
+        f"/admin/users/{target.id}/roles",
+        data={
+            "role": "landlord",
+            "area_id": community.id,
+            "csrf_token": csrf_from(html),
+            "submission_token": _submission_token(html),
+        },
+    )
+    assert resp.status_code == 303
+    membership = session.scalar(select(Membership).where(Membership.user_id == target.id))
+    assert membership.role == "landlord" and membership.area_id == community.id
+    resp = client.post(
+        f"/admin/users/{target.id}/roles/{membership.id}/delete",
+        data={"csrf_token": csrf_from(html)},
+    )
+    assert resp.status_code == 303
+    assert not _count(Membership, Membership.user_id == target.id)
+
+
+def test_landlord_role_without_area_is_422(client, admin, session):
+    target = make_user(session, username="noarea")
+    session.commit()
+    html = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    resp = client.post(
+        f"/admin/users/{target.id}/roles",
+        data={"role": "landlord", "area_id": "", "csrf_token": csrf_from(html)},
+    )
+    assert resp.status_code == 422
+    assert not _count(Membership, Membership.user_id == target.id)
