@@ -1,0 +1,326 @@
+"""Read side of the places pages: site lists with filters, eager-loaded pages, the
+choices a user may pick from in the site form. Scopes come from permissions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from community.accounts.models import Area, Organization
+from community.accounts.permissions import (
+    has_role,
+    is_admin,
+    org_ids,
+    scope_areas,
+    visible_areas,
+    visible_sites,
+)
+from community.core.pagination import PER_PAGE, Page, paginate, parse_page
+from community.core.timeutil import today
+from community.places.models import SITE_KINDS, AssociationApplication, Building, Room, Site
+
+# The 双无 badge looks back this many days for a crime/public-security case or a fire.
+SHUANGWU_DAYS = 365
+
+
+def shuangwu_since(on: date | None = None) -> date:
+    return (on or today()) - timedelta(days=SHUANGWU_DAYS)
+
+
+def is_shuangwu(site: Site) -> bool:
+    return site.has_no_incidents_since(shuangwu_since())
+
+
+# --- form choices -----------------------------------------------------------
+
+
+def community_choices(session: Session, user: Any) -> list[Area]:
+    """Communities where the user may place a site: the communities of their scope
+    (a landlord: the community of their landlord membership)."""
+    stmt = visible_areas(user).where(Area.level == "community")
+    return list(session.scalars(stmt))
+
+
+def company_choices(session: Session, user: Any) -> list[Organization]:
+    """Property companies the user may name as a site's manager: administrators any;
+    a property manager their own; others the companies working in their areas
+    (a company on the street covers its communities)."""
+    stmt = select(Organization).where(Organization.kind == "property_company")
+    if is_admin(user):
+        return list(session.scalars(stmt.order_by(Organization.name)))
+    own = org_ids(user, "property_manager")
+    if own and not has_role(user, "police", "landlord"):
+        return list(session.scalars(stmt.where(Organization.id.in_(own))))
+    conditions = [Organization.id.in_(own)] if own else []
+    for area in scope_areas(user):
+        # Inside the user's area, or on one of its ancestors (a street-wide company).
+        ancestors = [int(part) for part in area.path.strip("/").split("/") if part]
+        conditions.append(Area.path.like(f"{area.path}%"))
+        conditions.append(Organization.area_id.in_(ancestors))
+    if not conditions:
+        return []
+    stmt = stmt.join(Area, Organization.area_id == Area.id).where(or_(*conditions))
+    return list(session.scalars(stmt.order_by(Organization.name)))
+
+
+def association_choices(session: Session, user: Any) -> list[Organization]:
+    """Associations the user may attach a site to: a landlord those they are an
+    approved member of; police and administrators the associations of the
+    communities they cover (the service checks it matches the site's community)."""
+    ids: set[int] = set()
+    if has_role(user, "landlord"):
+        ids |= set(
+            session.scalars(
+                select(AssociationApplication.association_id).where(
+                    AssociationApplication.landlord_id == user.id,
+                    AssociationApplication.status == "approved",
+                )
+            )
+        )
+    stmt = select(Organization).where(Organization.kind == "landlord_association")
+    if is_admin(user) or has_role(user, "police"):
+        communities = (
+            visible_areas(user)
+            .where(Area.level == "community")
+            .with_only_columns(Area.id)
+            .order_by(None)
+        )
+        stmt = stmt.where(or_(Organization.area_id.in_(communities), Organization.id.in_(ids)))
+    elif ids:
+        stmt = stmt.where(Organization.id.in_(ids))
+    else:
+        return []
+    return list(session.scalars(stmt.order_by(Organization.name)))
+
+
+# --- site list ----------------------------------------------------------------
+
+
+@dataclass
+class SiteFilters:
+    """The list's filters, parsed leniently: an invalid value is ignored, never an error."""
+
+    q: str = ""
+    area_id: int | None = None
+    kind: str | None = None
+    stars: int | str | None = None  # 1..5 or "none"
+    admitted: str | None = None  # "yes" | "no"
+    shuangwu: str | None = None  # "yes"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> SiteFilters:
+        f = cls()
+        f.q = (args.get("q") or "").strip()[:100]
+        try:
+            f.area_id = int(args.get("area_id") or "")
+        except ValueError:
+            f.area_id = None
+        if f.area_id is not None and f.area_id < 1:
+            f.area_id = None
+        kind = args.get("kind")
+        f.kind = kind if kind in SITE_KINDS else None
+        stars = (args.get("stars") or "").strip()
+        if stars == "none":
+            f.stars = "none"
+        elif stars in {"1", "2", "3", "4", "5"}:
+            f.stars = int(stars)
+        admitted = args.get("admitted")
+        f.admitted = admitted if admitted in ("yes", "no") else None
+        f.shuangwu = "yes" if args.get("shuangwu") == "yes" else None
+        f.page = parse_page(args.get("page"))
+        return f
+
+    @property
+    def active(self) -> bool:
+        return any((self.q, self.area_id, self.kind, self.stars, self.admitted, self.shuangwu))
+
+    def apply(self, stmt: Select) -> Select:
+        if self.q:
+            stmt = stmt.where(
+                or_(
+                    Site.name.icontains(self.q, autoescape=True),
+                    Site.address.icontains(self.q, autoescape=True),
+                )
+            )
+        if self.area_id is not None:
+            stmt = stmt.where(Site.area_id == self.area_id)
+        if self.kind:
+            stmt = stmt.where(Site.kind == self.kind)
+        if self.stars == "none":
+            stmt = stmt.where(Site.stars.is_(None))
+        elif self.stars is not None:
+            stmt = stmt.where(Site.stars == self.stars)
+        if self.admitted == "yes":
+            stmt = stmt.where(Site.admitted_on.is_not(None))
+        elif self.admitted == "no":
+            stmt = stmt.where(Site.admitted_on.is_(None))
+        if self.shuangwu == "yes":
+            since = shuangwu_since()
+            stmt = stmt.where(or_(Site.last_incident_on.is_(None), Site.last_incident_on < since))
+        return stmt
+
+
+def list_sites(session: Session, user: Any, filters: SiteFilters, per_page: int = PER_PAGE) -> Page:
+    """One page of the sites the user may see, filtered, ordered by name (two queries)."""
+    stmt = filters.apply(visible_sites(user)).order_by(Site.name, Site.id)
+    return paginate(session, stmt, filters.page, per_page)
+
+
+# --- pages ----------------------------------------------------------------------
+
+
+def get_site(session: Session, site_id: int) -> Site | None:
+    """A site with its landlord, company and association loaded (one query)."""
+    return session.scalar(
+        select(Site)
+        .where(Site.id == site_id)
+        .options(joinedload(Site.landlord), joinedload(Site.company), joinedload(Site.association))
+    )
+
+
+@dataclass
+class BuildingSummary:
+    building: Building
+    rooms: int
+    beds: int
+    occupants: int
+
+
+def list_buildings(session: Session, site: Site) -> list[BuildingSummary]:
+    """The site's buildings with room, bed and head counts summed in SQL (one query)."""
+    rows = session.execute(
+        select(
+            Building,
+            func.count(Room.id),
+            func.coalesce(func.sum(Room.beds), 0),
+            func.coalesce(func.sum(Room.occupants), 0),
+        )
+        .outerjoin(Room, Room.building_id == Building.id)
+        .where(Building.site_id == site.id)
+        .group_by(Building.id)
+        .order_by(Building.name)
+    )
+    return [BuildingSummary(b, int(n), int(beds), int(occ)) for b, n, beds, occ in rows]
+
+
+def get_building(session: Session, building_id: int) -> Building | None:
+    """A building with its site and rooms (two queries)."""
+    return session.scalar(
+        select(Building)
+        .where(Building.id == building_id)
+        .options(joinedload(Building.site), selectinload(Building.rooms))
+    )
+
+
+def get_room(session: Session, room_id: int) -> Room | None:
+    """A room with its building and site (one query)."""
+    return session.scalar(
+        select(Room)
+        .where(Room.id == room_id)
+        .options(joinedload(Room.building).joinedload(Building.site))
+    )
+
+
+def get_site_by_token(session: Session, token: str) -> Site | None:
+    if not token or len(token) > 64:
+        return None
+    return session.scalar(select(Site).where(Site.qr_token == token))
+
+
+# --- associations ----------------------------------------------------------------
+
+
+def landlord_communities(user: Any) -> list[Area]:
+    return [a for a in scope_areas(user, "landlord") if a.level == "community"]
+
+
+def associations_for_landlord(session: Session, user: Any) -> list[Organization]:
+    """The landlord associations of the landlord's communities."""
+    ids = [a.id for a in landlord_communities(user)]
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Organization)
+            .where(Organization.kind == "landlord_association", Organization.area_id.in_(ids))
+            .order_by(Organization.name)
+        )
+    )
+
+
+def applications_of(session: Session, landlord: Any) -> list[AssociationApplication]:
+    return list(
+        session.scalars(
+            select(AssociationApplication)
+            .where(AssociationApplication.landlord_id == landlord.id)
+            .order_by(AssociationApplication.created_at.desc(), AssociationApplication.id.desc())
+        )
+    )
+
+
+def officer_association_ids(session: Session, user: Any) -> list[int]:
+    """Associations whose applications and members the user manages (admins: all)."""
+    if is_admin(user):
+        return list(
+            session.scalars(
+                select(Organization.id).where(Organization.kind == "landlord_association")
+            )
+        )
+    return sorted(org_ids(user, "association"))
+
+
+def pending_applications(session: Session, association_ids: list[int]):
+    if not association_ids:
+        return []
+    return list(
+        session.scalars(
+            select(AssociationApplication)
+            .where(
+                AssociationApplication.association_id.in_(association_ids),
+                AssociationApplication.status == "pending",
+            )
+            .order_by(AssociationApplication.created_at, AssociationApplication.id)
+        )
+    )
+
+
+@dataclass
+class Member:
+    application: AssociationApplication
+    sites: list[Site]
+
+
+def list_members(session: Session, association_ids: list[int]) -> list[Member]:
+    """Approved members of the associations with the sites they attached to them (two queries)."""
+    if not association_ids:
+        return []
+    members = list(
+        session.scalars(
+            select(AssociationApplication)
+            .where(
+                AssociationApplication.association_id.in_(association_ids),
+                AssociationApplication.status == "approved",
+            )
+            .order_by(AssociationApplication.decided_at, AssociationApplication.id)
+        )
+    )
+    if not members:
+        return []
+    sites = session.scalars(
+        select(Site)
+        .where(
+            Site.association_id.in_(association_ids),
+            Site.landlord_id.in_({m.landlord_id for m in members}),
+        )
+        .order_by(Site.name)
+    )
+    by_key: dict[tuple[int, int], list[Site]] = defaultdict(list)
+    for site in sites:
+        by_key[(site.association_id, site.landlord_id)].append(site)
+    return [Member(m, by_key.get((m.association_id, m.landlord_id), [])) for m in members]

@@ -1,0 +1,423 @@
+"""Places rules: creating and editing sites, buildings and rooms, rotating QR tokens,
+and landlords' membership of their community's landlord association.
+
+Services flush, never commit; they raise RuleViolation (shown on a form field,
+422), NotPermitted (403) or Conflict (409).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from community.accounts.models import Area, Organization, User
+from community.accounts.permissions import has_role, org_ids
+from community.core import audit
+from community.core.errors import Conflict, NotPermitted, RuleViolation
+from community.core.timeutil import today, utcnow
+from community.places import queries
+from community.places.models import (
+    SITE_KINDS,
+    AssociationApplication,
+    Building,
+    Room,
+    Site,
+    new_qr_token,
+)
+
+MAX_PEOPLE = 500  # coupled with the CHECK constraints on room.beds and room.occupants
+
+# --- sites ------------------------------------------------------------------------
+
+
+def may_name_landlord(actor: Any) -> bool:
+    """Police and administrators register sites for a landlord they name."""
+    return has_role(actor, "admin", "police")
+
+
+def is_manager_only(actor: Any) -> bool:
+    """A property manager with no other role that may own or register sites: their
+    sites are theirs only through their company."""
+    return has_role(actor, "property_manager") and not has_role(
+        actor, "admin", "police", "landlord"
+    )
+
+
+def _required(value: str | None, field: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise RuleViolation(field, _("This field is required."))
+    if len(value) > max_length:
+        raise RuleViolation(field, _("At most %(n)d characters.", n=max_length))
+    return value
+
+
+def _resolve_area(session: Session, actor: Any, site: Site | None, area_id: int | None) -> Area:
+    area = session.get(Area, area_id) if area_id else None
+    if area is None or area.level != "community":
+        raise RuleViolation("area_id", _("Choose a community."))
+    unchanged = site is not None and site.area_id == area.id
+    allowed = {a.id for a in queries.community_choices(session, actor)}
+    if not unchanged and area.id not in allowed:
+        raise RuleViolation("area_id", _("You cannot place a site in this community."))
+    return area
+
+
+def _resolve_company(
+    session: Session, actor: Any, site: Site | None, company_id: int | None
+) -> Organization | None:
+    company = session.get(Organization, company_id) if company_id else None
+    if company_id and (company is None or company.kind != "property_company"):
+        raise RuleViolation("company_id", _("Choose a property company."))
+    if company is not None:
+        unchanged = site is not None and site.company_id == company.id
+        allowed = {c.id for c in queries.company_choices(session, actor)}
+        if not unchanged and company.id not in allowed:
+            raise RuleViolation("company_id", _("You cannot name this company."))
+    if is_manager_only(actor) and (
+        company is None or company.id not in org_ids(actor, "property_manager")
+    ):
+        raise RuleViolation("company_id", _("Choose your company: it manages this site."))
+    return company
+
+
+def _resolve_association(
+    session: Session, actor: Any, site: Site | None, area: Area, association_id: int | None
+) -> Organization | None:
+    if not association_id:
+        return None
+    association = session.get(Organization, association_id)
+    if association is None or association.kind != "landlord_association":
+        raise RuleViolation("association_id", _("Choose a landlord association."))
+    if association.area_id != area.id:
+        raise RuleViolation("association_id", _("This association belongs to another community."))
+    unchanged = site is not None and site.association_id == association.id
+    allowed = {a.id for a in queries.association_choices(session, actor)}
+    if not unchanged and association.id not in allowed:
+        raise RuleViolation(
+            "association_id",
+            _("You can only choose an association you are an approved member of."),
+        )
+    return association
+
+
+def _resolve_landlord(
+    session: Session, actor: Any, site: Site | None, username: str | None
+) -> int | None:
+    """Police and administrators name the landlord (or none); a landlord creating a
+    site owns it; anyone else keeps the current owner."""
+    if may_name_landlord(actor):
+        username = (username or "").strip()
+        if not username:
+            return None
+        user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        if user is None:
+            raise RuleViolation("landlord_username", _("No user has this username."))
+        if not has_role(user, "landlord"):
+            raise RuleViolation("landlord_username", _("This user is not a landlord."))
+        return user.id
+    if site is None:
+        return actor.id if has_role(actor, "landlord") else None
+    return site.landlord_id
+
+
+def create_site(
+    session: Session,
+    actor: Any,
+    *,
+    name: str,
+    kind: str,
+    area_id: int | None,
+    address: str,
+    association_id: int | None = None,
+    company_id: int | None = None,
+    landlord_username: str | None = None,
+) -> Site:
+    """Registers a site in a community the actor covers. The creating landlord owns it;
+    a property manager's site is managed by their company; police and administrators
+    may name a landlord. Raises RuleViolation on the offending field."""
+    fields = _site_fields(
+        session,
+        actor,
+        None,
+        name=name,
+        kind=kind,
+        area_id=area_id,
+        address=address,
+        association_id=association_id,
+        company_id=company_id,
+        landlord_username=landlord_username,
+    )
+    site = Site(**fields, created_by_id=getattr(actor, "id", None))
+    session.add(site)
+    session.flush()
+    audit.record(session, actor, "site_created", site, {"name": site.name, "kind": site.kind})
+    return site
+
+
+def update_site(
+    session: Session,
+    actor: Any,
+    site: Site,
+    *,
+    name: str,
+    kind: str,
+    area_id: int | None,
+    address: str,
+    association_id: int | None = None,
+    company_id: int | None = None,
+    landlord_username: str | None = None,
+) -> Site:
+    """Same rules as create_site; a value the actor could not pick may stay unchanged."""
+    fields = _site_fields(
+        session,
+        actor,
+        site,
+        name=name,
+        kind=kind,
+        area_id=area_id,
+        address=address,
+        association_id=association_id,
+        company_id=company_id,
+        landlord_username=landlord_username,
+    )
+    changed = sorted(k for k, v in fields.items() if getattr(site, k) != v)
+    for key, value in fields.items():
+        setattr(site, key, value)
+    session.flush()
+    if changed:
+        audit.record(session, actor, "site_updated", site, {"fields": changed})
+    return site
+
+
+def _site_fields(session: Session, actor: Any, site: Site | None, **data: Any) -> dict:
+    name = _required(data["name"], "name", 120)
+    if data["kind"] not in SITE_KINDS:
+        raise RuleViolation("kind", _("Choose a kind of site."))
+    area = _resolve_area(session, actor, site, data["area_id"])
+    address = _required(data["address"], "address", 255)
+    company = _resolve_company(session, actor, site, data["company_id"])
+    association = _resolve_association(session, actor, site, area, data["association_id"])
+    landlord_id = _resolve_landlord(session, actor, site, data["landlord_username"])
+    return {
+        "name": name,
+        "kind": data["kind"],
+        "area_id": area.id,
+        "address": address,
+        "company_id": company.id if company else None,
+        "association_id": association.id if association else None,
+        "landlord_id": landlord_id,
+    }
+
+
+def rotate_token(session: Session, actor: Any, site: Site) -> None:
+    """A new random QR token: the printed codes with the old one stop working at once."""
+    site.qr_token = new_qr_token()
+    session.flush()
+    audit.record(session, actor, "site_token_rotated", site)
+
+
+# --- buildings and rooms --------------------------------------------------------
+
+
+def _flush_unique(session: Session, obj: Any, field: str, message: str) -> None:
+    """Flush under a SAVEPOINT: a UNIQUE violation (a concurrent duplicate that slipped
+    past the check) becomes the same RuleViolation instead of a failed transaction."""
+    try:
+        with session.begin_nested():
+            session.add(obj)
+    except IntegrityError:
+        raise RuleViolation(field, message) from None
+
+
+def add_building(session: Session, actor: Any, site: Site, name: str) -> Building:
+    """A building name is unique within its site. Raises RuleViolation("name")."""
+    name = _required(name, "name", 60)
+    message = _("This site already has a building with this name.")
+    taken = session.scalar(
+        select(Building.id).where(Building.site_id == site.id, Building.name == name)
+    )
+    if taken:
+        raise RuleViolation("name", message)
+    building = Building(site_id=site.id, name=name)
+    _flush_unique(session, building, "name", message)
+    audit.record(session, actor, "building_added", building, {"site": site.id})
+    return building
+
+
+def _room_values(number: str, beds: Any, occupants: Any) -> tuple[str, int, int]:
+    number = _required(number, "number", 30)
+    for field, value in (("beds", beds), ("occupants", occupants)):
+        if not isinstance(value, int) or not 0 <= value <= MAX_PEOPLE:
+            raise RuleViolation(field, _("A number from 0 to %(n)d.", n=MAX_PEOPLE))
+    return number, beds, occupants
+
+
+def _room_number_taken(session: Session, building_id: int, number: str, room_id=None) -> bool:
+    stmt = select(Room.id).where(Room.building_id == building_id, Room.number == number)
+    if room_id is not None:
+        stmt = stmt.where(Room.id != room_id)
+    return session.scalar(stmt) is not None
+
+
+def add_room(
+    session: Session, actor: Any, building: Building, *, number: str, beds: int, occupants: int
+) -> Room:
+    """A room number is unique within its building; the head count is dated today.
+    Raises RuleViolation("number"/"beds"/"occupants")."""
+    number, beds, occupants = _room_values(number, beds, occupants)
+    message = _("This building already has a room with this number.")
+    if _room_number_taken(session, building.id, number):
+        raise RuleViolation("number", message)
+    room = Room(
+        building_id=building.id,
+        number=number,
+        beds=beds,
+        occupants=occupants,
+        counted_on=today(),
+    )
+    _flush_unique(session, room, "number", message)
+    audit.record(session, actor, "room_added", room, {"building": building.id})
+    return room
+
+
+def update_room(
+    session: Session, actor: Any, room: Room, *, number: str, beds: int, occupants: int
+) -> Room:
+    """Same rules as add_room; a changed head count is dated today."""
+    number, beds, occupants = _room_values(number, beds, occupants)
+    message = _("This building already has a room with this number.")
+    if _room_number_taken(session, room.building_id, number, room.id):
+        raise RuleViolation("number", message)
+    changed = [
+        k
+        for k, v in (("number", number), ("beds", beds), ("occupants", occupants))
+        if getattr(room, k) != v
+    ]
+    if not changed:
+        return room
+    try:
+        with session.begin_nested():
+            if occupants != room.occupants or room.counted_on is None:
+                room.counted_on = today()
+            room.number, room.beds, room.occupants = number, beds, occupants
+    except IntegrityError:
+        raise RuleViolation("number", message) from None
+    audit.record(session, actor, "room_updated", room, {"fields": changed})
+    return room
+
+
+# --- landlord associations ---------------------------------------------------------
+
+
+def apply_to_association(
+    session: Session, landlord: Any, association: Organization, note: str | None = None
+) -> AssociationApplication:
+    """A landlord applies to the landlord association of their community; one open
+    (pending or approved) application per landlord and association.
+    Raises NotPermitted (not a landlord of that community) or Conflict."""
+    if not has_role(landlord, "landlord") or association.kind != "landlord_association":
+        raise NotPermitted()
+    if association.area_id not in {a.id for a in queries.landlord_communities(landlord)}:
+        raise NotPermitted()
+    existing = session.scalar(
+        select(AssociationApplication.status).where(
+            AssociationApplication.association_id == association.id,
+            AssociationApplication.landlord_id == landlord.id,
+            AssociationApplication.status.in_(("pending", "approved")),
+        )
+    )
+    if existing == "approved":
+        raise Conflict(_("You are already a member of this association."))
+    if existing == "pending":
+        raise Conflict(_("You already applied; the association has not decided yet."))
+    application = AssociationApplication(
+        association_id=association.id,
+        landlord_id=landlord.id,
+        note=(note or "").strip()[:255] or None,
+        status="pending",
+    )
+    try:
+        with session.begin_nested():
+            session.add(application)
+    except IntegrityError:
+        raise Conflict(_("You already applied; the association has not decided yet.")) from None
+    audit.record(
+        session, landlord, "association_applied", application, {"association": association.id}
+    )
+    return application
+
+
+def decide_application(
+    session: Session,
+    officer: Any,
+    application: AssociationApplication,
+    decision: str,
+    reason: str | None = None,
+) -> AssociationApplication:
+    """Approve or decline a pending application (a reason is required to decline).
+    Only a pending application can be decided, once, even by two officers at the
+    same moment. Raises RuleViolation("decision"/"reason") or Conflict."""
+    if decision not in ("approve", "decline"):
+        raise RuleViolation("decision", _("Choose approve or decline."))
+    reason = (reason or "").strip()
+    if decision == "decline" and not reason:
+        raise RuleViolation("reason", _("Give a reason to decline."))
+    if application.status != "pending":
+        raise Conflict(_("This application was already decided."))
+    status = "approved" if decision == "approve" else "declined"
+    # One conditional UPDATE: of two concurrent decisions exactly one changes the row.
+    result = session.execute(
+        update(AssociationApplication)
+        .where(
+            AssociationApplication.id == application.id,
+            AssociationApplication.status == "pending",
+        )
+        .values(
+            status=status,
+            decided_by_id=getattr(officer, "id", None),
+            decided_at=utcnow(),
+            reason=reason[:255] or None,
+        )
+    )
+    if result.rowcount != 1:
+        raise Conflict(_("This application was already decided."))
+    audit.record(
+        session,
+        officer,
+        f"association_application_{status}",
+        application,
+        {"association": application.association_id},
+    )
+    session.flush()
+    return application
+
+
+def is_member(session: Session, landlord: Any, association_id: int) -> bool:
+    return (
+        session.scalar(
+            select(AssociationApplication.id).where(
+                AssociationApplication.landlord_id == landlord.id,
+                AssociationApplication.association_id == association_id,
+                AssociationApplication.status == "approved",
+            )
+        )
+        is not None
+    )
+
+
+__all__ = [
+    "add_building",
+    "add_room",
+    "apply_to_association",
+    "create_site",
+    "decide_application",
+    "is_member",
+    "rotate_token",
+    "update_room",
+    "update_site",
+]
