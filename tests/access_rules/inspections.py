@@ -1,0 +1,66 @@
+"""Access rows for the safety-admission inspections, the due list and incidents."""
+
+from __future__ import annotations
+
+from tests.access_rules import ANON, LOGIN
+from tests.factories_ratings import checklist, make_inspection, make_site
+
+# Who sees ctx["site"]: admin, police, coordinator, volunteer (the area), association
+# and property_manager (its organizations), landlord (their own); enterprise does not.
+INSPECTORS = {"admin", "police", "coordinator"}
+SEES_SITE = ("association", "landlord", "property_manager", "volunteer")
+
+
+def _row(method, inspectors_get, others_get, *, police_only=False):
+    table = {ANON: LOGIN, "enterprise": 404}
+    for role in SEES_SITE:
+        table[role] = others_get
+    for role in INSPECTORS:
+        table[role] = inspectors_get
+    if police_only:
+        table["coordinator"] = others_get
+    return (method, table)
+
+
+EXPECTED = {
+    # POST with only a CSRF token: start (or continue) an inspection -> its page.
+    "inspections.new": _row("POST", 303, 403),
+    "inspections.show": _row("GET", 200, 200),
+    # No result chosen: 422 for the inspectors.
+    "inspections.record_item": _row("POST", 422, 403),
+    # Nothing answered yet: 422 for the inspectors.
+    "inspections.complete": _row("POST", 422, 403),
+    "inspections.due": (
+        "GET",
+        {
+            ANON: LOGIN,
+            "admin": 200,
+            "police": 200,
+            "coordinator": 200,
+            "association": 200,
+            "*": 403,
+        },
+    ),
+    # Police (and admin) only; empty form: 422.
+    "inspections.add_incident": _row("POST", 422, 403, police_only=True),
+}
+
+
+def world(session, ctx):
+    values = {}
+    site = ctx.get("site")
+    if site is None:  # until tests/access_rules/places.py provides the site
+        orgs = ctx["orgs"]
+        site = make_site(
+            session,
+            area=ctx["community"],
+            landlord=ctx["user"] if ctx["who"] == "landlord" else None,
+            company=orgs["property_company"],
+            association=orgs["landlord_association"],
+        )
+        ctx["site"] = site
+        values["site_id"] = site.id
+    inspection = make_inspection(session, site=site)
+    values["inspection_id"] = inspection.id
+    values["item_id"] = checklist(session)[0].id
+    return values
