@@ -6,28 +6,12 @@ another feature's): only the columns the criteria read matter here.
 
 from __future__ import annotations
 
-import itertools
 from datetime import date, datetime
 
-from community.places.models import Site
 from community.ratings.models import Assessment, Hazard, Incident
+from tests.factories_places import make_site
 
-_seq = itertools.count(1)
-
-
-def make_site(session, *, area, landlord=None, company=None, association=None, name=None):
-    site = Site(
-        name=name or f"assessed-site-{next(_seq)}",
-        kind="rental_house",
-        area_id=area.id,
-        address="1 Test Road",
-        landlord_id=getattr(landlord, "id", None),
-        company_id=getattr(company, "id", None),
-        association_id=getattr(association, "id", None),
-    )
-    session.add(site)
-    session.flush()
-    return site
+__all__ = ["make_assessment", "make_hazard", "make_incident", "make_site"]
 
 
 def make_hazard(

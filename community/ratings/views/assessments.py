@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from community.accounts.permissions import can
 from community.core.errors import Conflict, NotPermitted, RuleViolation
@@ -33,13 +32,6 @@ ASSESSMENT_DECIDED = "assessment-decided"
 SHOW = "ratings/assessments_show.html"
 
 
-def _site_url(site: Site) -> str | None:
-    try:
-        return url_for("places.show", site_id=site.id)
-    except BuildError:  # the site page is not there (yet)
-        return None
-
-
 def _visible_site(site_id: int) -> Site:
     site = db.get_or_404(Site, site_id)
     if not can(current_user, "site.view", site):
@@ -64,7 +56,6 @@ def _card(assessment: Assessment, *, form=None, status=200, trigger=None, confli
         "assessment_card",
         assessment=assessment,
         site=assessment.site,
-        site_url=_site_url(assessment.site),
         breakdown=services.breakdown(assessment),
         people=services.people(db.session, assessment),
         can_submit=can(current_user, "assessment.submit", assessment.site),
@@ -80,17 +71,17 @@ def _card(assessment: Assessment, *, form=None, status=200, trigger=None, confli
 @bp.route("/assessments/")
 @login_required
 def index():
-    status = request.args.get("status") or services.default_status(current_user)
-    if status not in STATUS_LABELS:
-        status = "all"
+    state = request.args.get("status") or services.default_status(current_user)
+    if state not in STATUS_LABELS:
+        state = "all"
     page = services.list_assessments(
-        db.session, current_user, status=status, page=parse_page(request.args.get("page"))
+        db.session, current_user, status=state, page=parse_page(request.args.get("page"))
     )
     return render(
         "ratings/assessments_index.html",
         "assessment_list",
         page=page,
-        status=status,
+        state=state,
         status_labels=STATUS_LABELS,
     )
 
@@ -127,7 +118,6 @@ def new(site_id: int):
         "start_form",
         form=form,
         site=site,
-        site_url=_site_url(site),
         status=422 if form.errors else 200,
     )
 
