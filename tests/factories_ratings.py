@@ -13,46 +13,15 @@ from sqlalchemy import select
 
 from community.core.timeutil import today, utcnow
 from community.ratings.models import ChecklistItem, Incident, Inspection, InspectionResult
+from tests.factories_places import make_site as places_make_site
 
 _seq = itertools.count(1)
 
 
-def make_site(session, *, area, landlord=None, company=None, association=None, **fields):
-    """A site: tests.factories_places.make_site when the places work provides it, else
-    a plain Site row. `fields` may set the ratings columns (admitted_on, stars, ...)."""
-    try:
-        from tests.factories_places import make_site as places_make_site
-    except ImportError:
-        places_make_site = None
-    if places_make_site is not None:
-        site = places_make_site(
-            session,
-            area=area,
-            landlord=landlord,
-            company=company,
-            association=association,
-            name=fields.pop("name", None),
-            kind=fields.pop("kind", "rental_house"),
-            address=fields.pop("address", None),
-        )
-    else:
-        from community.places.models import Site
-
-        n = next(_seq)
-        site = Site(
-            name=fields.pop("name", None) or f"site-{n}",
-            kind=fields.pop("kind", "rental_house"),
-            address=fields.pop("address", None) or f"{n} Test Road",
-            area_id=area.id,
-            landlord_id=landlord.id if landlord is not None else None,
-            company_id=company.id if company is not None else None,
-            association_id=association.id if association is not None else None,
-        )
-        session.add(site)
-    for name, value in fields.items():
-        setattr(site, name, value)
-    session.flush()
-    return site
+def make_site(session, *, area, **fields):
+    """A site (tests.factories_places.make_site); `fields` may also set the ratings
+    columns (admitted_on, last_inspected_on, stars, last_incident_on, ...)."""
+    return places_make_site(session, area=area, **fields)
 
 
 def checklist(session, *, required_only=False) -> list[ChecklistItem]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.access_rules import ANON, LOGIN
-from tests.factories_ratings import checklist, make_inspection, make_site
+from tests.factories_ratings import checklist, make_inspection
 
 # Who sees ctx["site"]: admin, police, coordinator, volunteer (the area), association
 # and property_manager (its organizations), landlord (their own); enterprise does not.
@@ -47,20 +47,5 @@ EXPECTED = {
 
 
 def world(session, ctx):
-    values = {}
-    site = ctx.get("site")
-    if site is None:  # until tests/access_rules/places.py provides the site
-        orgs = ctx["orgs"]
-        site = make_site(
-            session,
-            area=ctx["community"],
-            landlord=ctx["user"] if ctx["who"] == "landlord" else None,
-            company=orgs["property_company"],
-            association=orgs["landlord_association"],
-        )
-        ctx["site"] = site
-        values["site_id"] = site.id
-    inspection = make_inspection(session, site=site)
-    values["inspection_id"] = inspection.id
-    values["item_id"] = checklist(session)[0].id
-    return values
+    inspection = make_inspection(session, site=ctx["site"])
+    return {"inspection_id": inspection.id, "item_id": checklist(session)[0].id}

@@ -464,3 +464,20 @@ def test_admission_panel_links_to_the_open_inspection(app, session, world):
         app, session, police, world.site, admission_panel, "ratings/_panel_admission.html"
     )
     assert f'href="/inspections/{inspection.id}" role="button"' in html
+
+
+def test_site_page_shows_the_admission_panel_and_starts_an_inspection(
+    client, session, world, as_role
+):
+    as_role("police")
+    page = client.get(f"/sites/{world.site.id}").get_data(as_text=True)
+    assert 'id="panel-admission"' in page
+    html = page[page.index('id="panel-admission"') :]
+    token = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', html)[1]
+    resp = client.post(
+        f"/sites/{world.site.id}/inspections",
+        data={"csrf_token": csrf_from(page), "submission_token": token},
+    )
+    assert resp.status_code == 303
+    page = client.get(f"/sites/{world.site.id}").get_data(as_text=True)
+    assert "/inspections/" in page and 'role="button"' in page  # continue the open one

@@ -251,3 +251,27 @@ def test_panel_shows_only_the_badge_to_the_landlord(app, session, world):
     html = _render(app, session, landlord, world.site)
     assert 'data-testid="shuangwu"' in html
     assert "旧案" not in html and "<table" not in html and "<form" not in html
+
+
+def test_site_page_shows_the_incidents_panel_with_the_form_for_police(
+    client, htmx_client, session, world, as_role
+):
+    as_role("police")
+    page = client.get(f"/sites/{world.site.id}").get_data(as_text=True)
+    assert 'id="panel-incidents"' in page
+    assert 'data-testid="shuangwu"' in page
+    assert f'hx-post="/sites/{world.site.id}/incidents"' in page
+    assert 'hx-target="#panel-incidents"' in page
+
+
+def test_site_page_shows_the_landlord_the_badge_but_not_the_incidents(
+    client, session, world, as_role
+):
+    landlord = as_role("landlord")
+    world.site.landlord_id = landlord.id
+    make_incident(session, site=world.site, occurred_on=today() - timedelta(days=30), note="新案")
+    session.commit()
+    page = client.get(f"/sites/{world.site.id}").get_data(as_text=True)
+    assert 'id="panel-incidents"' in page
+    assert "新案" not in page
+    assert 'data-testid="shuangwu"' not in page

@@ -3,7 +3,7 @@ site-page panels (admission status and history; incidents and the 双无 badge).
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -44,13 +44,6 @@ def _logged_in():
 def _lang() -> str:
     locale = get_locale()
     return locale.language if locale is not None else "zh"
-
-
-def site_url(site_id: int) -> str:
-    """The site page; the due list until the places pages exist."""
-    if "places.show" in current_app.view_functions:
-        return url_for("places.show", site_id=site_id)
-    return url_for("inspections.due")
 
 
 def _visible_site(site_id: int) -> Site:
@@ -96,7 +89,6 @@ def _show_page(
         complete_error=complete_error,
         result_labels=RESULT_LABELS,
         lang=_lang(),
-        site_url=site_url,
         status=status,
         trigger=trigger,
     )
@@ -190,7 +182,6 @@ def due():
         "ratings/inspections_due.html",
         "due_list",
         page=page,
-        site_url=site_url,
         due_soon_days=admission.DUE_SOON_DAYS,
     )
 
@@ -218,7 +209,7 @@ def add_incident(site_id: int):
             db.session.commit()
             if not is_partial():
                 flash(_("Incident recorded."), "success")
-                return redirect(site_url(site.id), code=303)
+                return redirect(url_for("places.show", site_id=site.id), code=303)
             return _incident_page(site, IncidentForm(formdata=None), trigger=INCIDENT_RECORDED)
     return _incident_page(site, form, status=422)
 
@@ -229,7 +220,6 @@ def _incident_page(site: Site, form: IncidentForm, *, status: int = 200, trigger
         "incidents_panel",
         site=site,
         panel=incidents_panel(db.session, current_user, site, form=form),
-        site_url=site_url,
         status=status,
         trigger=trigger,
     )
