@@ -16,6 +16,11 @@ NAV = (
     ("places.index", _l("Sites"), ()),
     ("hazards.index", _l("Hazards"), ()),
     ("inspections.due", _l("Inspections due"), ("admin", "police", "coordinator", "association")),
+    (
+        "assessments.index",
+        _l("Star ratings"),
+        ("admin", "police", "coordinator", "association", "landlord", "property_manager"),
+    ),
     ("places.associations", _l("Association"), ("landlord", "association")),
     ("admin.areas", _l("Areas"), ("admin",)),
     ("admin.orgs", _l("Organizations"), ("admin",)),

@@ -373,6 +373,8 @@ def refresh_site_stars(session: Session, site: Site) -> None:
 
 # --- demo --------------------------------------------------------------------------
 
+# Demo data is written in the users' language, like the demo's site names.
+DEMO_REJECT_REASON = "三楼灭火器已过检验期，更换后请重新提交。"
 # Manual scores of the demo, cycled per site and month: (fire_safety, order_hygiene, cooperation).
 _DEMO_MANUAL = ((14, 9, 14), (12, 8, 13), (13, 9, 12), (10, 7, 11), (15, 10, 15), (11, 8, 10))
 
@@ -422,7 +424,7 @@ def demo(session: Session, context: dict) -> None:
                     police,
                     assessment,
                     "reject",
-                    _("The fire extinguishers on floor 3 are past their inspection date."),
+                    DEMO_REJECT_REASON,
                     {},
                     submitted_at,
                 )
