@@ -383,9 +383,11 @@ def decide_application(
             decided_at=utcnow(),
             reason=reason[:255] or None,
         )
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise Conflict(_("This application was already decided."))
+    session.refresh(application)
     audit.record(
         session,
         officer,
