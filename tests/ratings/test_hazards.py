@@ -230,7 +230,9 @@ def test_site_hazards_counts_open_and_fixed_only(session, w):
 
 def test_demo_makes_hazards_in_every_state(session, w):
     sites = {"b": w.site, "a": make_site(session, area=w.community, company=w.company)}
-    services.demo(session, {"sites": sites, "users": {"volunteer": w.volunteer, "police": w.police}})
+    services.demo(
+        session, {"sites": sites, "users": {"volunteer": w.volunteer, "police": w.police}}
+    )
     hazards = list(
         session.scalars(select(Hazard).where(Hazard.site_id.in_([s.id for s in sites.values()])))
     )

@@ -115,7 +115,7 @@ def index():
         form=form,
         tabs=tabs,
         tab=tab,
-        status=status,
+        status_filter=status,
         result=result,
         tab_labels=TAB_LABELS,
         site_filter=site,
