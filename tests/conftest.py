@@ -29,7 +29,7 @@ def app():
     # Requests made while a test holds an app context reuse it, and with it
     # `g`: forget per-request caches first, as a real server would.
     def _fresh_request_caches():
-        for key in ("_login_user", "_memberships"):
+        for key in ("_login_user", "_memberships", "_flask_babel"):
             g.pop(key, None)
 
     application.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_caches)
@@ -37,7 +37,9 @@ def app():
         flask_migrate.upgrade()
         if db.engine.dialect.name == "sqlite":
             _sqlite_savepoint_workaround(db.engine)
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 def _sqlite_savepoint_workaround(engine) -> None:
