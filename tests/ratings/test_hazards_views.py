@@ -396,9 +396,14 @@ def test_assignee_fixes_with_a_plain_form_and_gets_303(w, session):
 def test_fix_in_place_with_htmx_returns_the_card_and_a_trigger(w, session):
     hazard = _hazard(session, site=w.site, reporter=w.volunteer)
     client = client_as(w.app, w.manager)
-    token = _token(client, f"/hazards/{hazard.id}")
+    page = client.get(f"/hazards/{hazard.id}").get_data(as_text=True)
+    # The form targets the card; the card itself is no hx-target, since the boosted
+    # links inside it would inherit it.
+    assert f'hx-target="#hazard-card-{hazard.id}"' in page
+    assert f'<article id="hazard-card-{hazard.id}" class="hazard-card">' in page
     resp = HtmxClient(client).post(
-        f"/hazards/{hazard.id}/fix", data={"note": "Replaced wiring", "csrf_token": token}
+        f"/hazards/{hazard.id}/fix",
+        data={"note": "Replaced wiring", "csrf_token": csrf_from(page)},
     )
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200
@@ -641,6 +646,9 @@ def test_each_fragment_block_renders_alone(w, session):
             "ratings/hazards_index.html",
             "hazard_list",
             result=page,
+            form=views.HazardFilterForm(formdata=None),
+            tabs=["area"],
+            tab_labels=views.TAB_LABELS,
             tab="area",
             status_filter="",
             site_filter=None,

@@ -26,7 +26,7 @@ from sqlalchemy import Select, false, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from community.accounts.models import User
-from community.accounts.permissions import has_role, is_admin, org_ids, visible_sites
+from community.accounts.permissions import can, has_role, is_admin, org_ids, visible_sites
 from community.core import audit, uploads
 from community.core.errors import Conflict, RuleViolation
 from community.core.models import AuditEvent
@@ -346,26 +346,21 @@ _DEMO = (
 
 
 def demo(session: Session, context: dict) -> None:
-    """Hazards in every state at the first demo sites (by name), reported by the
-    demo volunteer where the site is in their area, else by the police liaison.
-    No photos. Does nothing until the places demo provides sites."""
-    from community.accounts.permissions import can
-
+    """Hazards in every state (one reopened) at the first demo sites by name that the
+    demo police liaison covers; reported by the demo volunteer where the site is in
+    their area, else by the police. Fixed by the site's demo landlord when it is
+    theirs, else by the police. No photos. Nothing until places provides sites."""
     sites = context.get("sites") or {}
     users = context.get("users") or {}
-    volunteer, police = users.get("volunteer"), users.get("police")
-    if not sites or police is None:
+    volunteer, police, landlord = users.get("volunteer"), users.get("police"), users.get("landlord")
+    if police is None:
         return
-    chosen = [sites[name] for name in sorted(sites)][: len(_DEMO)]
-    for i, (description, severity, state) in enumerate(_DEMO):
+    chosen = [sites[n] for n in sorted(sites) if can(police, "hazard.create", sites[n])]
+    for i, (description, severity, state) in enumerate(_DEMO if chosen else ()):
         site = chosen[i % len(chosen)]
         reporter = volunteer if can(volunteer, "hazard.create", site) else police
         hazard = report_hazard(session, reporter, site, description=description, severity=severity)
-        fixer = (
-            users["landlord"]
-            if "landlord" in users and site.landlord_id == users["landlord"].id
-            else police
-        )
+        fixer = landlord if landlord is not None and site.landlord_id == landlord.id else police
         if state in ("fixed", "closed", "reopened"):
             fix_hazard(session, fixer, hazard, "已清理并整改")
         if state == "closed":
