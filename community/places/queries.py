@@ -121,7 +121,7 @@ class SiteFilters:
             f.area_id = int(args.get("area_id") or "")
         except ValueError:
             f.area_id = None
-        if f.area_id is not None and f.area_id < 1:
+        if f.area_id is not None and not 1 <= f.area_id < 2**31:
             f.area_id = None
         kind = args.get("kind")
         f.kind = kind if kind in SITE_KINDS else None

@@ -81,7 +81,16 @@ def test_filters_in_the_query_string_give_a_shareable_page(client, login_as, ses
 
 @pytest.mark.parametrize(
     "query",
-    ["stars=abc", "page=-1", "page=abc", "area_id=x", "kind=castle", "admitted=2", "page=99999"],
+    [
+        "stars=abc",
+        "page=-1",
+        "page=abc",
+        "area_id=x",
+        "area_id=99999999999999999999",
+        "kind=castle",
+        "admitted=2",
+        "page=99999",
+    ],
 )
 def test_bad_filter_values_are_ignored_with_200(client, login_as, session, world, query):
     login_as("police", org=world.police_station)
@@ -90,6 +99,13 @@ def test_bad_filter_values_are_ignored_with_200(client, login_as, session, world
     resp = client.get(f"/sites/?{query}")
     assert resp.status_code == 200
     assert "照常显示" in resp.get_data(as_text=True)
+
+
+def test_an_overlong_search_is_a_search_that_finds_nothing(client, login_as, world):
+    login_as("police", org=world.police_station)
+    resp = client.get("/sites/?q=" + "长" * 500)
+    assert resp.status_code == 200
+    assert 'id="site-results"' in resp.get_data(as_text=True)
 
 
 def test_list_pages_by_25(client, login_as, session, world):
@@ -330,6 +346,9 @@ def test_another_landlords_site_is_404(client, login_as, session, world):
     assert client.get(f"/sites/{site.id}").status_code == 404
     assert client.get(f"/sites/{site.id}/edit").status_code == 404
     assert client.get("/sites/999999").status_code == 404
+    # Beyond the database's integer range: still a plain 404.
+    assert client.get("/sites/99999999999999999999").status_code == 404
+    assert client.get("/buildings/99999999999999999999").status_code == 404
 
 
 # --- site page ---------------------------------------------------------------------------
