@@ -333,6 +333,20 @@ def test_photo_is_served_privately_to_those_who_see_the_site(w, session, uploads
         assert resp.status_code == 404, who
 
 
+def test_ids_beyond_the_database_range_are_404_not_500(w, session):
+    client = client_as(w.app, w.police)
+    huge = 2**40
+    for url in (
+        f"/hazards/{huge}",
+        f"/hazards/{huge}/photo",
+        f"/sites/{huge}/hazards/new",
+        f"/hazards/?site={huge}",
+    ):
+        assert client.get(url).status_code == 404, url
+    resp = client.post(f"/hazards/{huge}/close", data={"csrf_token": _token(client)})
+    assert resp.status_code == 404
+
+
 def test_hazard_without_photo_has_no_photo_url(w, session):
     hazard = _hazard(session, site=w.site, reporter=w.police)
     client = client_as(w.app, w.police)
