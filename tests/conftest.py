@@ -29,7 +29,7 @@ def app():
     # Requests made while a test holds an app context reuse it, and with it
     # `g`: forget per-request caches first, as a real server would.
     def _fresh_request_caches():
-        for key in ("_login_user", "_memberships", "_flask_babel"):
+        for key in ("_login_user", "_memberships", "_flask_babel", "csrf_token", "csrf_valid"):
             g.pop(key, None)
 
     application.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_caches)
