@@ -126,7 +126,7 @@ def test_start_without_a_month_takes_the_previous_one(client, landlord_site, ses
     assert session.scalar(select(Assessment.month)) == LAST_MONTH
 
 
-@pytest.mark.parametrize("month", ["2999-01", "not-a-month", "2025-13"])
+@pytest.mark.parametrize("month", ["2999-01", "not-a-month", "2025-13", "0001-01", "1999-12"])
 def test_start_with_a_future_or_invalid_month_is_422(client, landlord_site, month):
     resp = client.post(
         f"/sites/{landlord_site.id}/assessments",
@@ -208,6 +208,15 @@ def test_volunteer_of_the_area_sees_but_may_not_act(client, login, session, area
     resp = client.post(f"/assessments/{a.id}/decide", data={**APPROVE, "csrf_token": token})
     assert resp.status_code == 403
     assert session.get(Assessment, a.id).status == "submitted"
+
+
+def test_ids_beyond_the_integer_range_answer_404(client, landlord_site):
+    big = 2**31
+    token = _token(client)
+    assert client.get(f"/assessments/{big}").status_code == 404
+    assert client.post(f"/assessments/{big}/submit", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/assessments/{big}/decide", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/sites/{big}/assessments", data={"csrf_token": token}).status_code == 404
 
 
 def test_volunteer_of_another_area_gets_404(client, login, session, area):

@@ -31,6 +31,7 @@ from community.ratings.criteria import add_months, first_of_month, last_of_month
 from community.ratings.models import ASSESSMENT_STATES, Assessment
 
 DECISIONS = ("approve", "reject")
+EARLIEST_MONTH = date(2000, 1, 1)
 HISTORY_MONTHS = 12
 
 
@@ -208,6 +209,11 @@ def start_assessment(
     month = first_of_month(month or default_month())
     if month > first_of_month(today()):
         raise RuleViolation("month", _("The month cannot be in the future."))
+    if month < EARLIEST_MONTH:
+        raise RuleViolation(
+            "month",
+            _("The month cannot be before %(month)s.", month=EARLIEST_MONTH.strftime("%Y-%m")),
+        )
     existing = find_assessment(session, site, month)
     if existing is None:
         assessment = Assessment(
