@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from community.config import INSTANCE_DIR, Config
 
@@ -117,7 +118,17 @@ def _select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: ids fit the database's 32-bit integer columns, so a
+    larger number is simply no match (404) instead of a database error."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     from community.accounts import admin_bp
     from community.accounts import bp as accounts_bp
     from community.core.views import bp as core_bp

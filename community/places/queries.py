@@ -24,16 +24,20 @@ from community.core.pagination import PER_PAGE, Page, paginate, parse_page
 from community.core.timeutil import today
 from community.places.models import SITE_KINDS, AssociationApplication, Building, Room, Site
 
-# The 双无 badge looks back this many days for a crime/public-security case or a fire.
+# The 双无 badge looks back this many days for a crime/public-security case or a
+# fire (the design's "12 months"); the one definition, used by ratings too.
 SHUANGWU_DAYS = 365
 
 
 def shuangwu_since(on: date | None = None) -> date:
+    """Incidents after this date cost the badge."""
     return (on or today()) - timedelta(days=SHUANGWU_DAYS)
 
 
-def is_shuangwu(site: Site) -> bool:
-    return site.has_no_incidents_since(shuangwu_since())
+def is_shuangwu(site: Site, on: date | None = None) -> bool:
+    """The 双无 badge: no crime and no fire at the site in the last SHUANGWU_DAYS days
+    (an incident exactly SHUANGWU_DAYS days ago still counts)."""
+    return site.has_no_incidents_since(shuangwu_since(on))
 
 
 # --- form choices -----------------------------------------------------------

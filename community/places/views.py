@@ -30,7 +30,6 @@ from community.places.panels import site_panels
 from community.places.qr import qr_svg
 
 # Ids in URLs: larger numbers cannot be rows (PostgreSQL integer) and answer 404, not 500.
-ID = "int(max=2147483647)"
 
 # Template globals the places fragments rely on (so each block renders alone).
 bp.add_app_template_global(SITE_KIND_LABELS, "site_kind_labels")
@@ -135,7 +134,7 @@ def new():
     return _site_form_page(form, None)
 
 
-@bp.route(f"/sites/<{ID}:site_id>/edit", methods=["GET", "POST"])
+@bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(site_id: int):
     site = _site_or_404(site_id, "site.edit")
@@ -170,13 +169,13 @@ def _site_page(site: Site, form: BuildingForm, status: int = 200, trigger=None):
     )
 
 
-@bp.route(f"/sites/<{ID}:site_id>")
+@bp.route("/sites/<int:site_id>")
 @login_required
 def show(site_id: int):
     return _site_page(_site_or_404(site_id), BuildingForm(formdata=None))
 
 
-@bp.route(f"/sites/<{ID}:site_id>/buildings", methods=["POST"])
+@bp.route("/sites/<int:site_id>/buildings", methods=["POST"])
 @login_required
 @once
 def add_building(site_id: int):
@@ -230,13 +229,13 @@ def _building_page(building, form: RoomForm, status: int = 200, trigger=None):
     )
 
 
-@bp.route(f"/buildings/<{ID}:building_id>")
+@bp.route("/buildings/<int:building_id>")
 @login_required
 def building(building_id: int):
     return _building_page(_building_or_404(building_id), RoomForm(formdata=None))
 
 
-@bp.route(f"/buildings/<{ID}:building_id>/rooms", methods=["POST"])
+@bp.route("/buildings/<int:building_id>/rooms", methods=["POST"])
 @login_required
 @once
 def add_room(building_id: int):
@@ -264,7 +263,7 @@ def add_room(building_id: int):
     return _building_page(target, form, status=422)
 
 
-@bp.route(f"/rooms/<{ID}:room_id>/edit", methods=["GET", "POST"])
+@bp.route("/rooms/<int:room_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_room(room_id: int):
     room = queries.get_room(db.session, room_id)
@@ -316,7 +315,7 @@ def _declare_url(token: str) -> str:
     return request.url_root + "declare/" + token
 
 
-@bp.route(f"/sites/<{ID}:site_id>/poster")
+@bp.route("/sites/<int:site_id>/poster")
 @login_required
 def poster(site_id: int):
     site = _site_or_404(site_id, "site.poster")
@@ -334,7 +333,7 @@ def poster(site_id: int):
     )
 
 
-@bp.route(f"/sites/<{ID}:site_id>/token", methods=["POST"])
+@bp.route("/sites/<int:site_id>/token", methods=["POST"])
 @login_required
 def rotate_token(site_id: int):
     site = _site_or_404(site_id, "site.rotate_token")
@@ -410,7 +409,7 @@ def associations():
     return _associations_page()
 
 
-@bp.route(f"/associations/<{ID}:association_id>/apply", methods=["POST"])
+@bp.route("/associations/<int:association_id>/apply", methods=["POST"])
 @login_required
 @once
 def apply_association(association_id: int):
@@ -439,7 +438,7 @@ def apply_association(association_id: int):
     return _associations_page("landlord", trigger="association-applied")
 
 
-@bp.route(f"/associations/applications/<{ID}:application_id>/decide", methods=["POST"])
+@bp.route("/associations/applications/<int:application_id>/decide", methods=["POST"])
 @login_required
 def decide_application(application_id: int):
     application = db.session.get(AssociationApplication, application_id)

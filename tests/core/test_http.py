@@ -120,3 +120,9 @@ def test_request_too_large_is_413_not_500(client):
     big = "x" * (client.application.config["MAX_CONTENT_LENGTH"] + 10)
     resp = client.post("/login", data={"username": big})
     assert resp.status_code == 413
+
+
+def test_ids_beyond_the_integer_columns_are_404_not_500(client, login_as):
+    login_as("admin")
+    for path in ("/admin/orgs/99999999999999999999", "/admin/users/2147483648"):
+        assert client.get(path).status_code == 404

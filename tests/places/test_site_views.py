@@ -47,7 +47,7 @@ def test_site_list_full_page_shows_stars_and_badges(client, login_as, session, w
     assert "新房" in row and 'data-badge="not-admitted"' in row and "双无" not in row
     admitted_row = html[html.index("星级房") :].split("</tr>")[0]
     assert 'data-badge="shuangwu"' in admitted_row and "not-admitted" not in admitted_row
-    assert 'hx-trigger="input changed delay:300ms, change"' in html
+    assert 'hx-trigger="input changed delay:300ms, change, submit"' in html
     assert 'hx-push-url="true"' in html and 'hx-target="#site-results"' in html
 
 

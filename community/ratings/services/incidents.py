@@ -14,25 +14,12 @@ from community.core.audit import record
 from community.core.errors import RuleViolation
 from community.core.timeutil import today as _today
 from community.places.models import Site
+from community.places.queries import is_shuangwu  # noqa: F401 - the badge rule lives there
 from community.ratings.models import INCIDENT_KINDS, Incident
 
-# The badge needs this many days without an incident; coupled with the design's
-# "12 months" and with the assessments' incident criterion.
-BADGE_DAYS = 365
 # The site page lists the incidents of the last this-many years.
 HISTORY_YEARS = 3
 NOTE_MAX = 500
-
-
-def badge_since(today: date | None = None) -> date:
-    """Incidents on or after this date cost the badge."""
-    return (today or _today()) - timedelta(days=BADGE_DAYS)
-
-
-def is_shuangwu(site: Site, today: date | None = None) -> bool:
-    """The 双无 badge: no crime and no fire at the site in the last BADGE_DAYS days
-    (an incident exactly BADGE_DAYS days ago still counts)."""
-    return site.has_no_incidents_since(badge_since(today))
 
 
 def _years_before(day: date, years: int) -> date:

@@ -31,7 +31,6 @@ ASSESSMENT_DECIDED = "assessment-decided"
 
 SHOW = "ratings/assessments_show.html"
 # Ids in URLs: larger numbers cannot be rows (PostgreSQL integer) and answer 404, not 500.
-ID = "int(max=2147483647)"
 
 
 def _visible_site(site_id: int) -> Site:
@@ -88,7 +87,7 @@ def index():
     )
 
 
-@bp.route(f"/sites/<{ID}:site_id>/assessments", methods=["GET", "POST"])
+@bp.route("/sites/<int:site_id>/assessments", methods=["GET", "POST"])
 @login_required
 @once
 def new(site_id: int):
@@ -124,13 +123,13 @@ def new(site_id: int):
     )
 
 
-@bp.route(f"/assessments/<{ID}:assessment_id>")
+@bp.route("/assessments/<int:assessment_id>")
 @login_required
 def show(assessment_id: int):
     return _card(_visible_assessment(assessment_id))
 
 
-@bp.route(f"/assessments/<{ID}:assessment_id>/submit", methods=["POST"])
+@bp.route("/assessments/<int:assessment_id>/submit", methods=["POST"])
 @login_required
 def submit(assessment_id: int):
     assessment = _visible_assessment(assessment_id)
@@ -149,7 +148,7 @@ def submit(assessment_id: int):
     return _card(_visible_assessment(assessment_id), trigger=ASSESSMENT_SUBMITTED)
 
 
-@bp.route(f"/assessments/<{ID}:assessment_id>/decide", methods=["POST"])
+@bp.route("/assessments/<int:assessment_id>/decide", methods=["POST"])
 @login_required
 def decide(assessment_id: int):
     assessment = _visible_assessment(assessment_id)

@@ -32,8 +32,6 @@ from community.ratings.models import Hazard
 from community.ratings.services import hazards as services
 
 # Ids in URLs: larger numbers cannot be rows (PostgreSQL integer) and answer 404, not 500.
-MAX_ID = 2147483647
-ID = f"int(max={MAX_ID})"
 LABELS = {"severity_labels": SEVERITY_LABELS, "status_labels": STATUS_LABELS}
 
 
@@ -48,7 +46,7 @@ def _common() -> dict:
 
 
 def _visible_site(site_id: int) -> Site:
-    site = db.session.get(Site, site_id) if 0 < site_id <= MAX_ID else None
+    site = db.session.get(Site, site_id) if site_id > 0 else None
     if site is None or not can(current_user, "site.view", site):
         abort(404)
     return site
@@ -61,7 +59,7 @@ def _visible_hazard(hazard_id: int) -> Hazard:
     return hazard
 
 
-@bp.route(f"/sites/<{ID}:site_id>/hazards/new", methods=["GET", "POST"])
+@bp.route("/sites/<int:site_id>/hazards/new", methods=["GET", "POST"])
 @login_required
 @once
 def new(site_id: int):
@@ -152,13 +150,13 @@ def _card(hazard: Hazard, *, status: int = 200, trigger=None, conflict=None, **f
     )
 
 
-@bp.route(f"/hazards/<{ID}:hazard_id>")
+@bp.route("/hazards/<int:hazard_id>")
 @login_required
 def show(hazard_id: int):
     return _card(_visible_hazard(hazard_id))
 
 
-@bp.route(f"/hazards/<{ID}:hazard_id>/photo")
+@bp.route("/hazards/<int:hazard_id>/photo")
 @login_required
 def photo(hazard_id: int):
     hazard = _visible_hazard(hazard_id)
@@ -189,7 +187,7 @@ def _act(hazard_id: int, permission: str, form, step, message: str, form_name: s
     return _card(hazard, trigger=services.EVENT_CHANGED)
 
 
-@bp.route(f"/hazards/<{ID}:hazard_id>/fix", methods=["POST"])
+@bp.route("/hazards/<int:hazard_id>/fix", methods=["POST"])
 @login_required
 def fix(hazard_id: int):
     return _act(
@@ -202,7 +200,7 @@ def fix(hazard_id: int):
     )
 
 
-@bp.route(f"/hazards/<{ID}:hazard_id>/close", methods=["POST"])
+@bp.route("/hazards/<int:hazard_id>/close", methods=["POST"])
 @login_required
 def close(hazard_id: int):
     return _act(
@@ -215,7 +213,7 @@ def close(hazard_id: int):
     )
 
 
-@bp.route(f"/hazards/<{ID}:hazard_id>/reopen", methods=["POST"])
+@bp.route("/hazards/<int:hazard_id>/reopen", methods=["POST"])
 @login_required
 def reopen(hazard_id: int):
     return _act(
