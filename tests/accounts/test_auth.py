@@ -236,8 +236,10 @@ def test_successful_logins_do_not_count_towards_the_limit(app, user):
         assert _login_post(c, "officer", PASSWORD).status_code == 303
 
 
-def test_language_switch_changes_the_page_language(client, user):
+def test_language_switch_changes_the_page_language(app, user):
+    client = app.test_client()
     _login_post(client, "officer", PASSWORD)
+    assert "退出" in client.get("/").get_data(as_text=True)
     token = csrf_from(client.get("/").get_data(as_text=True))
     resp = client.post("/locale", data={"locale": "en", "csrf_token": token, "next": "/"})
     assert resp.status_code == 303
@@ -250,8 +252,8 @@ def test_language_switch_changes_the_page_language(client, user):
     assert "退出" in page
 
 
-def test_default_language_is_chinese(client):
-    page = client.get("/login").get_data(as_text=True)
+def test_default_language_is_chinese(app):
+    page = app.test_client().get("/login").get_data(as_text=True)
     assert '<html lang="zh-CN">' in page
     assert "登录" in page
 

@@ -119,6 +119,8 @@ def w(app, session, uploads_dir):
 
 def client_as(app, user):
     client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["locale"] = "en"  # the tests read the English msgids
     token = csrf_from(client.get("/login").get_data(as_text=True))
     resp = client.post(
         "/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token}
