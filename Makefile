@@ -83,7 +83,7 @@ test: install-dev chromium lint
 	fi
 
 bench: install-dev
-	$(BIN)/python tests/bench/bench_pages.py
+	$(BIN)/python tests/bench/bench_pages.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance/test-*

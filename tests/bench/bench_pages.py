@@ -69,7 +69,9 @@ def fill(app, sites: int) -> dict:
             db.session.execute(insert(Site), rows[chunk : chunk + 5000])
         site_ids = list(db.session.scalars(select(Site.id).where(Site.qr_token.like("bench-%"))))
         db.session.execute(insert(Building), [{"site_id": s, "name": "1幢"} for s in site_ids])
-        building_ids = list(db.session.scalars(select(Building.id)))
+        building_ids = list(
+            db.session.scalars(select(Building.id).where(Building.site_id.in_(site_ids)))
+        )
         db.session.execute(
             insert(Room),
             [
