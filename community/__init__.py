@@ -123,7 +123,9 @@ class IdConverter(IntegerConverter):
     larger number is simply no match (404) instead of a database error."""
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
-        kwargs.setdefault("max", 2**31 - 1)
+        from community.core.validators import MAX_ID
+
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -44,3 +44,11 @@ class Phone:
     def __call__(self, form, field):
         if field.data and not is_valid_phone(field.data):
             raise ValidationError(_l("Enter an 11-digit mobile number."))
+
+
+# Ids are 32-bit integer columns; a larger number in a URL or filter matches nothing.
+MAX_ID = 2**31 - 1
+
+
+def is_id(value: int | None) -> bool:
+    return value is not None and 1 <= value <= MAX_ID

@@ -22,6 +22,7 @@ from community.accounts.permissions import (
 )
 from community.core.pagination import PER_PAGE, Page, paginate, parse_page
 from community.core.timeutil import today
+from community.core.validators import is_id
 from community.places.models import SITE_KINDS, AssociationApplication, Building, Room, Site
 
 # The 双无 badge looks back this many days for a crime/public-security case or a
@@ -125,7 +126,7 @@ class SiteFilters:
             f.area_id = int(args.get("area_id") or "")
         except ValueError:
             f.area_id = None
-        if f.area_id is not None and not 1 <= f.area_id < 2**31:
+        if f.area_id is not None and not is_id(f.area_id):
             f.area_id = None
         kind = args.get("kind")
         f.kind = kind if kind in SITE_KINDS else None

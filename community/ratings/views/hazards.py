@@ -14,6 +14,7 @@ from community.core.forms import EmptyForm, apply_violation, choices
 from community.core.htmx import is_partial, redirect_after_post, render
 from community.core.once import once
 from community.core.pagination import parse_page
+from community.core.validators import is_id
 from community.extensions import db
 from community.places.models import Site
 from community.places.panels import Panel, register_site_panel
@@ -46,7 +47,7 @@ def _common() -> dict:
 
 
 def _visible_site(site_id: int) -> Site:
-    site = db.session.get(Site, site_id) if site_id > 0 else None
+    site = db.session.get(Site, site_id) if is_id(site_id) else None
     if site is None or not can(current_user, "site.view", site):
         abort(404)
     return site
