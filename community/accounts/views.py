@@ -24,7 +24,7 @@ from community.accounts.models import Area, Membership, Organization, User
 from community.accounts.permissions import can, forget_memberships, roles
 from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, apply_violation, choices
-from community.core.htmx import is_partial, redirect_after_post, render
+from community.core.htmx import redirect_after_post, render, saved
 from community.core.once import once
 from community.extensions import db, limiter, login_rate_key
 
@@ -213,10 +213,13 @@ def add_member(org_id: int):
             apply_violation(form, exc)
         else:
             db.session.commit()
-            if not is_partial():
-                flash(_("Member added."), "success")
-                return redirect(url_for("admin.org", org_id=org_id), code=303)
-            return _member_page(organization, MemberForm(formdata=None), trigger="member-added")
+            return saved(
+                _("Member added."),
+                url_for("admin.org", org_id=org_id),
+                lambda: _member_page(
+                    organization, MemberForm(formdata=None), trigger="member-added"
+                ),
+            )
     return _member_page(organization, form, status=422)
 
 
@@ -235,10 +238,11 @@ def remove_member(org_id: int, membership_id: int):
         return redirect_after_post(url_for("admin.org", org_id=org_id))
     db.session.commit()
     forget_memberships()
-    if not is_partial():
-        flash(_("Member removed."), "success")
-        return redirect(url_for("admin.org", org_id=org_id), code=303)
-    return _member_page(organization, MemberForm(formdata=None), trigger="member-removed")
+    return saved(
+        _("Member removed."),
+        url_for("admin.org", org_id=org_id),
+        lambda: _member_page(organization, MemberForm(formdata=None), trigger="member-removed"),
+    )
 
 
 @admin_bp.route("/users", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, redirect, url_for
+from flask import Response, current_app, flash, redirect
 from htmx_flask import Htmx, request
 from htmx_flask import make_response as hx_make_response
 
@@ -63,6 +63,15 @@ def redirect_after_post(endpoint_url: str, *, trigger: str | dict | None = None)
     return redirect(endpoint_url, code=303)
 
 
+def saved(message: str, location: str, fragment) -> Response:
+    """The answer to a successful POST: a plain form gets `message` as a flash and a
+    303 to `location`; htmx gets `fragment()` (which carries its HX-Trigger event)."""
+    if is_partial():
+        return fragment()
+    flash(message, "success")
+    return redirect(location, code=303)
+
+
 def hx_response(body: str, status: int = 200, **headers: Any) -> Response:
     return hx_make_response(body, status, **headers)
 
@@ -72,4 +81,4 @@ def add_vary(response: Response) -> Response:
     return response
 
 
-__all__ = ["add_vary", "htmx", "is_htmx", "is_partial", "redirect_after_post", "render", "url_for"]
+__all__ = ["add_vary", "htmx", "is_htmx", "is_partial", "redirect_after_post", "render", "saved"]

@@ -11,7 +11,7 @@ from community.accounts.models import Area, Organization
 from community.accounts.permissions import can
 from community.core.errors import Conflict, NotPermitted, RuleViolation
 from community.core.forms import EmptyForm, apply_violation, choices
-from community.core.htmx import is_partial, redirect_after_post, render
+from community.core.htmx import is_partial, redirect_after_post, render, saved
 from community.core.once import once
 from community.extensions import db, limiter
 from community.places import bp, queries, services
@@ -188,11 +188,13 @@ def add_building(site_id: int):
             apply_violation(form, exc)
         else:
             db.session.commit()
-            if not is_partial():
-                flash(_("Building added."), "success")
-                return redirect(url_for("places.show", site_id=site_id), code=303)
-            site = _site_or_404(site_id)
-            return _site_page(site, BuildingForm(formdata=None), trigger="building-added")
+            return saved(
+                _("Building added."),
+                url_for("places.show", site_id=site_id),
+                lambda: _site_page(
+                    _site_or_404(site_id), BuildingForm(formdata=None), trigger="building-added"
+                ),
+            )
     return _site_page(site, form, status=422)
 
 
@@ -255,11 +257,13 @@ def add_room(building_id: int):
             apply_violation(form, exc)
         else:
             db.session.commit()
-            if not is_partial():
-                flash(_("Room added."), "success")
-                return redirect(url_for("places.building", building_id=building_id), code=303)
-            target = _building_or_404(building_id)
-            return _building_page(target, RoomForm(formdata=None), trigger="room-added")
+            return saved(
+                _("Room added."),
+                url_for("places.building", building_id=building_id),
+                lambda: _building_page(
+                    _building_or_404(building_id), RoomForm(formdata=None), trigger="room-added"
+                ),
+            )
     return _building_page(target, form, status=422)
 
 
@@ -285,11 +289,16 @@ def edit_room(room_id: int):
             apply_violation(form, exc)
         else:
             db.session.commit()
-            if not is_partial():
-                flash(_("Room saved."), "success")
-                return redirect(url_for("places.building", building_id=room.building_id), code=303)
-            return render(
-                "places/building.html", "room_row", room=room, can_manage=True, trigger="room-saved"
+            return saved(
+                _("Room saved."),
+                url_for("places.building", building_id=room.building_id),
+                lambda: render(
+                    "places/building.html",
+                    "room_row",
+                    room=room,
+                    can_manage=True,
+                    trigger="room-saved",
+                ),
             )
     return render(
         "places/room_edit.html",
@@ -432,10 +441,11 @@ def apply_association(association_id: int):
     except Conflict as exc:
         return _associations_page("landlord", status=409, message=exc.message)
     db.session.commit()
-    if not is_partial():
-        flash(_("Application sent to %(name)s.", name=association.name), "success")
-        return redirect(url_for("places.associations"), code=303)
-    return _associations_page("landlord", trigger="association-applied")
+    return saved(
+        _("Application sent to %(name)s.", name=association.name),
+        url_for("places.associations"),
+        lambda: _associations_page("landlord", trigger="association-applied"),
+    )
 
 
 @bp.route("/associations/applications/<int:application_id>/decide", methods=["POST"])
@@ -458,8 +468,9 @@ def decide_application(application_id: int):
             return _associations_page("officer", status=409, message=exc.message)
         else:
             db.session.commit()
-            if not is_partial():
-                flash(_("Decision saved."), "success")
-                return redirect(url_for("places.associations"), code=303)
-            return _associations_page("officer", trigger="application-decided")
+            return saved(
+                _("Decision saved."),
+                url_for("places.associations"),
+                lambda: _associations_page("officer", trigger="application-decided"),
+            )
     return _associations_page("officer", status=422, decision_form=(application_id, form))

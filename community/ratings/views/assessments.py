@@ -3,14 +3,14 @@ decide in place), and the site-page panel with the star history chart."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.accounts.permissions import can
 from community.core.errors import Conflict, NotPermitted, RuleViolation
 from community.core.forms import EmptyForm, apply_violation
-from community.core.htmx import is_partial, redirect_after_post, render
+from community.core.htmx import redirect_after_post, render, saved
 from community.core.once import once
 from community.core.pagination import parse_page
 from community.extensions import db
@@ -142,10 +142,11 @@ def submit(assessment_id: int):
     except Conflict as exc:
         return _card(assessment, status=409, conflict=exc.message)
     db.session.commit()
-    if not is_partial():
-        flash(_("The assessment was submitted to the police liaison."), "success")
-        return redirect(url_for("assessments.show", assessment_id=assessment_id), code=303)
-    return _card(_visible_assessment(assessment_id), trigger=ASSESSMENT_SUBMITTED)
+    return saved(
+        _("The assessment was submitted to the police liaison."),
+        url_for("assessments.show", assessment_id=assessment_id),
+        lambda: _card(_visible_assessment(assessment_id), trigger=ASSESSMENT_SUBMITTED),
+    )
 
 
 @bp.route("/assessments/<int:assessment_id>/decide", methods=["POST"])
@@ -175,10 +176,11 @@ def decide(assessment_id: int):
     except NotPermitted:
         abort(403)
     db.session.commit()
-    if not is_partial():
-        flash(_("Your decision was saved."), "success")
-        return redirect(url_for("assessments.show", assessment_id=assessment_id), code=303)
-    return _card(_visible_assessment(assessment_id), trigger=ASSESSMENT_DECIDED)
+    return saved(
+        _("Your decision was saved."),
+        url_for("assessments.show", assessment_id=assessment_id),
+        lambda: _card(_visible_assessment(assessment_id), trigger=ASSESSMENT_DECIDED),
+    )
 
 
 @register_site_panel

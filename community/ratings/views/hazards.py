@@ -3,7 +3,7 @@ the photo, and the hazards panel on the site page."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,7 +11,7 @@ from community.accounts.permissions import can
 from community.core import uploads
 from community.core.errors import Conflict, RuleViolation
 from community.core.forms import EmptyForm, apply_violation, choices
-from community.core.htmx import is_partial, redirect_after_post, render
+from community.core.htmx import is_partial, redirect_after_post, render, saved
 from community.core.once import once
 from community.core.pagination import parse_page
 from community.core.validators import is_id
@@ -182,10 +182,11 @@ def _act(hazard_id: int, permission: str, form, step, message: str, form_name: s
     except Conflict as exc:
         return _card(hazard, status=409, conflict=exc.message)
     db.session.commit()
-    if not is_partial():
-        flash(message, "success")
-        return redirect(url_for("hazards.show", hazard_id=hazard.id), code=303)
-    return _card(hazard, trigger=services.EVENT_CHANGED)
+    return saved(
+        message,
+        url_for("hazards.show", hazard_id=hazard.id),
+        lambda: _card(hazard, trigger=services.EVENT_CHANGED),
+    )
 
 
 @bp.route("/hazards/<int:hazard_id>/fix", methods=["POST"])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from community.accounts.permissions import can
 from community.core.errors import Conflict, RuleViolation
 from community.core.forms import EmptyForm, OnceForm, apply_violation
-from community.core.htmx import is_partial, redirect_after_post, render
+from community.core.htmx import is_partial, redirect_after_post, render, saved
 from community.core.once import once
 from community.core.pagination import parse_page
 from community.extensions import db
@@ -207,10 +207,13 @@ def add_incident(site_id: int):
             apply_violation(form, exc)
         else:
             db.session.commit()
-            if not is_partial():
-                flash(_("Incident recorded."), "success")
-                return redirect(url_for("places.show", site_id=site.id), code=303)
-            return _incident_page(site, IncidentForm(formdata=None), trigger=INCIDENT_RECORDED)
+            return saved(
+                _("Incident recorded."),
+                url_for("places.show", site_id=site.id),
+                lambda: _incident_page(
+                    site, IncidentForm(formdata=None), trigger=INCIDENT_RECORDED
+                ),
+            )
     return _incident_page(site, form, status=422)
 
 
