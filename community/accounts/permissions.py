@@ -175,6 +175,8 @@ _RULES: dict[str, Any] = {
         user, "admin", "landlord", "property_manager", "police"
     ),
     "site.view": can_see_site,
+    # Police and administrators register a site for a landlord they name.
+    "site.name_landlord": lambda user, obj: has_role(user, "admin", "police"),
     "site.edit": _edits_site,
     "site.manage_rooms": _edits_site,
     "site.poster": _edits_site,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, Organization, User
-from community.accounts.permissions import has_role, org_ids
+from community.accounts.permissions import can, has_role, org_ids
 from community.core import audit
 from community.core.errors import Conflict, NotPermitted, RuleViolation
 from community.core.timeutil import today, utcnow
@@ -32,11 +32,6 @@ from community.places.models import (
 MAX_PEOPLE = 500  # coupled with the CHECK constraints on room.beds and room.occupants
 
 # --- sites ------------------------------------------------------------------------
-
-
-def may_name_landlord(actor: Any) -> bool:
-    """Police and administrators register sites for a landlord they name."""
-    return has_role(actor, "admin", "police")
 
 
 def is_manager_only(actor: Any) -> bool:
@@ -110,7 +105,7 @@ def _resolve_landlord(
 ) -> int | None:
     """Police and administrators name the landlord (or none); a landlord creating a
     site owns it; anyone else keeps the current owner."""
-    if may_name_landlord(actor):
+    if can(actor, "site.name_landlord"):
         username = (username or "").strip()
         if not username:
             return None

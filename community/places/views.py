@@ -105,7 +105,7 @@ def _site_form_page(form: SiteForm, site: Site | None):
         "site_form",
         form=form,
         site=site,
-        names_landlord=services.may_name_landlord(current_user),
+        names_landlord=can(current_user, "site.name_landlord"),
         status=422 if form.errors else 200,
     )
 
