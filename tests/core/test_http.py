@@ -126,3 +126,21 @@ def test_ids_beyond_the_integer_columns_are_404_not_500(client, login_as):
     login_as("admin")
     for path in ("/admin/orgs/99999999999999999999", "/admin/users/2147483648"):
         assert client.get(path).status_code == 404
+
+
+def test_missing_secret_key_stops_the_start_with_one_line():
+    from community import create_app
+    from community.config import Config
+
+    cfg = type("Prod", (Config,), {"SECRET_KEY": None, "DEBUG": False, "TESTING": False})
+    with pytest.raises(SystemExit) as stopped:
+        create_app(cfg)
+    message = str(stopped.value)
+    assert "SECRET_KEY" in message and "\n" not in message
+
+
+@pytest.mark.skipif(not main_url().startswith("sqlite"), reason="SQLite settings")
+def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(session):
+    assert session.execute(db.text("PRAGMA foreign_keys")).scalar() == 1
+    assert session.execute(db.text("PRAGMA busy_timeout")).scalar() == 5000
+    assert session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
