@@ -30,6 +30,9 @@ def register_cli(app: Flask) -> None:
         """Fill an empty database with demo data and print the demo accounts."""
         from community.seed import DatabaseNotEmpty, seed
 
+        if residents:
+            # Residence records come with the residents module (not in this version).
+            raise click.UsageError("--residents needs the residents module, not built yet")
         try:
             result = seed(db.session)
         except DatabaseNotEmpty as exc:
