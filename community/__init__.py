@@ -133,9 +133,11 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     from community.accounts import admin_bp
     from community.accounts import bp as accounts_bp
+    from community.assessments import bp as assessments_bp
     from community.core.views import bp as core_bp
+    from community.hazards import bp as hazards_bp
+    from community.inspections import bp as inspections_bp
     from community.places import bp as places_bp
-    from community.ratings import assessments_bp, hazards_bp, inspections_bp
 
     for blueprint in (
         core_bp,

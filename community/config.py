@@ -56,6 +56,13 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
     PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_MAX_HOURS)
+    # The address residents reach the app at, printed in QR codes (core.urls). Without
+    # it only debug and test runs print codes (from the request's host).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # Host names the app answers to (comma-separated); others get 400. Unset: any.
+    TRUSTED_HOSTS = [
+        h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()
+    ] or None
     # Number of proxies in front of the app setting X-Forwarded-* (0 = none).
     PROXY_FIX = _int("PROXY_FIX", 0)
 

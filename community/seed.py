@@ -93,15 +93,13 @@ def seed(session: Session) -> dict[str, Any]:
     }
 
 
-# Demo data of the feature packages, in dependency order: module.seed(session, context)
-# adds to `context` what the next ones need (sites, buildings, ...).
-EXTENSION_MODULES = (
-    "community.places.demo",
-    "community.ratings.demo",
-)
-
-
+# Demo data of the feature packages, in dependency order: seed(session, context)
+# adds to `context` what the next ones need (sites, buildings, ...). Assessments
+# come last: their criteria are computed from admissions, incidents and hazards.
 def _extensions():
-    import importlib
+    from community.assessments import demo as assessments
+    from community.hazards import demo as hazards
+    from community.inspections import demo as inspections
+    from community.places import demo as places
 
-    return [importlib.import_module(name).seed for name in EXTENSION_MODULES]
+    return [places.seed, inspections.seed, hazards.seed, assessments.seed]

@@ -16,7 +16,7 @@ from community import create_app
 from community.config import TestConfig
 from community.extensions import db, limiter
 from tests import dbutil
-from tests.factories import make_user
+from tests.factories.accounts import make_user
 
 
 @pytest.fixture(scope="session")
@@ -165,7 +165,7 @@ def login(client, app):
 @pytest.fixture
 def login_as(app, login):
     """login_as(role) creates a user holding `role` in a fitting organization and logs in."""
-    from tests.factories import make_role_user
+    from tests.factories.accounts import make_role_user
 
     def do(role: str, **kwargs):
         with app.app_context():

@@ -15,7 +15,7 @@ from community.accounts.models import ORG_KINDS, ROLE_ORG_KINDS, ROLES
 from community.extensions import db
 from tests.access_rules import ANON, LOGIN, expected, modules
 from tests.conftest import PASSWORD, csrf_from
-from tests.factories import make_area_tree, make_org, make_role_user
+from tests.factories.accounts import make_area_tree, make_org, make_role_user
 
 EXPECTED = expected()
 
@@ -44,9 +44,7 @@ def _world(app, who):
             "who": who,
         }
         values = {}
-        # places first: the ratings modules use the site it puts in ctx["site"].
-        ordered = sorted(modules(), key=lambda m: not m.__name__.endswith(".places"))
-        for module in ordered:
+        for module in modules():
             if hasattr(module, "world"):
                 values.update(module.world(session, ctx) or {})
         session.commit()

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from community.accounts.models import User
-from tests.factories import make_user
+from tests.factories.accounts import make_user
 
 
 def test_first_writer_commits_a_user(session):

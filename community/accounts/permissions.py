@@ -1,16 +1,24 @@
-"""Every access rule of the application: `can(user, action, obj)` and query scopes.
+"""The access-rule engine: `can(user, action, obj)`, the rule registry, and the
+area/organization scope helpers every feature's rules are built from.
+
+This module knows no feature. Each feature registers its own actions (and its
+query scopes such as places' `visible_sites`) in its `permissions.py` with the
+`@rule("action")` decorator; `can()` refuses an action nobody registered. Role
+checks live in permissions modules only (tests/test_architecture.py greps).
 
 Roles come from memberships; scope follows the area tree (district > street >
-community). A list never shows what the detail page would refuse: views use
-the scopes below for both, answering 404 outside the scope and 403 for a
-forbidden action on a visible object.
+community). A list never shows what the detail page would refuse: views load
+objects with `visible_or_404` (404 outside the scope) and act with
+`authorize_or_403` (403 for a forbidden action on a visible object).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import g, has_request_context
+from flask import abort, g, has_request_context
+from flask_login import current_user
 from sqlalchemy import Select, false, or_, select
 
 from community.accounts.models import Area, Membership
@@ -36,6 +44,11 @@ def forget_memberships() -> None:
 
 def roles(user: Any) -> set[str]:
     return {m.role for m in memberships(user)}
+
+
+def role_list(user: Any) -> list[str]:
+    """The user's roles, sorted (for showing them)."""
+    return sorted(roles(user))
 
 
 def has_role(user: Any, *wanted: str) -> bool:
@@ -87,134 +100,58 @@ def org_ids(user: Any, *role_names: str) -> set[int]:
     }
 
 
-# Roles that see every site of their area subtree.
-AREA_ROLES = ("police", "coordinator", "volunteer")
+Rule = Callable[[Any, Any], bool]
+_RULES: dict[str, Rule] = {}
 
 
-def visible_sites(user: Any) -> Select:
-    """Sites the user may see: admins all; police, coordinators and volunteers the
-    sites of their areas; an association its members' sites; a property manager
-    the company's compounds; a landlord their own."""
-    from community.places.models import Site
+def rule(*actions: str) -> Callable[[Rule], Rule]:
+    """Register `fn(user, obj) -> bool` as the rule of each action. An action has one
+    rule: registering it twice is a programming error."""
 
-    stmt = select(Site)
-    if is_admin(user):
-        return stmt
-    return stmt.where(_site_scope(user, Site))
+    def register(fn: Rule) -> Rule:
+        for action in actions:
+            if action in _RULES and _RULES[action] is not fn:
+                raise KeyError(f"action {action!r} already has a rule")
+            _RULES[action] = fn
+        return fn
 
-
-def _site_scope(user: Any, Site) -> Any:
-    conditions = []
-    areas = scope_areas(user, *AREA_ROLES)
-    if areas:
-        conditions.append(
-            Site.area_id.in_(select(Area.id).where(area_subtree_filter(Area.path, areas)))
-        )
-    associations = org_ids(user, "association")
-    if associations:
-        conditions.append(Site.association_id.in_(associations))
-    companies = org_ids(user, "property_manager")
-    if companies:
-        conditions.append(Site.company_id.in_(companies))
-    if has_role(user, "landlord"):
-        conditions.append(Site.landlord_id == user.id)
-    return or_(*conditions) if conditions else false()
-
-
-def can_see_site(user: Any, site: Any) -> bool:
-    if is_admin(user):
-        return True
-    if in_scope_area(user, site.area, *AREA_ROLES):
-        return True
-    if site.association_id is not None and site.association_id in org_ids(user, "association"):
-        return True
-    if site.company_id is not None and site.company_id in org_ids(user, "property_manager"):
-        return True
-    return has_role(user, "landlord") and site.landlord_id == user.id
-
-
-def _runs_site(user: Any, site: Any) -> bool:
-    """The site's own landlord or a manager of its property company."""
-    if has_role(user, "landlord") and site.landlord_id == user.id:
-        return True
-    return site.company_id is not None and site.company_id in org_ids(user, "property_manager")
-
-
-def _polices_site(user: Any, site: Any) -> bool:
-    return is_admin(user) or in_scope_area(user, site.area, "police")
-
-
-def _inspects_site(user: Any, site: Any) -> bool:
-    return is_admin(user) or in_scope_area(user, site.area, "police", "coordinator")
-
-
-def _edits_site(user: Any, site: Any) -> bool:
-    return _runs_site(user, site) or _polices_site(user, site)
-
-
-def _fixes_hazard(user: Any, hazard: Any) -> bool:
-    if hazard.assignee_user_id is not None and hazard.assignee_user_id == user.id:
-        return True
-    return hazard.assignee_org_id is not None and hazard.assignee_org_id in org_ids(
-        user, "property_manager"
-    )
-
-
-def _decides_application(user: Any, application: Any) -> bool:
-    return is_admin(user) or application.association_id in org_ids(user, "association")
-
-
-# action -> predicate(user, obj). Every feature's rules are rows of this table;
-# `obj` is the object acted on (a Site for site.* rules, etc.).
-_RULES: dict[str, Any] = {
-    "admin.manage": lambda user, obj: is_admin(user),
-    "account.use": lambda user, obj: user is not None and user.is_authenticated,
-    # places
-    "site.list": lambda user, obj: True,
-    "site.create": lambda user, obj: has_role(
-        user, "admin", "landlord", "property_manager", "police"
-    ),
-    "site.view": can_see_site,
-    # Police and administrators register a site for a landlord they name.
-    "site.name_landlord": lambda user, obj: has_role(user, "admin", "police"),
-    "site.edit": _edits_site,
-    "site.manage_rooms": _edits_site,
-    "site.poster": _edits_site,
-    "site.rotate_token": _edits_site,
-    "association.apply": lambda user, obj: has_role(user, "landlord"),
-    "association.decide": _decides_application,
-    "association.view_members": lambda user, obj: (
-        is_admin(user) or (obj is not None and obj.id in org_ids(user, "association"))
-    ),
-    # ratings: safety admission and inspections
-    "inspection.create": _inspects_site,
-    "inspection.record": lambda user, inspection: _inspects_site(user, inspection.site),
-    "inspection.list_due": lambda user, obj: has_role(
-        user, "admin", "police", "coordinator", "association"
-    ),
-    # incidents: police only
-    "incident.create": _polices_site,
-    "incident.view": _inspects_site,
-    # hazards
-    "hazard.create": lambda user, site: (
-        is_admin(user) or in_scope_area(user, site.area, "police", "coordinator", "volunteer")
-    ),
-    "hazard.fix": lambda user, hazard: (
-        _fixes_hazard(user, hazard) or _polices_site(user, hazard.site)
-    ),
-    "hazard.close": lambda user, hazard: _inspects_site(user, hazard.site),
-    "hazard.reopen": lambda user, hazard: _inspects_site(user, hazard.site),
-    # star assessments
-    "assessment.submit": lambda user, site: _runs_site(user, site) or is_admin(user),
-    "assessment.decide": lambda user, assessment: _polices_site(user, assessment.site),
-}
+    return register
 
 
 def can(user: Any, action: str, obj: Any = None) -> bool:
     """True when `user` may perform `action` (on `obj`). Unknown actions are refused."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    rule = _RULES.get(action)
-    if rule is None:
+    found = _RULES.get(action)
+    if found is None:
         raise KeyError(f"no permission rule for action {action!r}")
-    return bool(rule(user, obj))
+    return bool(found(user, obj))
+
+
+def visible_or_404(obj: Any, action: str):
+    """`obj` when the current user may see it through `action` (e.g. "site.view");
+    404 when it does not exist (None) or lies outside the user's scope."""
+    if obj is None or not can(current_user, action, obj):
+        abort(404)
+    return obj
+
+
+def authorize_or_403(action: str, obj: Any = None) -> None:
+    """403 unless the current user may take `action` on `obj` (already visible)."""
+    if not can(current_user, action, obj):
+        abort(403)
+
+
+@rule("admin.manage")
+def _admin(user: Any, obj: Any) -> bool:
+    return is_admin(user)
+
+
+@rule("account.use")
+def _logged_in(user: Any, obj: Any) -> bool:
+    return user is not None and user.is_authenticated
+
+
+@rule("nav.admin")
+def _admin_nav(user: Any, obj: Any) -> bool:
+    return is_admin(user)

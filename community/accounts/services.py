@@ -158,6 +158,31 @@ def create_user(
     return user
 
 
+def get_user_by_username(session: Session, username: str | None) -> User | None:
+    username = (username or "").strip()
+    if not username:
+        return None
+    return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+
+def update_user(
+    session: Session,
+    actor: Any,
+    user: User,
+    *,
+    display_name: str,
+    phone: str | None,
+    active: bool,
+) -> User:
+    """Change a user's display name, phone and whether the account is active (see
+    set_active). Raises RuleViolation."""
+    set_active(session, actor, user, active)
+    user.display_name = display_name.strip()
+    user.phone = phone or None
+    session.flush()
+    return user
+
+
 def add_membership(
     session: Session,
     actor: Any,

@@ -10,6 +10,10 @@ from sqlalchemy import select
 from community.accounts import admin_bp, bp, services
 from community.accounts.auth import safe_next, start_session
 from community.accounts.forms import (
+    KIND_LABELS,
+    LANGUAGE_LABELS,
+    LEVEL_LABELS,
+    ROLE_LABELS,
     AreaForm,
     AreaRoleForm,
     LocaleForm,
@@ -21,12 +25,29 @@ from community.accounts.forms import (
     UserForm,
 )
 from community.accounts.models import Area, Membership, Organization, User
-from community.accounts.permissions import can, forget_memberships, roles
+from community.accounts.permissions import can, forget_memberships, role_list
+from community.core import events
 from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, apply_violation, choices
-from community.core.htmx import redirect_after_post, render, saved
+from community.core.htmx import render, saved, submit
 from community.core.once import once
 from community.extensions import db, limiter, login_rate_key
+
+# Labels every template may use, and the forms of the page header (logout, language).
+bp.add_app_template_global(ROLE_LABELS, "role_labels")
+bp.add_app_template_global(KIND_LABELS, "kind_labels")
+bp.add_app_template_global(LEVEL_LABELS, "level_labels")
+bp.add_app_template_global(LANGUAGE_LABELS, "languages")
+
+
+@bp.app_context_processor
+def _header_forms() -> dict:
+    from community.core.templating import locale_code
+
+    return {
+        "locale_form": LocaleForm(formdata=None, locale=locale_code()),
+        "logout_form": EmptyForm(formdata=None),
+    }
 
 
 def _login_failed(response) -> bool:
@@ -71,7 +92,7 @@ def logout():
 @bp.route("/")
 @login_required
 def home():
-    return render("accounts/home.html", my_roles=sorted(roles(current_user)))
+    return render("accounts/home.html", my_roles=role_list(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -134,23 +155,26 @@ def index():
 def areas():
     form = AreaForm()
     form.parent_id.choices = _area_choices(_("(none)"))
-    if form.validate_on_submit():
-        parent = db.session.get(Area, form.parent_id.data) if form.parent_id.data else None
-        try:
-            services.create_area(db.session, form.name.data, form.level.data, parent)
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Area created."), "success")
-            return redirect(url_for("admin.areas"), code=303)
-    all_areas = db.session.scalars(select(Area).order_by(Area.path)).all()
-    return render(
-        "accounts/admin_areas.html",
-        "area_form",
-        form=form,
-        areas=all_areas,
-        status=422 if form.errors else 200,
+
+    def page(status: int = 200, conflict=None):
+        all_areas = db.session.scalars(select(Area).order_by(Area.path)).all()
+        return render(
+            "accounts/admin_areas.html", "area_form", form=form, areas=all_areas, status=status
+        )
+
+    if request.method == "GET":
+        return page()
+    return submit(
+        form,
+        lambda: services.create_area(
+            db.session,
+            form.name.data,
+            form.level.data,
+            db.session.get(Area, form.parent_id.data) if form.parent_id.data else None,
+        ),
+        page=page,
+        message=_("Area created."),
+        location=url_for("admin.areas"),
     )
 
 
@@ -159,27 +183,33 @@ def areas():
 def orgs():
     form = OrganizationForm()
     form.area_id.choices = _area_choices("")
-    if form.validate_on_submit():
-        area = db.session.get(Area, form.area_id.data)
-        try:
-            org = services.create_organization(db.session, form.name.data, form.kind.data, area)
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Organization created."), "success")
-            return redirect(url_for("admin.org", org_id=org.id), code=303)
-    organizations = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-    return render(
-        "accounts/admin_orgs.html",
-        "org_form",
-        form=form,
-        organizations=organizations,
-        status=422 if form.errors else 200,
+
+    def page(status: int = 200, conflict=None):
+        organizations = db.session.scalars(select(Organization).order_by(Organization.name)).all()
+        return render(
+            "accounts/admin_orgs.html",
+            "org_form",
+            form=form,
+            organizations=organizations,
+            status=status,
+        )
+
+    if request.method == "GET":
+        return page()
+    return submit(
+        form,
+        lambda: services.create_organization(
+            db.session, form.name.data, form.kind.data, db.session.get(Area, form.area_id.data)
+        ),
+        page=page,
+        message=_("Organization created."),
+        location=lambda org: url_for("admin.org", org_id=org.id),
     )
 
 
-def _member_page(org: Organization, form: MemberForm, status: int = 200, trigger=None):
+def _member_page(
+    org: Organization, form: MemberForm, status: int = 200, trigger=None, conflict=None
+):
     return render(
         "accounts/admin_org.html",
         "members",
@@ -187,6 +217,7 @@ def _member_page(org: Organization, form: MemberForm, status: int = 200, trigger
         form=form,
         members=services.list_members(db.session, org),
         delete_form=EmptyForm(),
+        conflict=conflict,
         status=status,
         trigger=trigger,
     )
@@ -203,24 +234,25 @@ def org(org_id: int):
 def add_member(org_id: int):
     organization = db.get_or_404(Organization, org_id)
     form = MemberForm()
-    if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        try:
-            if user is None:
-                raise RuleViolation("username", _("No user has this username."))
-            services.add_membership(db.session, current_user, user, form.role.data, organization)
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            db.session.commit()
-            return saved(
-                _("Member added."),
-                url_for("admin.org", org_id=org_id),
-                lambda: _member_page(
-                    organization, MemberForm(formdata=None), trigger="member-added"
-                ),
-            )
-    return _member_page(organization, form, status=422)
+
+    def step():
+        user = services.get_user_by_username(db.session, form.username.data)
+        if user is None:
+            raise RuleViolation("username", _("No user has this username."))
+        return services.add_membership(
+            db.session, current_user, user, form.role.data, organization
+        )
+
+    return submit(
+        form,
+        step,
+        page=lambda **kw: _member_page(organization, form, **kw),
+        message=_("Member added."),
+        location=url_for("admin.org", org_id=org_id),
+        fragment=lambda _m: _member_page(
+            organization, MemberForm(formdata=None), trigger=events.MEMBER_ADDED
+        ),
+    )
 
 
 @admin_bp.route("/orgs/<int:org_id>/members/<int:membership_id>/delete", methods=["POST"])
@@ -229,19 +261,22 @@ def remove_member(org_id: int, membership_id: int):
     membership = db.get_or_404(Membership, membership_id)
     if membership.organization_id != organization.id:
         abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
+
+    def step():
         services.remove_membership(db.session, current_user, membership)
-    except RuleViolation as exc:
-        flash(exc.message, "error")
-        return redirect_after_post(url_for("admin.org", org_id=org_id))
-    db.session.commit()
-    forget_memberships()
-    return saved(
-        _("Member removed."),
-        url_for("admin.org", org_id=org_id),
-        lambda: _member_page(organization, MemberForm(formdata=None), trigger="member-removed"),
+        forget_memberships()
+
+    return submit(
+        EmptyForm(),
+        step,
+        page=lambda status, conflict=None: _member_page(
+            organization, MemberForm(formdata=None), status=status, conflict=conflict
+        ),
+        message=_("Member removed."),
+        location=url_for("admin.org", org_id=org_id),
+        fragment=lambda _r: _member_page(
+            organization, MemberForm(formdata=None), trigger=events.MEMBER_REMOVED
+        ),
     )
 
 
@@ -249,28 +284,27 @@ def remove_member(org_id: int, membership_id: int):
 @once
 def users():
     form = UserForm()
-    if form.validate_on_submit():
-        try:
-            user = services.create_user(
-                db.session,
-                form.username.data,
-                form.password.data,
-                display_name=form.display_name.data,
-                phone=form.phone.data,
-            )
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            db.session.commit()
-            flash(_("User created."), "success")
-            return redirect(url_for("admin.user", user_id=user.id), code=303)
-    all_users = db.session.scalars(select(User).order_by(User.username)).all()
-    return render(
-        "accounts/admin_users.html",
-        "user_form",
-        form=form,
-        users=all_users,
-        status=422 if form.errors else 200,
+
+    def page(status: int = 200, conflict=None):
+        all_users = db.session.scalars(select(User).order_by(User.username)).all()
+        return render(
+            "accounts/admin_users.html", "user_form", form=form, users=all_users, status=status
+        )
+
+    if request.method == "GET":
+        return page()
+    return submit(
+        form,
+        lambda: services.create_user(
+            db.session,
+            form.username.data,
+            form.password.data,
+            display_name=form.display_name.data,
+            phone=form.phone.data,
+        ),
+        page=page,
+        message=_("User created."),
+        location=lambda user: url_for("admin.user", user_id=user.id),
     )
 
 
@@ -300,18 +334,24 @@ def _role_form(formdata=None) -> AreaRoleForm:
 def user(user_id: int):
     target = db.get_or_404(User, user_id)
     form = UserEditForm(obj=target)
-    if form.validate_on_submit():
-        try:
-            services.set_active(db.session, current_user, target, form.active.data)
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            target.display_name = form.display_name.data.strip()
-            target.phone = form.phone.data or None
-            db.session.commit()
-            flash(_("User saved."), "success")
-            return redirect(url_for("admin.user", user_id=user_id), code=303)
-    return _user_page(target, form, _role_form(formdata=False), 422 if form.errors else 200)
+    if request.method == "GET":
+        return _user_page(target, form, _role_form(formdata=False))
+    return submit(
+        form,
+        lambda: services.update_user(
+            db.session,
+            current_user,
+            target,
+            display_name=form.display_name.data,
+            phone=form.phone.data,
+            active=form.active.data,
+        ),
+        page=lambda status, conflict=None: _user_page(
+            target, form, _role_form(formdata=False), status
+        ),
+        message=_("User saved."),
+        location=url_for("admin.user", user_id=user_id),
+    )
 
 
 @admin_bp.route("/users/<int:user_id>/roles", methods=["POST"])
@@ -319,19 +359,22 @@ def user(user_id: int):
 def add_role(user_id: int):
     target = db.get_or_404(User, user_id)
     role_form = _role_form()
-    if role_form.validate_on_submit():
-        area = db.session.get(Area, role_form.area_id.data) if role_form.area_id.data else None
-        try:
-            services.add_membership(
-                db.session, current_user, target, role_form.role.data, None, area
-            )
-        except RuleViolation as exc:
-            apply_violation(role_form, exc)
-        else:
-            db.session.commit()
-            flash(_("Role added."), "success")
-            return redirect(url_for("admin.user", user_id=user_id), code=303)
-    return _user_page(target, UserEditForm(obj=target, formdata=None), role_form, 422)
+    return submit(
+        role_form,
+        lambda: services.add_membership(
+            db.session,
+            current_user,
+            target,
+            role_form.role.data,
+            None,
+            db.session.get(Area, role_form.area_id.data) if role_form.area_id.data else None,
+        ),
+        page=lambda status, conflict=None: _user_page(
+            target, UserEditForm(obj=target, formdata=None), role_form, status
+        ),
+        message=_("Role added."),
+        location=url_for("admin.user", user_id=user_id),
+    )
 
 
 @admin_bp.route("/users/<int:user_id>/roles/<int:role_id>/delete", methods=["POST"])
@@ -345,7 +388,5 @@ def remove_role(user_id: int, role_id: int):
         services.remove_membership(db.session, current_user, membership)
     except RuleViolation as exc:
         flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Role removed."), "success")
-    return redirect(url_for("admin.user", user_id=user_id), code=303)
+        return redirect(url_for("admin.user", user_id=user_id), code=303)
+    return saved(_("Role removed."), url_for("admin.user", user_id=user_id))

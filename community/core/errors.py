@@ -4,12 +4,21 @@ from __future__ import annotations
 
 
 class RuleViolation(Exception):
-    """A business rule refused the input; `field` names the form field to blame."""
+    """A business rule refused the input; `field` names the form field to blame.
+    `RuleViolation.several([(field, message), ...])` blames several at once (every
+    empty score, not only the first)."""
 
     def __init__(self, field: str | None, message: str):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.errors: list[tuple[str | None, str]] = [(field, message)]
+
+    @classmethod
+    def several(cls, errors: list[tuple[str | None, str]]) -> RuleViolation:
+        exc = cls(*errors[0])
+        exc.errors = list(errors)
+        return exc
 
 
 class NotPermitted(Exception):

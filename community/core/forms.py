@@ -30,9 +30,10 @@ class OnceForm(FlaskForm):
 
 
 def apply_violation(form: FlaskForm, exc: RuleViolation) -> None:
-    """Show a service's RuleViolation on the field it names (or on the form)."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*list(field.errors), exc.message]
-    else:
-        form.form_errors.append(exc.message)
+    """Show a service's RuleViolation on the fields it names (or on the form)."""
+    for name, message in exc.errors:
+        field = getattr(form, name, None) if name else None
+        if field is not None:
+            field.errors = [*list(field.errors), message]
+        else:
+            form.form_errors.append(message)

@@ -1,17 +1,30 @@
-"""The one place that talks to htmx-flask: page-or-fragment rendering and HX-* headers.
+"""The one place that talks to htmx-flask, and the one way a view answers.
 
-A real partial request (HX-Request, not boosted, not a history restore) gets
-the named block of the page template; anything else gets the whole page. The
-same URL therefore serves both, and every answer varies on HX-Request.
+`render()` gives a real partial request (HX-Request, not boosted, not a history
+restore) the named block of the page template and anything else the whole page,
+so the same URL serves both (core.security sets `Vary: HX-Request` on every
+answer). A POST view answers through `submit()` (validate -> one service call
+-> commit -> answer) or, for its own shapes, `saved()` and the page function:
+
+- success: `saved()` — a plain form gets a flash and a 303; htmx gets the fragment
+  (with its HX-Trigger event) plus the same message in the toast region
+  (out-of-band), or an HX-Location when the user must land elsewhere;
+- invalid: 422 with the form re-rendered, a RuleViolation shown on its field;
+- conflict: 409 with the message inline in the same page or fragment (never a
+  dead-end error page).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, flash, redirect
+from flask import Response, abort, current_app, flash, redirect, render_template
 from htmx_flask import Htmx, request
 from htmx_flask import make_response as hx_make_response
+
+from community.core.errors import Conflict, NotPermitted, RuleViolation
+from community.core.forms import apply_violation
 
 htmx = Htmx()
 
@@ -22,10 +35,6 @@ def is_partial() -> bool:
     if not hx:
         return False
     return not hx.boosted and not hx.history_restore_request
-
-
-def is_htmx() -> bool:
-    return bool(getattr(request, "htmx", None))
 
 
 def render_block(template: str, block: str, **context: Any) -> str:
@@ -46,39 +55,79 @@ def render(
     **context: Any,
 ) -> Response:
     """Render the page, or only `block` when htmx asked for a fragment."""
-    from flask import render_template
-
     if block and is_partial():
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
-    resp = hx_make_response(body, status, trigger=trigger, push_url=push_url)
-    return resp
+    return hx_make_response(body, status, trigger=trigger, push_url=push_url)
 
 
-def redirect_after_post(endpoint_url: str, *, trigger: str | dict | None = None) -> Response:
-    """PRG for plain forms; for htmx an HX-Location so the client lands there without 30x."""
-    if is_partial():
-        return hx_make_response("", 200, location=endpoint_url, trigger=trigger)
-    return redirect(endpoint_url, code=303)
+def _toast(message: str) -> str:
+    return render_template("_macros/toast.html", message=message)
 
 
-def saved(message: str, location: str, fragment) -> Response:
-    """The answer to a successful POST: a plain form gets `message` as a flash and a
-    303 to `location`; htmx gets `fragment()` (which carries its HX-Trigger event)."""
-    if is_partial():
-        return fragment()
-    flash(message, "success")
-    return redirect(location, code=303)
+def saved(
+    message: str,
+    location: str,
+    fragment: Callable[[], Response] | None = None,
+    *,
+    trigger: str | None = None,
+) -> Response:
+    """The answer to a successful POST, committed: a plain form gets `message` as a
+    flash and a 303 to `location`; htmx gets `fragment()` (which carries its
+    HX-Trigger event) with the message in the toast region, or, without a
+    fragment, an HX-Location to `location` (the flash shows there)."""
+    from community.core.once import commit
+
+    if is_partial() and fragment is not None:
+        resp = fragment()
+        resp.set_data(resp.get_data(as_text=True) + _toast(message))
+    else:
+        flash(message, "success")
+        if is_partial():
+            resp = hx_make_response("", 200, location=location, trigger=trigger)
+        else:
+            resp = redirect(location, code=303)
+    return commit(resp)
 
 
-def hx_response(body: str, status: int = 200, **headers: Any) -> Response:
-    return hx_make_response(body, status, **headers)
+def submit(
+    form: Any,
+    step: Callable[[], Any],
+    *,
+    page: Callable[..., Response],
+    message: str | Callable[[Any], str],
+    location: str | Callable[[Any], str],
+    fragment: Callable[[Any], Response] | None = None,
+    trigger: str | None = None,
+) -> Response:
+    """The one shape of a form POST: validate `form`; run `step()` (the one service
+    call); commit and answer with `saved()`. `page(status=..., conflict=...)`
+    renders the page (or its block) with the bound form for a 422 (invalid input
+    or a RuleViolation, shown on its field) and a 409 (a Conflict, its message
+    inline). `message` (or `message(result)`) is the success message;
+    `location` (or `location(result)`) is where a plain form lands;
+    `fragment(result)` is the htmx answer (default: HX-Location there, with the
+    `trigger` event)."""
+    if form is not None and not form.validate_on_submit():
+        return page(status=422)
+    try:
+        result = step()
+    except RuleViolation as exc:
+        on_fields = [(n, m) for n, m in exc.errors if n and form is not None and n in form]
+        general = [m for n, m in exc.errors if (n, m) not in on_fields]
+        if on_fields:
+            apply_violation(form, RuleViolation.several(on_fields))
+        # A rule about the whole action (no field to blame) shows like a conflict.
+        return page(status=422, conflict=" ".join(general) or None)
+    except Conflict as exc:
+        return page(status=409, conflict=exc.message)
+    except NotPermitted:
+        abort(403)
+    target = location(result) if callable(location) else location
+    text = message(result) if callable(message) else message
+    answer = (lambda: fragment(result)) if fragment is not None else None
+    return saved(text, target, answer, trigger=trigger)
 
 
-def add_vary(response: Response) -> Response:
-    response.vary.add("HX-Request")
-    return response
-
-
-__all__ = ["add_vary", "htmx", "is_htmx", "is_partial", "redirect_after_post", "render", "saved"]
+__all__ = ["htmx", "is_partial", "render", "render_block", "saved", "submit"]

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from community.accounts.forms import coerce_optional_int
 from community.core.forms import OnceForm, choices
-from community.places.models import SITE_KINDS
+from community.places.models import MAX_PEOPLE, SITE_KINDS
 
 SITE_KIND_LABELS = {
     "rental_apartment": _l("Rental apartment"),
@@ -22,7 +22,6 @@ APPLICATION_STATUS_LABELS = {
     "approved": _l("Member"),
     "declined": _l("Declined"),
 }
-MAX_PEOPLE = 500  # coupled with the CHECK constraints on room.beds and room.occupants
 
 
 def kind_choices():
@@ -31,7 +30,8 @@ def kind_choices():
 
 class SiteForm(OnceForm):
     """Contract field names: name, kind, area_id, address, association_id, company_id.
-    `landlord_username` is offered to police and administrators only."""
+    `enterprise_id` names a dormitory's enterprise; `landlord_username` is offered to
+    police and administrators only."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     kind = SelectField(_l("Kind"), choices=kind_choices())
@@ -42,6 +42,9 @@ class SiteForm(OnceForm):
     )
     company_id = SelectField(
         _l("Property company"), coerce=coerce_optional_int, validators=[Optional()]
+    )
+    enterprise_id = SelectField(
+        _l("Enterprise (dormitories)"), coerce=coerce_optional_int, validators=[Optional()]
     )
     landlord_username = StringField(
         _l("Landlord (username)"), validators=[Optional(), Length(max=80)]

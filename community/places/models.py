@@ -15,6 +15,7 @@ from community.extensions import db
 
 SITE_KINDS = ("rental_apartment", "rental_house", "compound", "dormitory")
 APPLICATION_STATES = ("pending", "approved", "declined")
+MAX_PEOPLE = 500  # beds and head count of a room; the CHECK constraints below say the same
 
 
 def new_qr_token() -> str:
@@ -45,6 +46,10 @@ class Site(db.Model):
     association_id: Mapped[int | None] = mapped_column(
         ForeignKey("organization.id", ondelete="SET NULL"), index=True
     )
+    # A dormitory's enterprise: its HR staff see the site (and report residences there).
+    enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL"), index=True
+    )
     # Random, unguessable; rotating it makes the printed QR codes stop working.
     qr_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_qr_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -66,6 +71,9 @@ class Site(db.Model):
     association: Mapped[Organization | None] = relationship(
         foreign_keys=[association_id], lazy="raise_on_sql"
     )
+    enterprise: Mapped[Organization | None] = relationship(
+        foreign_keys=[enterprise_id], lazy="raise_on_sql"
+    )
     buildings: Mapped[list[Building]] = relationship(
         back_populates="site",
         lazy="raise_on_sql",
@@ -78,8 +86,16 @@ class Site(db.Model):
         return self.admitted_on is not None
 
     def has_no_incidents_since(self, since: date) -> bool:
-        """The 双无 badge: no crime/public-security case and no fire since `since`."""
+        """No crime/public-security case and no fire since `since`."""
         return self.last_incident_on is None or self.last_incident_on < since
+
+    def known_since(self) -> date:
+        """The first day the app knows the site's record from: its registration, or
+        an earlier admission (a site admitted on paper before it was registered)."""
+        registered = self.created_at.date()
+        if self.admitted_on is not None and self.admitted_on < registered:
+            return self.admitted_on
+        return registered
 
 
 class Building(db.Model):

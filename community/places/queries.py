@@ -3,28 +3,31 @@ choices a user may pick from in the site form. Scopes come from permissions."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from community.accounts.models import Area, Organization
-from community.accounts.permissions import (
-    has_role,
-    is_admin,
-    org_ids,
-    scope_areas,
-    visible_areas,
-    visible_sites,
-)
+from community.accounts.permissions import scope_areas, visible_areas
 from community.core.pagination import PER_PAGE, Page, paginate, parse_page
 from community.core.timeutil import today
 from community.core.validators import is_id
 from community.places.models import SITE_KINDS, AssociationApplication, Building, Room, Site
+from community.places.permissions import (
+    company_scope,
+    enterprise_scope,
+    is_landlord,
+    managed_associations,
+    picks_any_association,
+    visible_sites,
+)
 
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # The 双无 badge looks back this many days for a crime/public-security case or a
 # fire (the design's "12 months"); the one definition, used by ratings too.
 SHUANGWU_DAYS = 365
@@ -36,9 +39,19 @@ def shuangwu_since(on: date | None = None) -> date:
 
 
 def is_shuangwu(site: Site, on: date | None = None) -> bool:
-    """The 双无 badge: no crime and no fire at the site in the last SHUANGWU_DAYS days
-    (an incident exactly SHUANGWU_DAYS days ago still counts)."""
-    return site.has_no_incidents_since(shuangwu_since(on))
+    """The 双无 badge: a year of clean record. The app has known the site for at least
+    SHUANGWU_DAYS days (registered, or admitted, that long ago) and no crime and no
+    fire happened there in that time (an incident exactly SHUANGWU_DAYS days ago
+    still counts)."""
+    since = shuangwu_since(on)
+    return site.known_since() <= since and site.has_no_incidents_since(since)
+
+
+def shuangwu_sql(on: date | None = None):
+    """is_shuangwu() as a SQL condition on Site (the list filter)."""
+    since = shuangwu_since(on)
+    known = or_(Site.created_at < since + timedelta(days=1), Site.admitted_on <= since)
+    return and_(known, or_(Site.last_incident_on.is_(None), Site.last_incident_on < since))
 
 
 # --- form choices -----------------------------------------------------------
@@ -51,18 +64,16 @@ def community_choices(session: Session, user: Any) -> list[Area]:
     return list(session.scalars(stmt))
 
 
-def company_choices(session: Session, user: Any) -> list[Organization]:
-    """Property companies the user may name as a site's manager: administrators any;
-    a property manager their own; others the companies working in their areas
-    (a company on the street covers its communities)."""
-    stmt = select(Organization).where(Organization.kind == "property_company")
-    if is_admin(user):
+def _org_choices(session: Session, kind: str, every: bool, own: set[int], areas) -> list:
+    """Organizations of `kind` a user may name: every one, or their own, or those
+    working in their areas (an organization on the street covers its communities)."""
+    stmt = select(Organization).where(Organization.kind == kind)
+    if every:
         return list(session.scalars(stmt.order_by(Organization.name)))
-    own = org_ids(user, "property_manager")
-    if own and not has_role(user, "police", "landlord"):
+    if own and not areas:
         return list(session.scalars(stmt.where(Organization.id.in_(own))))
     conditions = [Organization.id.in_(own)] if own else []
-    for area in scope_areas(user):
+    for area in areas:
         # Inside the user's area, or on one of its ancestors (a street-wide company).
         ancestors = [int(part) for part in area.path.strip("/").split("/") if part]
         conditions.append(Area.path.like(f"{area.path}%"))
@@ -73,12 +84,24 @@ def company_choices(session: Session, user: Any) -> list[Organization]:
     return list(session.scalars(stmt.order_by(Organization.name)))
 
 
+def company_choices(session: Session, user: Any) -> list[Organization]:
+    """Property companies the user may name as a site's manager: administrators any;
+    a property manager their own; others the companies working in their areas."""
+    return _org_choices(session, "property_company", *company_scope(user))
+
+
+def enterprise_choices(session: Session, user: Any) -> list[Organization]:
+    """Enterprises the user may name as a dormitory's: administrators any; others the
+    enterprises working in their areas."""
+    return _org_choices(session, "enterprise", *enterprise_scope(user))
+
+
 def association_choices(session: Session, user: Any) -> list[Organization]:
     """Associations the user may attach a site to: a landlord those they are an
     approved member of; police and administrators the associations of the
     communities they cover (the service checks it matches the site's community)."""
     ids: set[int] = set()
-    if has_role(user, "landlord"):
+    if is_landlord(user):
         ids |= set(
             session.scalars(
                 select(AssociationApplication.association_id).where(
@@ -88,7 +111,7 @@ def association_choices(session: Session, user: Any) -> list[Organization]:
             )
         )
     stmt = select(Organization).where(Organization.kind == "landlord_association")
-    if is_admin(user) or has_role(user, "police"):
+    if picks_any_association(user):
         communities = (
             visible_areas(user)
             .where(Area.level == "community")
@@ -166,8 +189,7 @@ class SiteFilters:
         elif self.admitted == "no":
             stmt = stmt.where(Site.admitted_on.is_(None))
         if self.shuangwu == "yes":
-            since = shuangwu_since()
-            stmt = stmt.where(or_(Site.last_incident_on.is_(None), Site.last_incident_on < since))
+            stmt = stmt.where(shuangwu_sql())
         return stmt
 
 
@@ -185,7 +207,12 @@ def get_site(session: Session, site_id: int) -> Site | None:
     return session.scalar(
         select(Site)
         .where(Site.id == site_id)
-        .options(joinedload(Site.landlord), joinedload(Site.company), joinedload(Site.association))
+        .options(
+            joinedload(Site.landlord),
+            joinedload(Site.company),
+            joinedload(Site.association),
+            joinedload(Site.enterprise),
+        )
     )
 
 
@@ -215,25 +242,39 @@ def list_buildings(session: Session, site: Site) -> list[BuildingSummary]:
 
 
 def get_building(session: Session, building_id: int) -> Building | None:
-    """A building with its site and rooms (two queries)."""
+    """A building with its site and the site's area (one query). Inner joins: every
+    building has a site and every site an area, and SQLite plans an outer join
+    around the site-area join as a scan of site."""
     return session.scalar(
         select(Building)
         .where(Building.id == building_id)
-        .options(joinedload(Building.site), selectinload(Building.rooms))
+        .options(joinedload(Building.site, innerjoin=True))
+    )
+
+
+def list_rooms(session: Session, building: Building) -> list[Room]:
+    """The building's rooms in number order (one query)."""
+    return list(
+        session.scalars(
+            select(Room).where(Room.building_id == building.id).order_by(Room.number, Room.id)
+        )
     )
 
 
 def get_room(session: Session, room_id: int) -> Room | None:
-    """A room with its building and site (one query)."""
+    """A room with its building and site (one query, inner joins as in get_building)."""
     return session.scalar(
         select(Room)
         .where(Room.id == room_id)
-        .options(joinedload(Room.building).joinedload(Building.site))
+        .options(
+            joinedload(Room.building, innerjoin=True).joinedload(Building.site, innerjoin=True)
+        )
     )
 
 
 def get_site_by_token(session: Session, token: str) -> Site | None:
-    if not token or len(token) > 64:
+    """The site of a QR token; None for anything that cannot be a token."""
+    if not _TOKEN_RE.match(token or ""):
         return None
     return session.scalar(select(Site).where(Site.qr_token == token))
 
@@ -270,14 +311,14 @@ def applications_of(session: Session, landlord: Any) -> list[AssociationApplicat
 
 
 def officer_association_ids(session: Session, user: Any) -> list[int]:
-    """Associations whose applications and members the user manages (admins: all)."""
-    if is_admin(user):
-        return list(
-            session.scalars(
-                select(Organization.id).where(Organization.kind == "landlord_association")
+    """Associations whose applications and members the user manages."""
+    return list(
+        session.scalars(
+            select(Organization.id).where(
+                Organization.kind == "landlord_association", managed_associations(user)
             )
         )
-    return sorted(org_ids(user, "association"))
+    )
 
 
 def pending_applications(session: Session, association_ids: list[int]):

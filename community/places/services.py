@@ -15,12 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, Organization, User
-from community.accounts.permissions import can, has_role, org_ids
+from community.accounts.permissions import can, org_ids
 from community.core import audit
 from community.core.errors import Conflict, NotPermitted, RuleViolation
 from community.core.timeutil import today, utcnow
 from community.places import queries
 from community.places.models import (
+    MAX_PEOPLE,
     SITE_KINDS,
     AssociationApplication,
     Building,
@@ -28,18 +29,9 @@ from community.places.models import (
     Site,
     new_qr_token,
 )
-
-MAX_PEOPLE = 500  # coupled with the CHECK constraints on room.beds and room.occupants
+from community.places.permissions import is_landlord, is_manager_only, landlord_scope
 
 # --- sites ------------------------------------------------------------------------
-
-
-def is_manager_only(actor: Any) -> bool:
-    """A property manager with no other role that may own or register sites: their
-    sites are theirs only through their company."""
-    return has_role(actor, "property_manager") and not has_role(
-        actor, "admin", "police", "landlord"
-    )
 
 
 def _required(value: str | None, field: str, max_length: int) -> str:
@@ -100,23 +92,50 @@ def _resolve_association(
     return association
 
 
+def _resolve_enterprise(
+    session: Session, actor: Any, site: Site | None, kind: str, enterprise_id: int | None
+) -> Organization | None:
+    """A dormitory may name the enterprise whose employees live there (its HR staff
+    then see the site); an enterprise of the actor's areas, or the current one."""
+    if not enterprise_id:
+        return None
+    enterprise = session.get(Organization, enterprise_id)
+    if enterprise is None or enterprise.kind != "enterprise":
+        raise RuleViolation("enterprise_id", _("Choose an enterprise."))
+    if kind != "dormitory":
+        raise RuleViolation("enterprise_id", _("Only a dormitory belongs to an enterprise."))
+    unchanged = site is not None and site.enterprise_id == enterprise.id
+    allowed = {e.id for e in queries.enterprise_choices(session, actor)}
+    if not unchanged and enterprise.id not in allowed:
+        raise RuleViolation("enterprise_id", _("You cannot name this enterprise."))
+    return enterprise
+
+
 def _resolve_landlord(
     session: Session, actor: Any, site: Site | None, username: str | None
 ) -> int | None:
-    """Police and administrators name the landlord (or none); a landlord creating a
-    site owns it; anyone else keeps the current owner."""
+    """Police and administrators name the landlord (or none): a landlord of their own
+    areas (administrators: any landlord); the site's current landlord may stay. One
+    message for every refusal, so the form tells nothing about other districts'
+    usernames. A landlord creating a site owns it; anyone else keeps the current owner."""
     if can(actor, "site.name_landlord"):
         username = (username or "").strip()
         if not username:
             return None
-        user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-        if user is None:
-            raise RuleViolation("landlord_username", _("No user has this username."))
-        if not has_role(user, "landlord"):
-            raise RuleViolation("landlord_username", _("This user is not a landlord."))
-        return user.id
+        user_id = session.scalar(
+            select(User.id).where(func.lower(User.username) == username.lower())
+        )
+        unchanged = site is not None and user_id is not None and site.landlord_id == user_id
+        if user_id is None or not (
+            unchanged
+            or session.scalar(select(User.id).where(User.id == user_id, landlord_scope(actor)))
+        ):
+            raise RuleViolation(
+                "landlord_username", _("No landlord of your area has this username.")
+            )
+        return user_id
     if site is None:
-        return actor.id if has_role(actor, "landlord") else None
+        return actor.id if is_landlord(actor) else None
     return site.landlord_id
 
 
@@ -130,6 +149,7 @@ def create_site(
     address: str,
     association_id: int | None = None,
     company_id: int | None = None,
+    enterprise_id: int | None = None,
     landlord_username: str | None = None,
 ) -> Site:
     """Registers a site in a community the actor covers. The creating landlord owns it;
@@ -145,6 +165,7 @@ def create_site(
         address=address,
         association_id=association_id,
         company_id=company_id,
+        enterprise_id=enterprise_id,
         landlord_username=landlord_username,
     )
     site = Site(**fields, created_by_id=getattr(actor, "id", None))
@@ -165,6 +186,7 @@ def update_site(
     address: str,
     association_id: int | None = None,
     company_id: int | None = None,
+    enterprise_id: int | None = None,
     landlord_username: str | None = None,
 ) -> Site:
     """Same rules as create_site; a value the actor could not pick may stay unchanged."""
@@ -178,6 +200,7 @@ def update_site(
         address=address,
         association_id=association_id,
         company_id=company_id,
+        enterprise_id=enterprise_id,
         landlord_username=landlord_username,
     )
     changed = sorted(k for k, v in fields.items() if getattr(site, k) != v)
@@ -198,6 +221,7 @@ def _site_fields(session: Session, actor: Any, site: Site | None, **data: Any) -
     company = _resolve_company(session, actor, site, data["company_id"])
     association = _resolve_association(session, actor, site, area, data["association_id"])
     landlord_id = _resolve_landlord(session, actor, site, data["landlord_username"])
+    enterprise = _resolve_enterprise(session, actor, site, data["kind"], data.get("enterprise_id"))
     return {
         "name": name,
         "kind": data["kind"],
@@ -206,6 +230,7 @@ def _site_fields(session: Session, actor: Any, site: Site | None, **data: Any) -
         "company_id": company.id if company else None,
         "association_id": association.id if association else None,
         "landlord_id": landlord_id,
+        "enterprise_id": enterprise.id if enterprise else None,
     }
 
 
@@ -315,7 +340,7 @@ def apply_to_association(
     """A landlord applies to the landlord association of their community; one open
     (pending or approved) application per landlord and association.
     Raises NotPermitted (not a landlord of that community) or Conflict."""
-    if not has_role(landlord, "landlord") or association.kind != "landlord_association":
+    if not is_landlord(landlord) or association.kind != "landlord_association":
         raise NotPermitted()
     if association.area_id not in {a.id for a in queries.landlord_communities(landlord)}:
         raise NotPermitted()
@@ -383,6 +408,8 @@ def decide_application(
     if result.rowcount != 1:
         raise Conflict(_("This application was already decided."))
     session.refresh(application)
+    if status == "approved":
+        _join_sites(session, application)
     audit.record(
         session,
         officer,
@@ -394,16 +421,19 @@ def decide_application(
     return application
 
 
-def is_member(session: Session, landlord: Any, association_id: int) -> bool:
-    return (
-        session.scalar(
-            select(AssociationApplication.id).where(
-                AssociationApplication.landlord_id == landlord.id,
-                AssociationApplication.association_id == association_id,
-                AssociationApplication.status == "approved",
-            )
+def _join_sites(session: Session, application: AssociationApplication) -> None:
+    """An approved landlord's sites in the association's community that belong to no
+    association yet join it (a site already in one stays where it is)."""
+    association = application.association
+    session.execute(
+        update(Site)
+        .where(
+            Site.landlord_id == application.landlord_id,
+            Site.area_id == association.area_id,
+            Site.association_id.is_(None),
         )
-        is not None
+        .values(association_id=association.id)
+        .execution_options(synchronize_session="fetch")
     )
 
 
@@ -413,7 +443,6 @@ __all__ = [
     "apply_to_association",
     "create_site",
     "decide_application",
-    "is_member",
     "rotate_token",
     "update_room",
     "update_site",

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from community.accounts.models import Area, Organization
-from community.accounts.permissions import can
-from community.core.errors import Conflict, NotPermitted, RuleViolation
-from community.core.forms import EmptyForm, apply_violation, choices
-from community.core.htmx import is_partial, redirect_after_post, render, saved
+from community.accounts.permissions import authorize_or_403, can, visible_or_404
+from community.core import events
+from community.core.forms import EmptyForm, choices
+from community.core.htmx import is_partial, render, submit
 from community.core.once import once
+from community.core.urls import public_url
 from community.extensions import db, limiter
 from community.places import bp, queries, services
 from community.places.forms import (
@@ -27,9 +28,8 @@ from community.places.forms import (
 )
 from community.places.models import AssociationApplication, Site
 from community.places.panels import site_panels
+from community.places.permissions import is_manager_only
 from community.places.qr import qr_svg
-
-# Ids in URLs: larger numbers cannot be rows (PostgreSQL integer) and answer 404, not 500.
 
 # Template globals the places fragments rely on (so each block renders alone).
 bp.add_app_template_global(SITE_KIND_LABELS, "site_kind_labels")
@@ -37,14 +37,8 @@ bp.add_app_template_global(APPLICATION_STATUS_LABELS, "application_status_labels
 bp.add_app_template_global(queries.is_shuangwu, "is_shuangwu")
 
 
-def _site_or_404(site_id: int, action: str = "site.view") -> Site:
-    """The site if the user may see it (else 404) and take `action` on it (else 403)."""
-    site = queries.get_site(db.session, site_id)
-    if site is None or not can(current_user, "site.view", site):
-        abort(404)
-    if action != "site.view" and not can(current_user, action, site):
-        abort(403)
-    return site
+def _site_or_404(site_id: int) -> Site:
+    return visible_or_404(queries.get_site(db.session, site_id), "site.view")
 
 
 # --- sites -----------------------------------------------------------------------
@@ -73,6 +67,7 @@ def _fill_choices(form: SiteForm, site: Site | None = None) -> None:
     areas = queries.community_choices(db.session, current_user)
     companies = queries.company_choices(db.session, current_user)
     associations = queries.association_choices(db.session, current_user)
+    enterprises = queries.enterprise_choices(db.session, current_user)
     if site is not None:
         if site.area_id not in {a.id for a in areas}:
             areas.append(site.area)
@@ -80,33 +75,41 @@ def _fill_choices(form: SiteForm, site: Site | None = None) -> None:
             companies.append(site.company)
         if site.association is not None and site.association_id not in {a.id for a in associations}:
             associations.append(site.association)
+        if site.enterprise is not None and site.enterprise_id not in {e.id for e in enterprises}:
+            enterprises.append(site.enterprise)
+    none = [("", _("(none)"))]
     form.area_id.choices = choices([("", "")] + [(a.id, _area_label(a)) for a in areas])
-    form.company_id.choices = choices([("", _("(none)"))] + [(c.id, c.name) for c in companies])
+    form.company_id.choices = choices(none + [(c.id, c.name) for c in companies])
     form.association_id.choices = choices(
-        [("", _("(none)"))] + [(a.id, f"{a.name} · {a.area.name}") for a in associations]
+        none + [(a.id, f"{a.name} · {a.area.name}") for a in associations]
     )
+    form.enterprise_id.choices = choices(none + [(e.id, e.name) for e in enterprises])
 
 
 def _site_data(form: SiteForm) -> dict:
     return {
-        "name": form.name.data,
-        "kind": form.kind.data,
-        "area_id": form.area_id.data,
-        "address": form.address.data,
-        "association_id": form.association_id.data,
-        "company_id": form.company_id.data,
-        "landlord_username": form.landlord_username.data,
+        name: form[name].data
+        for name in (
+            "name",
+            "kind",
+            "area_id",
+            "address",
+            "association_id",
+            "company_id",
+            "enterprise_id",
+            "landlord_username",
+        )
     }
 
 
-def _site_form_page(form: SiteForm, site: Site | None):
+def _site_form_page(form: SiteForm, site: Site | None, status: int = 200, conflict=None):
     return render(
         "places/form.html",
         "site_form",
         form=form,
         site=site,
         names_landlord=can(current_user, "site.name_landlord"),
-        status=422 if form.errors else 200,
+        status=status,
     )
 
 
@@ -114,46 +117,43 @@ def _site_form_page(form: SiteForm, site: Site | None):
 @login_required
 @once
 def new():
-    if not can(current_user, "site.create"):
-        abort(403)
+    authorize_or_403("site.create")
     form = SiteForm()
     _fill_choices(form)
-    if request.method == "GET" and services.is_manager_only(current_user):
-        # A property manager registers the compounds their company runs.
-        form.kind.data = "compound"
-        form.company_id.data = next((c.value for c in form.company_id.choices if c.value), None)
-    if form.validate_on_submit():
-        try:
-            site = services.create_site(db.session, current_user, **_site_data(form))
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Site registered."), "success")
-            return redirect(url_for("places.show", site_id=site.id), code=303)
-    return _site_form_page(form, None)
+    if request.method == "GET":
+        if is_manager_only(current_user):
+            # A property manager registers the compounds their company runs.
+            form.kind.data = "compound"
+            form.company_id.data = next((c.value for c in form.company_id.choices if c.value), None)
+        return _site_form_page(form, None)
+    return submit(
+        form,
+        lambda: services.create_site(db.session, current_user, **_site_data(form)),
+        page=lambda **kw: _site_form_page(form, None, **kw),
+        message=_("Site registered."),
+        location=lambda site: url_for("places.show", site_id=site.id),
+    )
 
 
 @bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(site_id: int):
-    site = _site_or_404(site_id, "site.edit")
+    site = _site_or_404(site_id)
+    authorize_or_403("site.edit", site)
     form = SiteForm(obj=site, landlord_username=site.landlord.username if site.landlord else "")
     _fill_choices(form, site)
-    if form.validate_on_submit():
-        try:
-            services.update_site(db.session, current_user, site, **_site_data(form))
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Site saved."), "success")
-            return redirect(url_for("places.show", site_id=site_id), code=303)
-    return _site_form_page(form, site)
+    if request.method == "GET":
+        return _site_form_page(form, site)
+    return submit(
+        form,
+        lambda: services.update_site(db.session, current_user, site, **_site_data(form)),
+        page=lambda **kw: _site_form_page(form, site, **kw),
+        message=_("Site saved."),
+        location=url_for("places.show", site_id=site_id),
+    )
 
 
-def _site_page(site: Site, form: BuildingForm, status: int = 200, trigger=None):
-    partial = is_partial()
+def _site_page(site: Site, form: BuildingForm, status: int = 200, trigger=None, conflict=None):
     return render(
         "places/show.html",
         "buildings",
@@ -163,7 +163,7 @@ def _site_page(site: Site, form: BuildingForm, status: int = 200, trigger=None):
         can_edit=can(current_user, "site.edit", site),
         can_manage=can(current_user, "site.manage_rooms", site),
         can_poster=can(current_user, "site.poster", site),
-        panels=[] if partial else site_panels(db.session, current_user, site),
+        panels=[] if is_partial() else site_panels(db.session, current_user, site),
         status=status,
         trigger=trigger,
     )
@@ -179,51 +179,36 @@ def show(site_id: int):
 @login_required
 @once
 def add_building(site_id: int):
-    site = _site_or_404(site_id, "site.manage_rooms")
+    site = _site_or_404(site_id)
+    authorize_or_403("site.manage_rooms", site)
     form = BuildingForm()
-    if form.validate_on_submit():
-        try:
-            services.add_building(db.session, current_user, site, form.name.data)
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            db.session.commit()
-            return saved(
-                _("Building added."),
-                url_for("places.show", site_id=site_id),
-                lambda: _site_page(
-                    _site_or_404(site_id), BuildingForm(formdata=None), trigger="building-added"
-                ),
-            )
-    return _site_page(site, form, status=422)
+    return submit(
+        form,
+        lambda: services.add_building(db.session, current_user, site, form.name.data),
+        page=lambda **kw: _site_page(site, form, **kw),
+        message=_("Building added."),
+        location=url_for("places.show", site_id=site_id),
+        fragment=lambda _b: _site_page(
+            site, BuildingForm(formdata=None), trigger=events.BUILDING_ADDED
+        ),
+    )
 
 
 # --- buildings and rooms ---------------------------------------------------------
 
 
-def _building_or_404(building_id: int, action: str = "site.view"):
-    building = queries.get_building(db.session, building_id)
-    if building is None:
-        abort(404)
-    _check_site(building.site, action)
-    return building
+def _building_or_404(building_id: int):
+    return visible_or_404(queries.get_building(db.session, building_id), "building.view")
 
 
-def _check_site(site: Site, action: str) -> None:
-    if not can(current_user, "site.view", site):
-        abort(404)
-    if action != "site.view" and not can(current_user, action, site):
-        abort(403)
-
-
-def _building_page(building, form: RoomForm, status: int = 200, trigger=None):
+def _building_page(building, form: RoomForm, status: int = 200, trigger=None, conflict=None):
     site = building.site
     return render(
         "places/building.html",
         "rooms",
         building=building,
         site=site,
-        rooms=building.rooms,
+        rooms=queries.list_rooms(db.session, building),
         room_form=form,
         can_manage=can(current_user, "site.manage_rooms", site),
         status=status,
@@ -241,65 +226,29 @@ def building(building_id: int):
 @login_required
 @once
 def add_room(building_id: int):
-    target = _building_or_404(building_id, "site.manage_rooms")
+    target = _building_or_404(building_id)
+    authorize_or_403("site.manage_rooms", target.site)
     form = RoomForm()
-    if form.validate_on_submit():
-        try:
-            services.add_room(
-                db.session,
-                current_user,
-                target,
-                number=form.number.data,
-                beds=form.beds.data,
-                occupants=form.occupants.data,
-            )
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            db.session.commit()
-            return saved(
-                _("Room added."),
-                url_for("places.building", building_id=building_id),
-                lambda: _building_page(
-                    _building_or_404(building_id), RoomForm(formdata=None), trigger="room-added"
-                ),
-            )
-    return _building_page(target, form, status=422)
+    return submit(
+        form,
+        lambda: services.add_room(
+            db.session,
+            current_user,
+            target,
+            number=form.number.data,
+            beds=form.beds.data,
+            occupants=form.occupants.data,
+        ),
+        page=lambda **kw: _building_page(target, form, **kw),
+        message=_("Room added."),
+        location=url_for("places.building", building_id=building_id),
+        fragment=lambda _r: _building_page(
+            target, RoomForm(formdata=None), trigger=events.ROOM_ADDED
+        ),
+    )
 
 
-@bp.route("/rooms/<int:room_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_room(room_id: int):
-    room = queries.get_room(db.session, room_id)
-    if room is None:
-        abort(404)
-    _check_site(room.building.site, "site.manage_rooms")
-    form = RoomEditForm(obj=room)
-    if form.validate_on_submit():
-        try:
-            services.update_room(
-                db.session,
-                current_user,
-                room,
-                number=form.number.data,
-                beds=form.beds.data,
-                occupants=form.occupants.data,
-            )
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            db.session.commit()
-            return saved(
-                _("Room saved."),
-                url_for("places.building", building_id=room.building_id),
-                lambda: render(
-                    "places/building.html",
-                    "room_row",
-                    room=room,
-                    can_manage=True,
-                    trigger="room-saved",
-                ),
-            )
+def _room_edit_row(room, form, status: int = 200, conflict=None):
     return render(
         "places/room_edit.html",
         "room_edit_row",
@@ -307,36 +256,59 @@ def edit_room(room_id: int):
         building=room.building,
         site=room.building.site,
         form=form,
-        status=422 if form.errors else 200,
+        status=status,
+    )
+
+
+@bp.route("/rooms/<int:room_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_room(room_id: int):
+    room = visible_or_404(queries.get_room(db.session, room_id), "room.view")
+    authorize_or_403("site.manage_rooms", room.building.site)
+    form = RoomEditForm(obj=room)
+    if request.method == "GET":
+        return _room_edit_row(room, form)
+    return submit(
+        form,
+        lambda: services.update_room(
+            db.session,
+            current_user,
+            room,
+            number=form.number.data,
+            beds=form.beds.data,
+            occupants=form.occupants.data,
+        ),
+        page=lambda **kw: _room_edit_row(room, form, **kw),
+        message=_("Room saved."),
+        location=url_for("places.building", building_id=room.building_id),
+        fragment=lambda _r: render(
+            "places/building.html",
+            "room_row",
+            room=room,
+            can_manage=True,
+            trigger=events.ROOM_SAVED,
+        ),
     )
 
 
 # --- QR codes, poster and plaque ---------------------------------------------------
 
 
-def _declare_url(token: str) -> str:
-    # /declare/<token> belongs to the residents package; until it exists the
-    # poster still prints the address it will answer at.
-    from flask import current_app
-
-    if "residents.declare" in current_app.view_functions:
-        return url_for("residents.declare", token=token, _external=True)
-    return request.url_root + "declare/" + token
-
-
 @bp.route("/sites/<int:site_id>/poster")
 @login_required
 def poster(site_id: int):
-    site = _site_or_404(site_id, "site.poster")
-    declare_url = _declare_url(site.qr_token)
-    plaque_url = url_for("places.plaque", token=site.qr_token, _external=True)
+    site = _site_or_404(site_id)
+    authorize_or_403("site.poster", site)
+    # /declare/<token> belongs to the residents package (the tenant's self-declaration).
+    declare_url = public_url(f"/declare/{site.qr_token}")
+    plaque_url = public_url(url_for("places.plaque", token=site.qr_token))
     return render(
         "places/poster.html",
         site=site,
         declare_url=declare_url,
         plaque_url=plaque_url,
-        declare_qr=qr_svg(declare_url),
-        plaque_qr=qr_svg(plaque_url),
+        declare_qr=qr_svg(declare_url) if declare_url else None,
+        plaque_qr=qr_svg(plaque_url) if plaque_url else None,
         can_rotate=can(current_user, "site.rotate_token", site),
         rotate_form=EmptyForm(),
     )
@@ -345,13 +317,15 @@ def poster(site_id: int):
 @bp.route("/sites/<int:site_id>/token", methods=["POST"])
 @login_required
 def rotate_token(site_id: int):
-    site = _site_or_404(site_id, "site.rotate_token")
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    services.rotate_token(db.session, current_user, site)
-    db.session.commit()
-    flash(_("New QR codes made: the old poster no longer works. Print this one."), "success")
-    return redirect_after_post(url_for("places.poster", site_id=site_id))
+    site = _site_or_404(site_id)
+    authorize_or_403("site.rotate_token", site)
+    return submit(
+        EmptyForm(),
+        lambda: services.rotate_token(db.session, current_user, site),
+        page=lambda **kw: abort(400),
+        message=_("New QR codes made: the old poster no longer works. Print this one."),
+        location=url_for("places.poster", site_id=site_id),
+    )
 
 
 @bp.route("/plaque/<token>")
@@ -422,29 +396,27 @@ def associations():
 @login_required
 @once
 def apply_association(association_id: int):
+    # One answer (404) for every refusal: an id that is no association, a user who is
+    # no landlord, an association of another community — ids reveal nothing.
     association = db.session.get(Organization, association_id)
-    if association is None or association.kind != "landlord_association":
+    if association is None or not can(current_user, "association.apply", association):
         abort(404)
-    if not can(current_user, "association.apply", association):
-        abort(403)
     if association.id not in {
         a.id for a in queries.associations_for_landlord(db.session, current_user)
     }:
         abort(404)
     form = ApplyForm()
-    if not form.validate_on_submit():
-        return _associations_page("landlord", status=422, apply_form=(association_id, form))
-    try:
-        services.apply_to_association(db.session, current_user, association, form.note.data)
-    except NotPermitted:
-        abort(403)
-    except Conflict as exc:
-        return _associations_page("landlord", status=409, message=exc.message)
-    db.session.commit()
-    return saved(
-        _("Application sent to %(name)s.", name=association.name),
-        url_for("places.associations"),
-        lambda: _associations_page("landlord", trigger="association-applied"),
+    return submit(
+        form,
+        lambda: services.apply_to_association(
+            db.session, current_user, association, form.note.data
+        ),
+        page=lambda status, conflict=None: _associations_page(
+            "landlord", status=status, apply_form=(association_id, form), message=conflict
+        ),
+        message=_("Application sent to %(name)s.", name=association.name),
+        location=url_for("places.associations"),
+        fragment=lambda _a: _associations_page("landlord", trigger=events.ASSOCIATION_APPLIED),
     )
 
 
@@ -457,20 +429,15 @@ def decide_application(application_id: int):
     if not can(current_user, "association.decide", application):
         abort(403 if application.landlord_id == current_user.id else 404)
     form = DecisionForm()
-    if form.validate_on_submit():
-        try:
-            services.decide_application(
-                db.session, current_user, application, form.decision.data, form.reason.data
-            )
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        except Conflict as exc:
-            return _associations_page("officer", status=409, message=exc.message)
-        else:
-            db.session.commit()
-            return saved(
-                _("Decision saved."),
-                url_for("places.associations"),
-                lambda: _associations_page("officer", trigger="application-decided"),
-            )
-    return _associations_page("officer", status=422, decision_form=(application_id, form))
+    return submit(
+        form,
+        lambda: services.decide_application(
+            db.session, current_user, application, form.decision.data, form.reason.data
+        ),
+        page=lambda status, conflict=None: _associations_page(
+            "officer", status=status, decision_form=(application_id, form), message=conflict
+        ),
+        message=_("Decision saved."),
+        location=url_for("places.associations"),
+        fragment=lambda _a: _associations_page("officer", trigger=events.APPLICATION_DECIDED),
+    )

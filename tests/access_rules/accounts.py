@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from community.accounts.models import Membership
 from tests.access_rules import ANON, LOGIN
-from tests.factories import make_role_user
+from tests.factories.accounts import make_role_user
 
 EXPECTED = {
     "static": ("GET", {ANON: 200, "*": 200}),

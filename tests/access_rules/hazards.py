@@ -1,12 +1,12 @@
 """Access rows for the hazard routes. The world's hazard is open, at ctx["site"]
 (from places.py), assigned to its landlord and its property company; it has no
 photo, so the photo route answers 404 even to those who may see the site (the
-photo's access is tested in tests/ratings/test_hazards_views.py)."""
+photo's access is tested in tests/hazards/test_views.py)."""
 
 from __future__ import annotations
 
 from tests.access_rules import ANON, LOGIN
-from tests.factories_hazards import make_hazard
+from tests.factories.hazards import make_hazard
 
 # POSTs carry only the CSRF token: a missing note/reason is 422 for whoever may act;
 # closing an open hazard is a 409 conflict for whoever may close.
@@ -34,6 +34,17 @@ EXPECTED = {
             "police": 422,
             "landlord": 422,
             "property_manager": 422,
+            "enterprise": 404,
+            "*": 403,
+        },
+    ),
+    "hazards.assign": (
+        "POST",
+        {
+            ANON: LOGIN,
+            "admin": 422,
+            "police": 422,
+            "coordinator": 422,
             "enterprise": 404,
             "*": 403,
         },

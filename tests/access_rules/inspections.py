@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.access_rules import ANON, LOGIN
-from tests.factories_ratings import checklist, make_inspection
+from tests.factories.inspections import checklist, make_inspection
 
 # Who sees ctx["site"]: admin, police, coordinator, volunteer (the area), association
 # and property_manager (its organizations), landlord (their own); enterprise does not.

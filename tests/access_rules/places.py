@@ -5,8 +5,8 @@ requester is one), managed by the property company, in the landlord association.
 from __future__ import annotations
 
 from tests.access_rules import ANON, LOGIN
-from tests.factories import make_role_user
-from tests.factories_places import make_application, make_building, make_room, make_site
+from tests.factories.accounts import make_role_user
+from tests.factories.places import make_application, make_building, make_room, make_site
 
 # Who runs the world's site (owner landlord, company manager) or polices it.
 _MANAGE = {"admin", "police", "landlord", "property_manager"}
@@ -48,7 +48,9 @@ EXPECTED = {
         "GET",
         {ANON: LOGIN, "admin": 200, "landlord": 200, "association": 200, "*": 403},
     ),
-    "places.apply_association": ("POST", {ANON: LOGIN, "landlord": 303, "*": 403}),
+    # Anyone but a landlord of the community gets 404, as for an id that is no
+    # association: the answer tells nothing about which ids are associations.
+    "places.apply_association": ("POST", {ANON: LOGIN, "landlord": 303, "*": 404}),
     # The application belongs to another landlord: invisible to everyone but the
     # association (and admins), who must choose a decision.
     "places.decide_application": (

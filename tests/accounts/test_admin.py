@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from community.accounts.models import Area, Membership, Organization, User
 from community.extensions import db
 from tests.conftest import csrf_from
-from tests.factories import make_area_tree, make_org, make_user
+from tests.factories.accounts import make_area_tree, make_org, make_user
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from community.accounts import auth
 from community.extensions import db
 from tests.conftest import PASSWORD, csrf_from
-from tests.factories import get_user, make_role_user, make_user
+from tests.factories.accounts import get_user, make_role_user, make_user
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from PIL import Image
 
 from community.core import uploads
 from community.core.errors import RuleViolation
-from tests.factories_hazards import gps_exif, image_bytes
+from tests.factories.hazards import gps_exif, image_bytes
 
 
 @pytest.fixture

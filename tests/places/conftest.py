@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import csrf_from
-from tests.factories import make_area, make_org, make_role_user
+from tests.factories.accounts import make_area, make_org, make_role_user
 
 
 @pytest.fixture

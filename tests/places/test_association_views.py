@@ -8,7 +8,7 @@ from sqlalchemy import select
 from community.accounts.models import User
 from community.places.models import AssociationApplication
 from tests.conftest import csrf_from
-from tests.factories_places import make_application, make_site
+from tests.factories.places import make_application, make_site
 from tests.places.conftest import submission_token
 
 
@@ -87,12 +87,23 @@ def test_landlord_cannot_apply_to_another_communitys_association(client, login_a
     assert resp.status_code == 404
 
 
-def test_other_roles_may_not_apply(client, login_as, world):
+def test_other_roles_may_not_apply_and_ids_reveal_nothing(client, login_as, world):
+    """Whether the id is an association or not, a non-landlord gets the same 404."""
     login_as("coordinator", org=world.office)
     token = csrf_from(client.get("/").get_data(as_text=True))
     resp = client.post(f"/associations/{world.association.id}/apply", data={"csrf_token": token})
-    assert resp.status_code == 403
+    assert resp.status_code == 404
+    other = client.post(f"/associations/{world.office.id}/apply", data={"csrf_token": token})
+    missing = client.post("/associations/999999/apply", data={"csrf_token": token})
+    assert other.status_code == missing.status_code == 404
+    assert _main(resp) == _main(missing)
     assert client.get("/associations/").status_code == 403
+
+
+def _main(resp) -> str:
+    """The page's <main>, without the header (whose language form repeats the path)."""
+    html = resp.get_data(as_text=True)
+    return html[html.index("<main") : html.index("</main>")]
 
 
 # --- officer -------------------------------------------------------------------------------
@@ -225,7 +236,7 @@ def test_association_page_uses_a_fixed_number_of_queries(
         return q.count
 
     def add_member_and_applicant():
-        from tests.factories import make_role_user
+        from tests.factories.accounts import make_role_user
 
         member = make_role_user(session, "landlord", area=world.east)
         make_application(session, landlord=member, association=world.association, status="approved")

@@ -12,7 +12,7 @@ from community.accounts.models import User
 from community.core.timeutil import today
 from community.places.models import Building, Room
 from tests.conftest import csrf_from
-from tests.factories_places import make_building, make_room, make_site
+from tests.factories.places import make_building, make_room, make_site
 from tests.places.conftest import submission_token
 
 

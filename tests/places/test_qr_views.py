@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from community.accounts.models import User
 from community.core.models import AuditEvent
-from community.core.timeutil import today
+from community.core.timeutil import today, utcnow
 from community.places.models import Site
 from tests.conftest import csrf_from
-from tests.factories_places import make_site
+from tests.factories.places import make_site
 
 
 def _my_site(session, login_as, world, **columns):
@@ -94,6 +94,7 @@ def test_plaque_is_public_and_shows_the_rating_without_personal_data(client, ses
         stars=4,
         admitted_on=today() - timedelta(days=3),
         last_assessed_month=date(2026, 5, 1),
+        created_at=utcnow() - timedelta(days=400),
     )
     landlord.phone = "13812345678"
     session.commit()

@@ -10,11 +10,11 @@ from werkzeug.datastructures import MultiDict
 
 from community.core.errors import Conflict, NotPermitted, RuleViolation
 from community.core.models import AuditEvent
-from community.core.timeutil import today
+from community.core.timeutil import today, utcnow
 from community.places import queries, services
 from community.places.models import AssociationApplication, Building, Room
-from tests.factories import make_role_user
-from tests.factories_places import make_application, make_building, make_room, make_site
+from tests.factories.accounts import make_role_user
+from tests.factories.places import make_application, make_building, make_room, make_site
 
 
 def _site(session, actor, **overrides):
@@ -352,7 +352,13 @@ def test_filters_select_the_matching_sites(session, world):
     make_site(session, area=world.east, name="甲", admitted_on=today(), stars=5)
     make_site(session, area=world.east, name="乙", stars=3, last_incident_on=today())
     make_site(session, area=world.west, name="丙", kind="dormitory", address="工业路 9号")
-    make_site(session, area=world.west, name="丁", last_incident_on=old_incident)
+    make_site(
+        session,
+        area=world.west,
+        name="丁",
+        last_incident_on=old_incident,
+        created_at=utcnow() - timedelta(days=800),
+    )
 
     def names(**args):
         filters = queries.SiteFilters.from_args(MultiDict(args))

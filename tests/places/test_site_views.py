@@ -9,11 +9,11 @@ import pytest
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import func, select
 
-from community.core.timeutil import today
+from community.core.timeutil import today, utcnow
 from community.places.models import Site
 from community.places.panels import Panel
 from tests.conftest import csrf_from
-from tests.factories_places import make_application, make_building, make_room, make_site
+from tests.factories.places import make_application, make_building, make_room, make_site
 from tests.places.conftest import submission_token
 
 
@@ -35,7 +35,14 @@ def _count_sites(session, **where):
 
 def test_site_list_full_page_shows_stars_and_badges(client, login_as, session, world):
     login_as("police", org=world.police_station)
-    make_site(session, area=world.east, name="星级房", stars=4, admitted_on=today())
+    make_site(
+        session,
+        area=world.east,
+        name="星级房",
+        stars=4,
+        admitted_on=today(),
+        created_at=utcnow() - timedelta(days=400),
+    )
     make_site(session, area=world.east, name="新房", last_incident_on=today())
     session.commit()
     resp = client.get("/sites/")
@@ -268,7 +275,7 @@ def test_association_choice_needs_membership(client, login_as, english, session,
 
 
 def test_police_register_a_site_for_a_landlord(client, login_as, english, session, world):
-    login_as("police", org=world.police_station)
+    police = login_as("police", org=world.police_station)
     english()
     html = client.get("/sites/new").get_data(as_text=True)
     assert 'name="landlord_username"' in html
@@ -284,7 +291,13 @@ def test_police_register_a_site_for_a_landlord(client, login_as, english, sessio
     }
     resp = client.post("/sites/new", data=data)
     assert resp.status_code == 422
-    assert "No user has this username" in resp.get_data(as_text=True)
+    refusal = "No landlord of your area has this username."
+    assert refusal in resp.get_data(as_text=True)
+    # A landlord of another district, and a user who is no landlord: the same message.
+    for other in (world.west_landlord.username, police["username"]):
+        data["landlord_username"] = other
+        resp = client.post("/sites/new", data=data)
+        assert resp.status_code == 422 and refusal in resp.get_data(as_text=True)
     data["landlord_username"] = world.landlord.username
     assert client.post("/sites/new", data=data).status_code == 303
     site = session.scalar(select(Site).where(Site.name == "民警登记"))

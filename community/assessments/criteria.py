@@ -1,0 +1,246 @@
+"""The criteria of the monthly star assessment: one weights table, computed criteria
+(provider functions reading the data) and the manual items an inspector scores.
+
+The 100 points are split in WEIGHTS only. A provider reads its own weight from
+there, so changing the split is a data change. The residents issue adds two
+computed criteria here: "registration_rate" (verified active residents against
+known occupants at month end) and "late_reports" (residence reports of the month
+that arrived after the deadline). For each: a WEIGHTS row (take the points from
+the other rows so the total stays 100 — tests/assessments/test_criteria.py
+checks it) and a provider decorated with @criterion("code", _l("label")). Nothing
+else changes: the assessment page and the stored JSON list whatever is registered.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from community.hazards.models import Hazard
+from community.inspections.models import Incident
+
+# code -> points. Computed criteria first, then the manual items; the total is 100.
+WEIGHTS: dict[str, int] = {
+    # computed from data
+    "admission": 25,
+    "hazards": 15,
+    "incidents": 20,
+    # (residents issue: "registration_rate", "late_reports" go here)
+    # scored by the police liaison when deciding
+    "fire_safety": 15,
+    "order_hygiene": 10,
+    "cooperation": 15,
+}
+TOTAL_POINTS = 100
+
+Provider = Callable[[Session, Any, date, date], tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    label: Any  # lazy string
+    compute: Provider
+
+    @property
+    def max_points(self) -> int:
+        return WEIGHTS[self.code]
+
+
+@dataclass(frozen=True)
+class ManualItem:
+    code: str
+    label: Any
+    help: Any = None
+
+    @property
+    def max_points(self) -> int:
+        return WEIGHTS[self.code]
+
+    @property
+    def field_name(self) -> str:
+        return f"manual_{self.code}"
+
+
+_CRITERIA: dict[str, Criterion] = {}
+_MANUAL: dict[str, ManualItem] = {}
+
+
+def criterion(code: str, label: Any) -> Callable[[Provider], Provider]:
+    """Register a computed criterion; its points come from WEIGHTS[code]."""
+    if code not in WEIGHTS:
+        raise KeyError(f"criterion {code!r} has no row in WEIGHTS")
+
+    def register(fn: Provider) -> Provider:
+        _CRITERIA[code] = Criterion(code, label, fn)
+        return fn
+
+    return register
+
+
+def manual_item(code: str, label: Any, help: Any = None) -> ManualItem:
+    if code not in WEIGHTS:
+        raise KeyError(f"manual item {code!r} has no row in WEIGHTS")
+    item = ManualItem(code, label, help)
+    _MANUAL[code] = item
+    return item
+
+
+def computed_criteria() -> list[Criterion]:
+    return list(_CRITERIA.values())
+
+
+def manual_items() -> list[ManualItem]:
+    return list(_MANUAL.values())
+
+
+def label_for(code: str) -> Any:
+    """The label of a criterion or manual item; the code itself for retired ones."""
+    found = _CRITERIA.get(code) or _MANUAL.get(code)
+    return found.label if found is not None else code
+
+
+def computed_max() -> int:
+    return sum(c.max_points for c in _CRITERIA.values())
+
+
+def manual_max() -> int:
+    return sum(m.max_points for m in _MANUAL.values())
+
+
+def compute_all(session: Session, site: Any, month_start: date, month_end: date) -> dict:
+    """{code: {"points", "max", "detail"}} for every registered criterion."""
+    result = {}
+    for c in _CRITERIA.values():
+        points, detail = c.compute(session, site, month_start, month_end)
+        result[c.code] = {
+            "points": max(0, min(int(points), c.max_points)),
+            "max": c.max_points,
+            "detail": str(detail),
+        }
+    return result
+
+
+def stars_for(score: int) -> int:
+    """Stars for a 0-100 score: 5 at >= 90, 4 >= 80, 3 >= 70, 2 >= 60, else 1."""
+    for threshold, stars in ((90, 5), (80, 4), (70, 3), (60, 2)):
+        if score >= threshold:
+            return stars
+    return 1
+
+
+# --- months ------------------------------------------------------------------
+
+
+def first_of_month(d: date) -> date:
+    return d.replace(day=1)
+
+
+def add_months(d: date, months: int) -> date:
+    """The first day of the month `months` after (or before) d's month."""
+    index = d.year * 12 + d.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def last_of_month(d: date) -> date:
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+def _end_bound(month_end: date) -> datetime:
+    """Timestamps before this instant happened on or before month_end."""
+    return datetime.combine(month_end + timedelta(days=1), time.min)
+
+
+# --- computed criteria ----------------------------------------------------------
+
+
+@criterion("admission", _l("Safety admission"))
+def admission(session: Session, site: Any, month_start: date, month_end: date):
+    """Full points when the site was admitted (安全标准准入) by the end of the month."""
+    if site.admitted_on is not None and site.admitted_on <= month_end:
+        return WEIGHTS["admission"], _("Admitted on %(date)s.", date=site.admitted_on.isoformat())
+    return 0, _("Not admitted at the end of the month.")
+
+
+def _open_at_end(bound: datetime):
+    """SQL: the hazard was open at `bound`. A hazard open now counts from its report
+    on (a reopened hazard's earlier fix did not hold); a fixed or closed one stopped
+    counting at its first fix or closing."""
+    resolved_before = or_(
+        and_(Hazard.fixed_at.is_not(None), Hazard.fixed_at < bound),
+        and_(Hazard.closed_at.is_not(None), Hazard.closed_at < bound),
+    )
+    return and_(
+        Hazard.created_at < bound,
+        or_(Hazard.status == "open", ~resolved_before),
+    )
+
+
+@criterion("hazards", _l("Open hazards"))
+def hazards(session: Session, site: Any, month_start: date, month_end: date):
+    """Full points with no hazard open at month end; a third of them off per open
+    hazard (5 of 15), high severity counting double; never below 0."""
+    full = WEIGHTS["hazards"]
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Hazard.severity == "high", 1), else_=0)), 0),
+        ).where(Hazard.site_id == site.id, _open_at_end(_end_bound(month_end)))
+    ).one()
+    count, high = int(row[0]), int(row[1])
+    if count == 0:
+        return full, _("No open hazard at the end of the month.")
+    weighted = count + high
+    points = max(0, full - weighted * (full // 3))
+    return points, _(
+        "%(n)d open hazard(s) at the end of the month, %(high)d of high severity.",
+        n=count,
+        high=high,
+    )
+
+
+@criterion("incidents", _l("Incidents in 12 months"))
+def incidents(session: Session, site: Any, month_start: date, month_end: date):
+    """Crime/public-security cases and fires in the twelve calendar months ending with
+    the assessed month: none gives full points, one a quarter (5 of 20), more none."""
+    full = WEIGHTS["incidents"]
+    window_start = add_months(month_start, -11)
+    count = session.scalar(
+        select(func.count()).where(
+            Incident.site_id == site.id,
+            Incident.occurred_on >= window_start,
+            Incident.occurred_on <= month_end,
+        )
+    )
+    since = window_start.isoformat()
+    if not count:
+        return full, _("No incident since %(date)s.", date=since)
+    points = full // 4 if count == 1 else 0
+    return points, _("%(n)d incident(s) since %(date)s.", n=count, date=since)
+
+
+# --- manual items ----------------------------------------------------------------
+
+manual_item(
+    "fire_safety",
+    _l("Fire-safety management"),
+    _l("Extinguishers checked, escape routes clear, no e-bikes charging indoors."),
+)
+manual_item(
+    "order_hygiene",
+    _l("Tenant management, order and hygiene"),
+    _l("Tenant ledger kept, common areas clean and orderly."),
+)
+manual_item(
+    "cooperation",
+    _l("Cooperation with community work"),
+    _l("Takes part in patrols and publicity, answers the community's requests."),
+)

@@ -1,0 +1,28 @@
+"""HX-Trigger event names, every one in this module (`<noun>-<past verb>`).
+
+A response that changed something names its event here; a region that must
+follow listens with `hx-trigger="<event> from:body"`. Adding an event: a
+constant here, the response's `trigger=`, and the listener in the template
+(`{{ events.X }}` is available in every template).
+"""
+
+from __future__ import annotations
+
+BUILDING_ADDED = "building-added"
+ROOM_ADDED = "room-added"
+ROOM_SAVED = "room-saved"
+MEMBER_ADDED = "member-added"
+MEMBER_REMOVED = "member-removed"
+ASSOCIATION_APPLIED = "association-applied"
+APPLICATION_DECIDED = "application-decided"
+INSPECTION_CHANGED = "inspection-changed"
+INSPECTION_COMPLETED = "inspection-completed"
+INCIDENT_RECORDED = "incident-recorded"
+HAZARD_CHANGED = "hazard-changed"
+ASSESSMENT_SUBMITTED = "assessment-submitted"
+ASSESSMENT_DECIDED = "assessment-decided"
+
+
+def as_dict() -> dict[str, str]:
+    """NAME -> event, for templates."""
+    return {k: v for k, v in globals().items() if k.isupper()}

@@ -1,0 +1,76 @@
+"""Hazard forms: report (with an optional photo), fix note, reopen reason, list filters."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from community.core.forms import OnceForm, choices
+from community.core.uploads import MaxUploadBytes
+from community.hazards.models import HAZARD_STATES, SEVERITIES
+
+SEVERITY_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
+STATUS_LABELS = {"open": _l("Open"), "fixed": _l("Fixed"), "closed": _l("Closed")}
+# List filters: "" (the default) means every hazard that is not closed yet.
+STATUS_FILTERS = {
+    "": _l("Open or fixed"),
+    **{state: STATUS_LABELS[state] for state in HAZARD_STATES},
+    "all": _l("All"),
+}
+TAB_LABELS = {
+    "assigned": _l("Assigned to me"),
+    "area": _l("In my area"),
+    "reported": _l("Reported by me"),
+}
+# Label tables every hazard template gets (so each block renders alone).
+LABELS = {"severity_labels": SEVERITY_LABELS, "status_labels": STATUS_LABELS}
+# Keep in step with core.uploads.FORMATS.
+PHOTO_EXTENSIONS = ["jpg", "jpeg", "png"]
+
+
+class HazardForm(OnceForm):
+    description = TextAreaField(
+        _l("What is the hazard?"), validators=[DataRequired(), Length(max=1000)]
+    )
+    severity = SelectField(
+        _l("Severity"),
+        choices=choices((s, SEVERITY_LABELS[s]) for s in SEVERITIES),
+        default="medium",
+    )
+    photo = FileField(
+        _l("Photo (optional)"),
+        validators=[
+            FileAllowed(PHOTO_EXTENSIONS, _l("Only JPEG or PNG photos are accepted.")),
+            MaxUploadBytes(),
+        ],
+    )
+
+
+class AssignForm(FlaskForm):
+    username = StringField(_l("Assign to (username)"), validators=[DataRequired(), Length(max=80)])
+
+
+class FixForm(FlaskForm):
+    note = TextAreaField(_l("What was done?"), validators=[DataRequired(), Length(max=1000)])
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why is it not fixed?"), validators=[DataRequired(), Length(max=1000)]
+    )
+
+
+class HazardFilterForm(FlaskForm):
+    """The list's query string; no CSRF (a GET)."""
+
+    class Meta:
+        csrf = False
+
+    tab = SelectField(_l("Show"), choices=choices(TAB_LABELS.items()), validate_choice=True)
+    status = SelectField(
+        _l("Status"), choices=choices(STATUS_FILTERS.items()), default="", validate_choice=True
+    )
+    site = IntegerField(_l("Site"), validators=[Optional(), NumberRange(min=1)])

@@ -1,0 +1,65 @@
+"""Access rules of hazards: who reports at a site, who fixes, closes, reopens and
+assigns, and which list tabs a user gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import false, or_
+
+from community.accounts.permissions import has_role, in_scope_area, is_admin, org_ids, rule
+from community.hazards.models import Hazard
+from community.places.permissions import can_see_site, inspects_site, polices_site
+
+rule("nav.hazards")(lambda user, obj: True)
+
+
+@rule("hazard.view")
+def _sees(user: Any, hazard: Any) -> bool:
+    return can_see_site(user, hazard.site)
+
+
+@rule("hazard.create")
+def _reports(user: Any, site: Any) -> bool:
+    return is_admin(user) or in_scope_area(user, site.area, "police", "coordinator", "volunteer")
+
+
+def _fixes(user: Any, hazard: Any) -> bool:
+    if hazard.assignee_user_id is not None and hazard.assignee_user_id == user.id:
+        return True
+    return hazard.assignee_org_id is not None and hazard.assignee_org_id in org_ids(
+        user, "property_manager"
+    )
+
+
+@rule("hazard.fix")
+def _fixes_or_polices(user: Any, hazard: Any) -> bool:
+    return _fixes(user, hazard) or polices_site(user, hazard.site)
+
+
+@rule("hazard.close", "hazard.reopen", "hazard.assign")
+def _inspects(user: Any, hazard: Any) -> bool:
+    return inspects_site(user, hazard.site)
+
+
+def tabs_for(user: Any) -> list[str]:
+    """The list tabs that make sense for the user's roles; the first is the default.
+    Every tab is limited to the sites the user may see."""
+    tabs = []
+    if has_role(user, "landlord", "property_manager"):
+        tabs.append("assigned")
+    tabs.append("area")
+    if is_admin(user) or has_role(user, "police", "coordinator", "volunteer"):
+        tabs.append("reported")
+    return tabs
+
+
+def assigned_to(user: Any):
+    """SQL condition on Hazard: assigned to the user (or to their property company)."""
+    conditions = []
+    if has_role(user, "landlord"):
+        conditions.append(Hazard.assignee_user_id == user.id)
+    companies = org_ids(user, "property_manager")
+    if companies:
+        conditions.append(Hazard.assignee_org_id.in_(companies))
+    return or_(*conditions) if conditions else false()

@@ -1,0 +1,234 @@
+"""Hazards found at sites: report, assignment, the open -> fixed -> closed workflow,
+lists and demo data.
+
+Workflow (every step writes an audit event, which is also the hazard's history):
+
+    open --fix(note)--> fixed --close--> closed
+      ^                   |
+      +---reopen(reason)--+
+
+A fix note and a reopen reason are kept in the audit event's detail: the hazard
+row holds only the latest fix, and the history page must show every note and
+every reason (they describe the hazard, not a person). Who may take a step is
+decided in hazards/permissions.py (hazard.create/fix/close/reopen/assign); these
+functions enforce the state rules and raise Conflict for a step the current
+state does not allow.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from community.accounts.models import User
+from community.accounts.permissions import can
+from community.core import audit, uploads
+from community.core.errors import Conflict, RuleViolation
+from community.core.timeutil import utcnow
+from community.hazards.models import SEVERITIES, Hazard
+from community.places.models import Site
+
+# Audit actions, in the order of the workflow; the history shows these.
+REPORTED, ASSIGNED, FIXED, REOPENED, CLOSED = (
+    "hazard_reported",
+    "hazard_assigned",
+    "hazard_fixed",
+    "hazard_reopened",
+    "hazard_closed",
+)
+HISTORY_ACTIONS = (REPORTED, ASSIGNED, FIXED, REOPENED, CLOSED)
+
+
+# --- report and assignment -------------------------------------------------------
+
+
+def assign(hazard: Hazard, site: Site) -> None:
+    """Assign a hazard to whoever runs the site.
+
+    The site's landlord (assignee_user_id) and its property company
+    (assignee_org_id) are BOTH set when the site has both: a landlord's house in
+    a managed compound is fixed by whichever of them acts first, and both see the
+    hazard under "assigned to me". A site with neither stays unassigned; the
+    police liaison or coordinator of the area assigns it (assign_hazard).
+    """
+    hazard.assignee_user_id = site.landlord_id
+    hazard.assignee_org_id = site.company_id
+
+
+def report_hazard(
+    session: Session,
+    reporter: Any,
+    site: Site,
+    *,
+    description: str,
+    severity: str,
+    photo: IO[bytes] | None = None,
+) -> Hazard:
+    """Record an open hazard at `site`, assigned as `assign` says.
+
+    The photo, if any, is re-encoded without metadata and stored under a random
+    name. Raises RuleViolation("description"|"severity"|"photo", ...) for bad input.
+    """
+    description = (description or "").strip()
+    if not description:
+        raise RuleViolation("description", _("Describe the hazard."))
+    if len(description) > 1000:
+        raise RuleViolation("description", _("At most 1000 characters."))
+    if severity not in SEVERITIES:
+        raise RuleViolation("severity", _("Unknown severity."))
+    image = uploads.clean_image(photo, field="photo") if photo is not None else None
+    hazard = Hazard(
+        site_id=site.id,
+        description=description,
+        severity=severity,
+        status="open",
+        reported_by_id=reporter.id if reporter is not None else None,
+        reopen_count=0,
+    )
+    hazard.site = site
+    assign(hazard, site)
+    session.add(hazard)
+    session.flush()
+    if image is not None:
+        hazard.photo = uploads.store(image)
+        try:
+            session.flush()
+        except Exception:
+            uploads.remove(hazard.photo)
+            raise
+    audit.record(
+        session,
+        reporter,
+        REPORTED,
+        hazard,
+        {"site_id": site.id, "severity": severity, "photo": image is not None},
+    )
+    session.flush()
+    return hazard
+
+
+def is_unassigned(hazard: Hazard) -> bool:
+    return hazard.assignee_user_id is None and hazard.assignee_org_id is None
+
+
+def assign_hazard(session: Session, actor: Any, hazard: Hazard, username: str) -> Hazard:
+    """Assign an open hazard to a person who can see its site (the police liaison or
+    coordinator of the area names them: a site with neither landlord nor company
+    has nobody else). Raises RuleViolation("username") for anyone else (one message,
+    nothing told about users out of scope) and Conflict when the hazard is not open."""
+    if hazard.status != "open":
+        raise Conflict(_("Only an open hazard can be assigned."))
+    username = (username or "").strip()
+    user = (
+        session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        if username
+        else None
+    )
+    if user is None or not user.active or not can(user, "site.view", hazard.site):
+        raise RuleViolation("username", _("Nobody of this site's area has this username."))
+    hazard.assignee_user_id = user.id
+    session.flush()
+    audit.record(session, actor, ASSIGNED, hazard, {"to": user.display_name})
+    return hazard
+
+
+# --- workflow --------------------------------------------------------------------
+
+
+def _label(hazard: Hazard) -> str:
+    from community.hazards.forms import STATUS_LABELS
+
+    return str(STATUS_LABELS.get(hazard.status, hazard.status)).lower()
+
+
+def _transition(
+    session: Session, hazard: Hazard, expected: str, message: str, **values: Any
+) -> None:
+    """Move the hazard out of `expected` with one conditional UPDATE, so two people
+    acting at once cannot both succeed; Conflict(message) when it is not in that state."""
+    if hazard.status != expected:
+        raise Conflict(message)
+    result = session.execute(
+        update(Hazard)
+        .where(Hazard.id == hazard.id, Hazard.status == expected)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    # Reload what changed on next access: the new values, or (someone else moved
+    # it first) the state it is in now, which the 409 answer shows.
+    session.expire(hazard, [*values, "status"])
+    if result.rowcount != 1:
+        raise Conflict(message)
+
+
+def fix_hazard(session: Session, actor: Any, hazard: Hazard, note: str) -> Hazard:
+    """open -> fixed with a note saying what was done. RuleViolation("note") when
+    the note is empty; Conflict when the hazard is not open."""
+    note = (note or "").strip()
+    if not note:
+        raise RuleViolation("note", _("Say what was done."))
+    now = utcnow()
+    _transition(
+        session,
+        hazard,
+        "open",
+        _(
+            "Only an open hazard can be marked fixed; this one is %(status)s.",
+            status=_label(hazard),
+        ),
+        status="fixed",
+        fix_note=note[:1000],
+        fixed_at=now,
+    )
+    audit.record(session, actor, FIXED, hazard, {"from": "open", "to": "fixed", "note": note})
+    session.flush()
+    return hazard
+
+
+def close_hazard(session: Session, actor: Any, hazard: Hazard) -> Hazard:
+    """fixed -> closed: the fix was checked. Conflict when the hazard is not fixed."""
+    _transition(
+        session,
+        hazard,
+        "fixed",
+        _("Only a fixed hazard can be closed; this one is %(status)s.", status=_label(hazard)),
+        status="closed",
+        closed_at=utcnow(),
+        closed_by_id=actor.id,
+    )
+    audit.record(session, actor, CLOSED, hazard, {"from": "fixed", "to": "closed"})
+    session.flush()
+    return hazard
+
+
+def reopen_hazard(session: Session, actor: Any, hazard: Hazard, reason: str) -> Hazard:
+    """fixed -> open again with a reason; the last fix is cleared from the hazard
+    (its note stays in the history) and reopen_count goes up. RuleViolation("reason")
+    when empty; Conflict when the hazard is not fixed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation("reason", _("Say why the hazard is not fixed."))
+    _transition(
+        session,
+        hazard,
+        "fixed",
+        _("Only a fixed hazard can be reopened; this one is %(status)s.", status=_label(hazard)),
+        status="open",
+        fix_note=None,
+        fixed_at=None,
+        reopen_count=Hazard.reopen_count + 1,
+    )
+    audit.record(
+        session, actor, REOPENED, hazard, {"from": "fixed", "to": "open", "reason": reason}
+    )
+    session.flush()
+    return hazard
+
+
+# --- reads -----------------------------------------------------------------------
+
+
+# --- demo --------------------------------------------------------------------------

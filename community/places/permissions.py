@@ -1,0 +1,206 @@
+"""Access rules of places: who sees which sites (the scope every feature above
+builds on), who edits them, names their landlord, manages rooms and posters, and
+landlords' association membership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, false, func, or_, select, true
+
+from community.accounts.models import Area
+from community.accounts.permissions import (
+    area_subtree_filter,
+    has_role,
+    in_scope_area,
+    is_admin,
+    org_ids,
+    rule,
+    scope_areas,
+)
+from community.places.models import Site
+
+# Roles that see every site of their area subtree.
+AREA_ROLES = ("police", "coordinator", "volunteer")
+
+
+def visible_sites(user: Any) -> Select:
+    """Sites the user may see: admins all; police, coordinators and volunteers the
+    sites of their areas; an association its members' sites; a property manager
+    the company's compounds; an enterprise the dormitories registered as its own;
+    a landlord their own."""
+    stmt = select(Site)
+    if is_admin(user):
+        return stmt
+    return stmt.where(_site_scope(user))
+
+
+def _site_scope(user: Any) -> Any:
+    conditions = []
+    areas = scope_areas(user, *AREA_ROLES)
+    if areas:
+        conditions.append(
+            Site.area_id.in_(select(Area.id).where(area_subtree_filter(Area.path, areas)))
+        )
+    associations = org_ids(user, "association")
+    if associations:
+        conditions.append(Site.association_id.in_(associations))
+    companies = org_ids(user, "property_manager")
+    if companies:
+        conditions.append(Site.company_id.in_(companies))
+    enterprises = org_ids(user, "enterprise")
+    if enterprises:
+        conditions.append(Site.enterprise_id.in_(enterprises))
+    if has_role(user, "landlord"):
+        conditions.append(Site.landlord_id == user.id)
+    return or_(*conditions) if conditions else false()
+
+
+def can_see_site(user: Any, site: Any) -> bool:
+    if is_admin(user):
+        return True
+    if in_scope_area(user, site.area, *AREA_ROLES):
+        return True
+    if site.association_id is not None and site.association_id in org_ids(user, "association"):
+        return True
+    if site.company_id is not None and site.company_id in org_ids(user, "property_manager"):
+        return True
+    if site.enterprise_id is not None and site.enterprise_id in org_ids(user, "enterprise"):
+        return True
+    return has_role(user, "landlord") and site.landlord_id == user.id
+
+
+def runs_site(user: Any, site: Any) -> bool:
+    """The site's own landlord or a manager of its property company."""
+    if has_role(user, "landlord") and site.landlord_id == user.id:
+        return True
+    return site.company_id is not None and site.company_id in org_ids(user, "property_manager")
+
+
+def polices_site(user: Any, site: Any) -> bool:
+    return is_admin(user) or in_scope_area(user, site.area, "police")
+
+
+def inspects_site(user: Any, site: Any) -> bool:
+    return is_admin(user) or in_scope_area(user, site.area, "police", "coordinator")
+
+
+def edits_site(user: Any, site: Any) -> bool:
+    return runs_site(user, site) or polices_site(user, site)
+
+
+def _decides_application(user: Any, application: Any) -> bool:
+    return is_admin(user) or application.association_id in org_ids(user, "association")
+
+
+# --- rules -------------------------------------------------------------------------
+
+rule("site.list", "nav.sites")(lambda user, obj: True)
+rule("site.view")(can_see_site)
+rule("site.edit", "site.manage_rooms", "site.poster", "site.rotate_token")(edits_site)
+
+
+@rule("site.create")
+def _creates_sites(user: Any, obj: Any) -> bool:
+    return has_role(user, "admin", "landlord", "property_manager", "police")
+
+
+@rule("site.name_landlord")
+def _names_landlord(user: Any, obj: Any) -> bool:
+    """Police and administrators register a site for a landlord they name."""
+    return has_role(user, "admin", "police")
+
+
+@rule("association.apply")
+def _applies(user: Any, obj: Any) -> bool:
+    return has_role(user, "landlord")
+
+
+rule("association.decide")(_decides_application)
+
+
+@rule("association.view_members")
+def _views_members(user: Any, association: Any) -> bool:
+    return is_admin(user) or (
+        association is not None and association.id in org_ids(user, "association")
+    )
+
+
+@rule("nav.associations")
+def _association_nav(user: Any, obj: Any) -> bool:
+    return has_role(user, "landlord", "association")
+
+
+# --- scopes and role-dependent choices used by the places queries and services -------
+
+
+def is_manager_only(user: Any) -> bool:
+    """A property manager with no other role that may own or register sites: their
+    sites are theirs only through their company."""
+    return has_role(user, "property_manager") and not has_role(user, "admin", "police", "landlord")
+
+
+def managed_associations(user: Any):
+    """SQL condition on Organization: the associations whose applications and members
+    the user manages (administrators: all)."""
+    from community.accounts.models import Organization
+
+    if is_admin(user):
+        return true()
+    return Organization.id.in_(org_ids(user, "association"))
+
+
+def is_landlord(user: Any) -> bool:
+    return has_role(user, "landlord")
+
+
+def landlord_scope(user: Any):
+    """SQL condition on User: the landlords the user may name as a site's landlord —
+    administrators any landlord; police the landlords whose landlord membership lies
+    in their areas."""
+    from community.accounts.models import Membership, Organization, User
+
+    held = select(Membership.user_id).where(Membership.role == "landlord")
+    if is_admin(user):
+        return User.id.in_(held)
+    areas = scope_areas(user, "police")
+    if not areas:
+        return false()
+    in_area = (
+        held.outerjoin(Organization, Organization.id == Membership.organization_id)
+        .join(Area, Area.id == func.coalesce(Organization.area_id, Membership.area_id))
+        .where(area_subtree_filter(Area.path, areas))
+    )
+    return User.id.in_(in_area)
+
+
+def company_scope(user: Any) -> tuple[bool, set[int], list[Area]]:
+    """Which property companies the user may name: (every company?, own company ids
+    only when a manager without other roles picks, the areas whose companies count)."""
+    own = org_ids(user, "property_manager")
+    if is_admin(user):
+        return True, own, []
+    if own and not has_role(user, "police", "landlord"):
+        return False, own, []
+    return False, own, scope_areas(user)
+
+
+def enterprise_scope(user: Any) -> tuple[bool, set[int], list[Area]]:
+    """Which enterprises the user may name as a dormitory's (see company_scope)."""
+    return is_admin(user), set(), [] if is_admin(user) else scope_areas(user)
+
+
+def picks_any_association(user: Any) -> bool:
+    """Police and administrators may attach a site to the associations of their
+    communities; landlords only to those they are an approved member of."""
+    return is_admin(user) or has_role(user, "police")
+
+
+@rule("building.view")
+def _sees_building(user: Any, building: Any) -> bool:
+    return can_see_site(user, building.site)
+
+
+@rule("room.view")
+def _sees_room(user: Any, room: Any) -> bool:
+    return can_see_site(user, room.building.site)

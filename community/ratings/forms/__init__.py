@@ -1,1 +1,0 @@
-"""Forms of the ratings package, one module per concern."""

@@ -1,1 +1,0 @@
-"""Rules of the ratings package, one module per concern."""

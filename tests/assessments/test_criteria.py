@@ -1,0 +1,191 @@
+"""The star assessment's criteria: stars thresholds, the weights table and each provider."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from community.assessments import criteria
+from community.assessments.criteria import (
+    WEIGHTS,
+    add_months,
+    compute_all,
+    last_of_month,
+    stars_for,
+)
+from tests.factories.accounts import make_area_tree
+from tests.factories.hazards import make_hazard
+from tests.factories.inspections import make_incident
+from tests.factories.places import make_site
+
+MARCH = date(2025, 3, 1)
+MARCH_END = date(2025, 3, 31)
+
+
+@pytest.fixture
+def site(session):
+    community = make_area_tree(session)[2]
+    return make_site(session, area=community)
+
+
+@pytest.mark.parametrize(
+    "score,stars",
+    [(0, 1), (59, 1), (60, 2), (69, 2), (70, 3), (79, 3), (80, 4), (89, 4), (90, 5), (100, 5)],
+)
+def test_stars_thresholds(score, stars):
+    assert stars_for(score) == stars
+
+
+def test_weights_of_criteria_and_manual_items_total_100():
+    assert sum(WEIGHTS.values()) == criteria.TOTAL_POINTS == 100
+    assert criteria.computed_max() + criteria.manual_max() == 100
+    registered = {c.code for c in criteria.computed_criteria()} | {
+        m.code for m in criteria.manual_items()
+    }
+    assert registered == set(WEIGHTS)
+
+
+def test_a_criterion_without_a_weight_cannot_be_registered():
+    with pytest.raises(KeyError):
+        criteria.criterion("no_such_weight", "label")
+
+
+def test_month_helpers():
+    assert add_months(date(2025, 1, 31), -1) == date(2024, 12, 1)
+    assert add_months(date(2025, 12, 5), 1) == date(2026, 1, 1)
+    assert add_months(date(2025, 3, 1), -11) == date(2024, 4, 1)
+    assert last_of_month(date(2024, 2, 10)) == date(2024, 2, 29)
+
+
+# --- admission ------------------------------------------------------------------
+
+
+def test_admission_full_points_when_admitted_by_month_end(session, site):
+    site.admitted_on = MARCH_END
+    points, detail = criteria.admission(session, site, MARCH, MARCH_END)
+    assert points == 25
+    assert "2025-03-31" in detail
+
+
+def test_admission_none_when_admitted_after_month_end_or_never(session, site):
+    site.admitted_on = date(2025, 4, 1)
+    assert criteria.admission(session, site, MARCH, MARCH_END)[0] == 0
+    site.admitted_on = None
+    assert criteria.admission(session, site, MARCH, MARCH_END)[0] == 0
+
+
+# --- hazards --------------------------------------------------------------------
+
+
+def _hz(session, site, **kw):
+    kw.setdefault("created_at", datetime(2025, 3, 10, 12))
+    return make_hazard(session, site=site, **kw)
+
+
+def test_hazards_full_points_without_open_hazard(session, site):
+    points, detail = criteria.hazards(session, site, MARCH, MARCH_END)
+    assert points == 15
+    assert detail
+
+
+def test_each_open_hazard_costs_five_and_high_severity_counts_double(session, site):
+    _hz(session, site, severity="low")
+    assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 10
+    _hz(session, site, severity="high")
+    points, detail = criteria.hazards(session, site, MARCH, MARCH_END)
+    assert points == 0  # 1 + 2 weighted = 15 off
+    assert "2" in detail and "1" in detail
+
+
+def test_hazard_points_never_go_below_zero(session, site):
+    for _ in range(3):
+        _hz(session, site, severity="high")
+    assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 0
+
+
+def test_hazard_reported_after_month_end_does_not_count(session, site):
+    _hz(session, site, created_at=datetime(2025, 4, 1, 0, 0))
+    assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 15
+    _hz(session, site, created_at=datetime(2025, 3, 31, 23, 59))
+    assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 10
+
+
+def test_hazard_fixed_or_closed_before_month_end_does_not_count(session, site):
+    _hz(session, site, status="fixed", fixed_at=datetime(2025, 3, 20))
+    _hz(
+        session,
+        site,
+        status="closed",
+        fixed_at=datetime(2025, 3, 21),
+        closed_at=datetime(2025, 3, 25),
+    )
+    _hz(session, site, status="closed", closed_at=datetime(2025, 3, 30))
+    assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 15
+
+
+def test_hazard_fixed_after_month_end_was_open_at_month_end(session, site):
+    _hz(session, site, status="fixed", fixed_at=datetime(2025, 4, 2))
+    _hz(
+        session,
+        site,
+        status="closed",
+        fixed_at=datetime(2025, 4, 3),
+        closed_at=datetime(2025, 4, 5),
+    )
+    assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 5
+
+
+def test_reopened_hazard_counts_as_open_since_its_report(session, site):
+    # Fixed once in March, reopened later: the fix did not hold.
+    _hz(session, site, status="open", fixed_at=datetime(2025, 3, 15))
+    assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 10
+
+
+def test_hazards_of_other_sites_do_not_count(session, site):
+    other = make_site(session, area=site.area)
+    _hz(session, other, severity="high")
+    assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 15
+
+
+# --- incidents --------------------------------------------------------------------
+
+
+def test_no_incident_in_twelve_months_gives_full_points(session, site):
+    make_incident(session, site=site, occurred_on=date(2024, 3, 31))  # just outside
+    points, detail = criteria.incidents(session, site, MARCH, MARCH_END)
+    assert points == 20
+    assert "2024-04-01" in detail
+
+
+@pytest.mark.parametrize("day", [date(2024, 4, 1), date(2025, 3, 31)])
+def test_one_incident_at_either_window_edge_gives_five(session, site, day):
+    make_incident(session, site=site, occurred_on=day)
+    assert criteria.incidents(session, site, MARCH, MARCH_END)[0] == 5
+
+
+def test_incident_after_month_end_does_not_count(session, site):
+    make_incident(session, site=site, occurred_on=date(2025, 4, 1))
+    assert criteria.incidents(session, site, MARCH, MARCH_END)[0] == 20
+
+
+def test_two_incidents_give_nothing(session, site):
+    make_incident(session, site=site, occurred_on=date(2024, 6, 1))
+    make_incident(session, site=site, occurred_on=date(2025, 1, 1), kind="fire")
+    points, detail = criteria.incidents(session, site, MARCH, MARCH_END)
+    assert points == 0
+    assert "2" in detail
+
+
+# --- all together -------------------------------------------------------------------
+
+
+def test_compute_all_stores_points_max_and_detail_per_code(session, site):
+    site.admitted_on = date(2025, 1, 1)
+    _hz(session, site)
+    result = compute_all(session, site, MARCH, MARCH_END)
+    assert set(result) == {"admission", "hazards", "incidents"}
+    assert result["admission"] == {"points": 25, "max": 25, "detail": result["admission"]["detail"]}
+    assert result["hazards"]["points"] == 10
+    assert result["incidents"]["max"] == 20
+    assert all(isinstance(row["detail"], str) and row["detail"] for row in result.values())

@@ -1,0 +1,711 @@
+"""Hazard pages as users see them: report with a photo, the photo's privacy, the
+workflow in place with htmx and with plain forms, permissions and the lists."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from types import SimpleNamespace
+
+import pytest
+from flask import g, render_template
+from PIL import Image
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from community.core.htmx import render_block
+from community.core.models import AuditEvent
+from community.hazards import queries as hazards_queries
+from community.hazards import services
+from community.hazards.models import Hazard
+from tests.conftest import PASSWORD, HtmxClient, csrf_from
+from tests.factories.accounts import make_area_tree, make_org, make_role_user
+from tests.factories.hazards import gps_exif, image_bytes, make_hazard
+from tests.factories.places import make_site
+
+
+@pytest.fixture(autouse=True)
+def _fresh_csrf_per_request(app, monkeypatch):
+    """Requests made while the test holds an app context share its `g`, where
+    Flask-WTF caches the CSRF token of whichever client asked first; these tests
+    switch between several clients, so forget it before every request."""
+
+    def forget():
+        g.pop("csrf_token", None)
+        g.pop("csrf_valid", None)
+
+    funcs = app.before_request_funcs.get(None, [])
+    monkeypatch.setitem(app.before_request_funcs, None, [forget, *funcs])
+
+
+@pytest.fixture
+def uploads_dir(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    return tmp_path / "uploads"
+
+
+class Users(dict):
+    """Users of the world, created on first use (password hashing is slow)."""
+
+    def __init__(self, session, makers, **ready):
+        super().__init__(**ready)
+        self._session, self._makers = session, makers
+
+    def __missing__(self, who):
+        user = self[who] = self._makers[who]()
+        self._session.commit()
+        return user
+
+
+class World(SimpleNamespace):
+    def __getattr__(self, name):
+        if name in ROLES_IN_WORLD:
+            return self.users[name]
+        raise AttributeError(name)
+
+
+ROLES_IN_WORLD = (
+    "landlord",
+    "other_landlord",
+    "police",
+    "other_police",
+    "volunteer",
+    "coordinator",
+    "manager",
+    "association",
+    "enterprise",
+)
+
+
+@pytest.fixture
+def w(app, session, uploads_dir):
+    district, street, community = make_area_tree(session)
+    other = make_area_tree(session)[2]
+    company = make_org(session, kind="property_company", area=community)
+    association = make_org(session, kind="landlord_association", area=community)
+    landlord = make_role_user(session, "landlord", area=community)
+    other_landlord = make_role_user(session, "landlord", area=other)
+
+    def org(kind, area):
+        return make_org(session, kind=kind, area=area)
+
+    makers = {
+        "police": lambda: make_role_user(session, "police", org=org("police_station", street)),
+        "other_police": lambda: make_role_user(session, "police", org=org("police_station", other)),
+        "volunteer": lambda: make_role_user(session, "volunteer", area=community),
+        "coordinator": lambda: make_role_user(
+            session, "coordinator", org=org("community_office", community)
+        ),
+        "manager": lambda: make_role_user(session, "property_manager", org=company),
+        "association": lambda: make_role_user(session, "association", org=association),
+        "enterprise": lambda: make_role_user(
+            session, "enterprise", org=org("enterprise", community)
+        ),
+    }
+    site = make_site(
+        session, area=community, landlord=landlord, company=company, association=association
+    )
+    other_site = make_site(session, area=other, landlord=other_landlord)
+    session.commit()
+    return World(
+        app=app,
+        community=community,
+        other=other,
+        company=company,
+        site=site,
+        other_site=other_site,
+        users=Users(session, makers, landlord=landlord, other_landlord=other_landlord),
+    )
+
+
+def client_as(app, user):
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["locale"] = "en"  # the tests read the English msgids
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    resp = client.post(
+        "/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token}
+    )
+    assert resp.status_code == 303
+    return client
+
+
+def _token(client, path="/"):
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def _submission_token(html):
+    return re.search(r'name="submission_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def _hazard(session, **kw):
+    hazard = make_hazard(session, **kw)
+    session.commit()
+    return hazard
+
+
+def _reload(session, hazard_id):
+    session.expire_all()
+    return session.get(Hazard, hazard_id)
+
+
+def _report(client, site, *, photo=None, description="Bikes charging in the stairwell"):
+    html = client.get(f"/sites/{site.id}/hazards/new").get_data(as_text=True)
+    data = {
+        "description": description,
+        "severity": "high",
+        "csrf_token": csrf_from(html),
+        "submission_token": _submission_token(html),
+    }
+    if photo is not None:
+        stream, filename = photo
+        data["photo"] = FileStorage(stream=stream, filename=filename)
+    # Encoded in memory: the test client would spool a big body to a temporary
+    # file it never closes (a ResourceWarning, which this suite treats as an error).
+    boundary, body = encode_multipart(MultiDict(data))
+    return client.post(
+        f"/sites/{site.id}/hazards/new",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def _count(session, model=Hazard):
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+# --- reporting and photos -------------------------------------------------------
+
+
+def test_report_form_is_multipart_with_a_photo_field(w):
+    client = client_as(w.app, w.volunteer)
+    resp = client.get(f"/sites/{w.site.id}/hazards/new")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert 'enctype="multipart/form-data"' in html
+    assert 'type="file"' in html and 'name="photo"' in html
+    assert 'name="submission_token"' in html
+
+
+def test_volunteer_reports_hazard_photo_is_stored_without_exif_or_gps(w, session, uploads_dir):
+    client = client_as(w.app, w.volunteer)
+    photo = (BytesIO(image_bytes("JPEG", exif=gps_exif())), "IMG_2024 my house.jpg")
+    resp = _report(client, w.site, photo=photo)
+    assert resp.status_code == 303
+    hazard = session.scalar(select(Hazard).where(Hazard.site_id == w.site.id))
+    assert resp.headers["Location"].endswith(f"/hazards/{hazard.id}")
+    assert hazard.status == "open" and hazard.severity == "high"
+    assert hazard.reported_by_id == w.volunteer.id
+    assert (hazard.assignee_user_id, hazard.assignee_org_id) == (w.landlord.id, w.company.id)
+    # A random name, nothing of the user's file name.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32}\.jpg", hazard.photo)
+    assert "IMG" not in hazard.photo and "house" not in hazard.photo
+    stored = uploads_dir / hazard.photo
+    assert stored.exists()
+    with Image.open(stored) as img:
+        assert img.format == "JPEG"
+        exif = img.getexif()
+        assert len(exif) == 0
+        assert not exif.get_ifd(0x8825)
+    assert b"Secret Phone" not in stored.read_bytes()
+    assert session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "hazard_reported", AuditEvent.object_id == hazard.id)
+    )
+
+
+def test_the_same_report_submitted_twice_creates_one_hazard(w, session):
+    client = client_as(w.app, w.police)
+    html = client.get(f"/sites/{w.site.id}/hazards/new").get_data(as_text=True)
+    data = {
+        "description": "Blocked exit",
+        "severity": "medium",
+        "csrf_token": csrf_from(html),
+        "submission_token": _submission_token(html),
+    }
+    first = client.post(f"/sites/{w.site.id}/hazards/new", data=data)
+    second = client.post(f"/sites/{w.site.id}/hazards/new", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _count(session) == 1
+
+
+def test_png_photo_is_accepted_and_stays_png(w, session, uploads_dir):
+    client = client_as(w.app, w.coordinator)
+    resp = _report(client, w.site, photo=(BytesIO(image_bytes("PNG")), "plan.PNG"))
+    assert resp.status_code == 303
+    hazard = session.scalar(select(Hazard))
+    assert hazard.photo.endswith(".png")
+    with Image.open(uploads_dir / hazard.photo) as img:
+        assert img.format == "PNG"
+
+
+def test_photo_over_5_mb_is_422_with_a_clear_message_not_413(w, session, uploads_dir):
+    client = client_as(w.app, w.volunteer)
+    big = b"\xff\xd8\xff\xe0" + b"\0" * (5 * 1024 * 1024)
+    resp = _report(client, w.site, photo=(BytesIO(big), "big.jpg"))
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "larger than 5 MB" in html or "5 MB" in html
+    assert _count(session) == 0
+    assert not uploads_dir.exists() or not any(uploads_dir.iterdir())
+
+
+def test_text_file_renamed_to_jpg_is_422(w, session):
+    client = client_as(w.app, w.volunteer)
+    resp = _report(client, w.site, photo=(BytesIO(b"hello, I am text\n" * 50), "photo.jpg"))
+    assert resp.status_code == 422
+    assert "not a JPEG or PNG" in resp.get_data(as_text=True)
+    assert _count(session) == 0
+
+
+def test_other_file_types_are_422(w, session):
+    client = client_as(w.app, w.volunteer)
+    resp = _report(client, w.site, photo=(BytesIO(image_bytes("GIF", mode="P", color=1)), "a.gif"))
+    assert resp.status_code == 422
+    assert "Only JPEG or PNG" in resp.get_data(as_text=True)
+    assert _count(session) == 0
+
+
+def test_missing_description_is_422_and_keeps_the_form(w, session):
+    client = client_as(w.app, w.volunteer)
+    resp = _report(client, w.site, description="")
+    assert resp.status_code == 422
+    assert 'aria-invalid="true"' in resp.get_data(as_text=True)
+    assert _count(session) == 0
+
+
+def test_report_form_as_htmx_fragment_and_htmx_success_lands_on_the_hazard(w, session):
+    client = client_as(w.app, w.volunteer)
+    hx = HtmxClient(client)
+    frag = hx.get(f"/sites/{w.site.id}/hazards/new")
+    body = frag.get_data(as_text=True)
+    assert frag.status_code == 200 and "<html" not in body and 'id="hazard-form"' in body
+    assert "HX-Request" in frag.headers["Vary"]
+    resp = hx.post(
+        f"/sites/{w.site.id}/hazards/new",
+        data={
+            "description": "Exit blocked",
+            "severity": "low",
+            "csrf_token": csrf_from(body),
+            "submission_token": _submission_token(body),
+        },
+    )
+    hazard = session.scalar(select(Hazard))
+    assert resp.status_code == 200
+    assert resp.headers["HX-Location"].endswith(f"/hazards/{hazard.id}")
+    assert "hazard-changed" in resp.headers["HX-Trigger"]
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("police", 200),
+        ("coordinator", 200),
+        ("volunteer", 200),
+        ("landlord", 403),
+        ("manager", 403),
+        ("association", 403),
+        ("enterprise", 404),
+        ("other_police", 404),
+    ],
+)
+def test_who_may_report_at_a_site(w, who, status):
+    client = client_as(w.app, w.users[who])
+    assert client.get(f"/sites/{w.site.id}/hazards/new").status_code == status
+
+
+def test_photo_is_served_privately_to_those_who_see_the_site(w, session, uploads_dir):
+    client = client_as(w.app, w.volunteer)
+    assert _report(client, w.site, photo=(BytesIO(image_bytes("PNG")), "x.png")).status_code == 303
+    hazard = session.scalar(select(Hazard))
+    page = client.get(f"/hazards/{hazard.id}").get_data(as_text=True)
+    assert f'src="/hazards/{hazard.id}/photo"' in page
+    for who in ("landlord", "manager", "association", "police", "volunteer"):
+        resp = client_as(w.app, w.users[who]).get(f"/hazards/{hazard.id}/photo")
+        assert resp.status_code == 200, who
+        assert resp.mimetype == "image/png"
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert "no-store" in resp.headers["Cache-Control"]
+        assert resp.get_data() == (uploads_dir / hazard.photo).read_bytes()
+        resp.close()
+    for who in ("enterprise", "other_police", "other_landlord"):
+        resp = client_as(w.app, w.users[who]).get(f"/hazards/{hazard.id}/photo")
+        assert resp.status_code == 404, who
+
+
+def test_ids_beyond_the_database_range_are_404_not_500(w, session):
+    client = client_as(w.app, w.police)
+    huge = 2**40
+    for url in (
+        f"/hazards/{huge}",
+        f"/hazards/{huge}/photo",
+        f"/sites/{huge}/hazards/new",
+        f"/hazards/?site={huge}",
+    ):
+        assert client.get(url).status_code == 404, url
+    resp = client.post(f"/hazards/{huge}/close", data={"csrf_token": _token(client)})
+    assert resp.status_code == 404
+
+
+def test_hazard_without_photo_has_no_photo_url(w, session):
+    hazard = _hazard(session, site=w.site, reporter=w.police)
+    client = client_as(w.app, w.police)
+    assert "/photo" not in client.get(f"/hazards/{hazard.id}").get_data(as_text=True)
+    assert client.get(f"/hazards/{hazard.id}/photo").status_code == 404
+
+
+# --- the hazard page and the workflow --------------------------------------------
+
+
+def test_detail_page_shows_history_with_notes_and_reasons(w, session):
+    hazard = make_hazard(session, site=w.site, reporter=w.volunteer, actor=w.police, reopened=True)
+    services.fix_hazard(session, w.landlord, hazard, "New charging point outside")
+    session.commit()
+    html = client_as(w.app, w.landlord).get(f"/hazards/{hazard.id}").get_data(as_text=True)
+    for text in (
+        "Reported",
+        "Marked fixed",
+        "Reopened",
+        "not really fixed",
+        "first fix",
+        "New charging point outside",
+        w.volunteer.display_name,
+        w.company.name,
+    ):
+        assert text in html, text
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "sees"),
+    [
+        ("landlord", "open", {"fix"}),
+        ("manager", "open", {"fix"}),
+        ("police", "open", {"fix"}),
+        ("volunteer", "open", set()),
+        ("coordinator", "fixed", {"close", "reopen"}),
+        ("police", "fixed", {"close", "reopen"}),
+        ("landlord", "fixed", set()),
+        ("police", "closed", set()),
+    ],
+)
+def test_detail_page_offers_only_the_allowed_actions(w, session, who, status, sees):
+    hazard = _hazard(session, site=w.site, reporter=w.police, status=status)
+    html = client_as(w.app, w.users[who]).get(f"/hazards/{hazard.id}").get_data(as_text=True)
+    shown = {a for a in ("fix", "close", "reopen") if f'/hazards/{hazard.id}/{a}"' in html}
+    assert shown == sees
+
+
+def test_assignee_fixes_with_a_plain_form_and_gets_303(w, session):
+    hazard = _hazard(session, site=w.site, reporter=w.volunteer)
+    client = client_as(w.app, w.landlord)
+    token = _token(client, f"/hazards/{hazard.id}")
+    resp = client.post(f"/hazards/{hazard.id}/fix", data={"note": "Cleared", "csrf_token": token})
+    assert resp.status_code == 303
+    assert resp.headers["Location"].endswith(f"/hazards/{hazard.id}")
+    stored = _reload(session, hazard.id)
+    assert (stored.status, stored.fix_note) == ("fixed", "Cleared")
+    assert "Hazard marked fixed" in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_fix_in_place_with_htmx_returns_the_card_and_a_trigger(w, session):
+    hazard = _hazard(session, site=w.site, reporter=w.volunteer)
+    client = client_as(w.app, w.manager)
+    page = client.get(f"/hazards/{hazard.id}").get_data(as_text=True)
+    # The form targets the card; the card itself is no hx-target, since the boosted
+    # links inside it would inherit it.
+    assert f'hx-target="#hazard-card-{hazard.id}"' in page
+    assert f'<article id="hazard-card-{hazard.id}" class="hazard-card">' in page
+    resp = HtmxClient(client).post(
+        f"/hazards/{hazard.id}/fix",
+        data={"note": "Replaced wiring", "csrf_token": csrf_from(page)},
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "<html" not in body
+    assert body.lstrip().startswith(f'<article id="hazard-card-{hazard.id}"')
+    assert "Replaced wiring" in body
+    assert "hazard-changed" in resp.headers["HX-Trigger"]
+    assert "HX-Request" in resp.headers["Vary"]
+    assert _reload(session, hazard.id).status == "fixed"
+
+
+def test_fix_without_note_is_422_in_place_and_as_a_page(w, session):
+    hazard = _hazard(session, site=w.site, reporter=w.volunteer)
+    client = client_as(w.app, w.landlord)
+    token = _token(client, f"/hazards/{hazard.id}")
+    frag = HtmxClient(client).post(f"/hazards/{hazard.id}/fix", data={"csrf_token": token})
+    assert frag.status_code == 422
+    assert "<html" not in frag.get_data(as_text=True)
+    assert 'aria-invalid="true"' in frag.get_data(as_text=True)
+    page = client.post(f"/hazards/{hazard.id}/fix", data={"note": "  ", "csrf_token": token})
+    assert page.status_code == 422 and "<html" in page.get_data(as_text=True)
+    assert _reload(session, hazard.id).status == "open"
+
+
+def test_police_close_a_fixed_hazard(w, session):
+    hazard = _hazard(session, site=w.site, reporter=w.volunteer, actor=w.police, status="fixed")
+    client = client_as(w.app, w.police)
+    token = _token(client, f"/hazards/{hazard.id}")
+    resp = HtmxClient(client).post(f"/hazards/{hazard.id}/close", data={"csrf_token": token})
+    assert resp.status_code == 200 and "hazard-changed" in resp.headers["HX-Trigger"]
+    stored = _reload(session, hazard.id)
+    assert (stored.status, stored.closed_by_id) == ("closed", w.police.id)
+
+
+def test_coordinator_reopens_with_a_reason_and_plain_post(w, session):
+    hazard = _hazard(session, site=w.site, reporter=w.volunteer, actor=w.police, status="fixed")
+    client = client_as(w.app, w.coordinator)
+    token = _token(client, f"/hazards/{hazard.id}")
+    missing = client.post(f"/hazards/{hazard.id}/reopen", data={"csrf_token": token})
+    assert missing.status_code == 422
+    resp = client.post(
+        f"/hazards/{hazard.id}/reopen", data={"reason": "Still blocked", "csrf_token": token}
+    )
+    assert resp.status_code == 303
+    stored = _reload(session, hazard.id)
+    assert (stored.status, stored.reopen_count, stored.fix_note) == ("open", 1, None)
+
+
+@pytest.mark.parametrize(
+    ("status", "step", "data"),
+    [
+        ("open", "close", {}),
+        ("open", "reopen", {"reason": "r"}),
+        ("closed", "fix", {"note": "n"}),
+        ("closed", "reopen", {"reason": "r"}),
+        ("fixed", "fix", {"note": "n"}),
+    ],
+)
+def test_invalid_transition_is_409_with_a_message(w, session, status, step, data):
+    hazard = _hazard(session, site=w.site, reporter=w.police, status=status)
+    client = client_as(w.app, w.police)
+    token = _token(client, f"/hazards/{hazard.id}")
+    page = client.post(f"/hazards/{hazard.id}/{step}", data={**data, "csrf_token": token})
+    assert page.status_code == 409
+    assert "can be" in page.get_data(as_text=True)
+    frag = HtmxClient(client).post(
+        f"/hazards/{hazard.id}/{step}", data={**data, "csrf_token": token}
+    )
+    assert frag.status_code == 409
+    body = frag.get_data(as_text=True)
+    assert "<html" not in body and f'id="hazard-card-{hazard.id}"' in body
+    assert _reload(session, hazard.id).status == status
+
+
+def test_volunteer_may_report_but_not_close_or_fix(w, session):
+    hazard = _hazard(session, site=w.site, reporter=w.volunteer, actor=w.police, status="fixed")
+    open_one = _hazard(session, site=w.site, reporter=w.volunteer)
+    client = client_as(w.app, w.volunteer)
+    token = _token(client, f"/hazards/{hazard.id}")
+    assert client.post(f"/hazards/{hazard.id}/close", data={"csrf_token": token}).status_code == 403
+    resp = client.post(f"/hazards/{hazard.id}/reopen", data={"reason": "x", "csrf_token": token})
+    assert resp.status_code == 403
+    resp = client.post(f"/hazards/{open_one.id}/fix", data={"note": "x", "csrf_token": token})
+    assert resp.status_code == 403
+    assert _reload(session, hazard.id).status == "fixed"
+
+
+def test_landlord_may_fix_only_their_own_hazards(w, session):
+    theirs = _hazard(session, site=w.other_site, reporter=w.other_police)
+    client = client_as(w.app, w.landlord)
+    token = _token(client)
+    assert client.get(f"/hazards/{theirs.id}").status_code == 404
+    resp = client.post(f"/hazards/{theirs.id}/fix", data={"note": "x", "csrf_token": token})
+    assert resp.status_code == 404
+    # The association sees the site of its member but is not the one to fix it.
+    mine = _hazard(session, site=w.site, reporter=w.volunteer)
+    assoc = client_as(w.app, w.association)
+    resp = assoc.post(f"/hazards/{mine.id}/fix", data={"note": "x", "csrf_token": _token(assoc)})
+    assert resp.status_code == 403
+    assert _reload(session, theirs.id).status == "open"
+
+
+def test_landlord_cannot_close_the_hazard_they_fixed(w, session):
+    hazard = _hazard(session, site=w.site, reporter=w.volunteer, actor=w.landlord, status="fixed")
+    client = client_as(w.app, w.landlord)
+    resp = client.post(f"/hazards/{hazard.id}/close", data={"csrf_token": _token(client)})
+    assert resp.status_code == 403
+
+
+# --- lists ------------------------------------------------------------------------
+
+
+def test_index_tabs_show_only_what_the_detail_page_allows(w, session):
+    at_site = _hazard(session, site=w.site, reporter=w.volunteer, description="stairwell bikes")
+    elsewhere = _hazard(session, site=w.other_site, reporter=w.other_police, description="far away")
+    landlord = client_as(w.app, w.landlord)
+    html = landlord.get("/hazards/").get_data(as_text=True)
+    assert "stairwell bikes" in html and "far away" not in html
+    assert 'aria-current="page">Assigned to me' in html
+    volunteer = client_as(w.app, w.volunteer)
+    area = volunteer.get("/hazards/?tab=area").get_data(as_text=True)
+    assert "stairwell bikes" in area and "far away" not in area
+    reported = volunteer.get("/hazards/?tab=reported").get_data(as_text=True)
+    assert "stairwell bikes" in reported
+    # The other police liaison reported it, but the volunteer cannot see that site.
+    assert volunteer.get(f"/hazards/{elsewhere.id}").status_code == 404
+    assert at_site.id != elsewhere.id
+
+
+def test_index_filters_by_status_and_site(w, session):
+    _hazard(session, site=w.site, reporter=w.police, description="still open")
+    _hazard(session, site=w.site, reporter=w.police, description="done and closed", status="closed")
+    client = client_as(w.app, w.police)
+    default = client.get("/hazards/").get_data(as_text=True)
+    assert "still open" in default and "done and closed" not in default
+    closed = client.get("/hazards/?status=closed").get_data(as_text=True)
+    assert "done and closed" in closed and "still open" not in closed
+    assert "still open" in client.get("/hazards/?status=nonsense&tab=nonsense").get_data(
+        as_text=True
+    )
+    at_site = client.get(f"/hazards/?site={w.site.id}&status=all").get_data(as_text=True)
+    assert "still open" in at_site and "done and closed" in at_site
+    assert client.get(f"/hazards/?site={w.other_site.id}").status_code == 404
+
+
+def test_index_htmx_returns_the_list_fragment(w, session):
+    _hazard(session, site=w.site, reporter=w.police, description="fragment row")
+    resp = HtmxClient(client_as(w.app, w.police)).get("/hazards/?status=all")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "<html" not in body and body.lstrip().startswith('<section id="hazard-list"')
+    assert "fragment row" in body
+    assert "HX-Request" in resp.headers["Vary"]
+
+
+def test_index_is_paginated(w, session):
+    for i in range(27):
+        make_hazard(session, site=w.site, reporter=w.police, description=f"numbered {i:02d}")
+    session.commit()
+    client = client_as(w.app, w.police)
+    first = client.get("/hazards/").get_data(as_text=True)
+    second = client.get("/hazards/?page=2").get_data(as_text=True)
+    assert "numbered 26" in first and "numbered 00" not in first
+    assert "numbered 00" in second and "numbered 26" not in second
+    assert "page=2" in first
+
+
+def _measure(session, count_queries, client, url):
+    """Queries of one request, starting from an empty identity map each time (the
+    test shares its session with the requests)."""
+    session.expire_all()
+    with count_queries() as q:
+        resp = client.get(url)
+    assert resp.status_code == 200
+    return q, resp.get_data(as_text=True)
+
+
+def test_index_query_count_does_not_grow_with_rows(w, session, count_queries):
+    def fill(n):
+        for _ in range(n):
+            make_hazard(session, site=w.site, reporter=w.volunteer)
+            other = make_site(session, area=w.community, company=w.company)
+            make_hazard(session, site=other, reporter=w.volunteer)
+        session.commit()
+
+    for who in ("landlord", "manager", "volunteer", "police"):
+        client = client_as(w.app, w.users[who])
+        fill(2)
+        small, _ = _measure(session, count_queries, client, "/hazards/?status=all")
+        fill(10)
+        large, html = _measure(session, count_queries, client, "/hazards/?status=all")
+        assert html.count('id="hazard-row-') > 4
+        assert large.count == small.count, (who, small.statements, large.statements)
+        assert large.count <= 6, large.statements
+
+
+def test_detail_page_query_count_does_not_grow_with_history(w, session, count_queries):
+    hazard = make_hazard(session, site=w.site, reporter=w.volunteer, actor=w.police)
+    session.commit()
+    url = f"/hazards/{hazard.id}"
+    client = client_as(w.app, w.police)
+    short, _ = _measure(session, count_queries, client, url)
+    for _ in range(5):
+        services.fix_hazard(session, w.police, hazard, "again")
+        services.reopen_hazard(session, w.police, hazard, "not yet")
+    session.commit()
+    long, html = _measure(session, count_queries, client, url)
+    assert html.count("not yet") == 5
+    assert long.count == short.count <= 5, long.statements
+
+
+# --- fragments alone, and the site panel -----------------------------------------
+
+
+def test_each_fragment_block_renders_alone(w, session):
+    hazard = _hazard(session, site=w.site, reporter=w.volunteer, actor=w.police, status="fixed")
+    from flask_login import login_user
+
+    from community.hazards import views
+    from community.hazards.forms import HazardForm
+
+    with w.app.test_request_context("/"):
+        login_user(w.police)
+        ctx = {**views.LABELS, "photo_max_mb": "5"}
+        card = render_block(
+            "hazards/show.html",
+            "hazard_card",
+            hazard=hazards_queries.get_hazard(session, hazard.id),
+            history=[],
+            actions={"fix": False, "assign": False, "close": True, "reopen": True},
+            unassigned=False,
+            fix_form=views.FixForm(formdata=None),
+            assign_form=views.AssignForm(formdata=None),
+            reopen_form=views.ReopenForm(formdata=None),
+            close_form=views.EmptyForm(formdata=None),
+            conflict=None,
+            **ctx,
+        )
+        assert card.lstrip().startswith(f'<article id="hazard-card-{hazard.id}"')
+        page = hazards_queries.list_hazards(session, w.police)
+        listing = render_block(
+            "hazards/index.html",
+            "hazard_list",
+            result=page,
+            form=views.HazardFilterForm(formdata=None),
+            tabs=["area"],
+            tab_labels=views.TAB_LABELS,
+            tab="area",
+            status_filter="",
+            site_filter=None,
+            **ctx,
+        )
+        assert listing.lstrip().startswith('<section id="hazard-list"')
+        form = render_block(
+            "hazards/new.html", "hazard_form", site=w.site, form=HazardForm(), **ctx
+        )
+        assert form.lstrip().startswith('<section id="hazard-form"')
+
+
+def test_site_panel_lists_open_and_fixed_hazards_and_offers_a_report_link(w, session):
+    from flask_login import login_user
+
+    from community.places.panels import site_panels
+
+    _hazard(session, site=w.site, reporter=w.volunteer, description="loose wiring")
+    _hazard(session, site=w.site, reporter=w.volunteer, description="old one", status="closed")
+    for who, can_report in (("volunteer", True), ("landlord", False)):
+        with w.app.test_request_context("/"):
+            user = w.users[who]
+            login_user(user)
+            panels = [
+                p for p in site_panels(session, user, w.site) if p.template == "hazards/_panel.html"
+            ]
+            assert len(panels) == 1
+            html = render_template(panels[0].template, panel=panels[0], site=w.site)
+        assert "loose wiring" in html and "old one" not in html
+        assert "(1)" in html
+        assert (f"/sites/{w.site.id}/hazards/new" in html) is can_report
+
+
+def test_site_page_shows_the_hazards_panel(w, session):
+    if "places.show" not in w.app.view_functions:
+        pytest.skip("the site page is not there yet")
+    _hazard(session, site=w.site, reporter=w.volunteer, description="panel on the site page")
+    html = client_as(w.app, w.volunteer).get(f"/sites/{w.site.id}").get_data(as_text=True)
+    assert "panel on the site page" in html
+    assert f"/sites/{w.site.id}/hazards/new" in html
