@@ -39,28 +39,19 @@ translations: $(VENV)/.installed
 messages: $(VENV)/.installed
 	$(BIN)/python scripts/messages.py
 
-# Local keys for `make run`, made once and kept in instance/ (git-ignored).
-# Production sets SECRET_KEY and COMMUNITY_DATA_KEY in the environment.
-instance/secret_key:
-	mkdir -p instance
-	$(PYTHON) -c "import secrets;print(secrets.token_hex(32))" > $@
-	chmod 600 $@
+# Local keys for `make run` and `flask --app app ...`, written once into
+# instance/config.py (git-ignored; create_app loads it). Production sets
+# SECRET_KEY and COMMUNITY_DATA_KEY in the environment.
+instance/config.py:
+	$(PYTHON) scripts/instance_config.py
 
-instance/data_key:
-	mkdir -p instance
-	$(PYTHON) -c "import os,base64;print(base64.urlsafe_b64encode(os.urandom(32)).decode())" > $@
-	chmod 600 $@
-
-LOCAL_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}" \
-	COMMUNITY_DATA_KEY="$${COMMUNITY_DATA_KEY:-$$(cat instance/data_key)}"
-
-db: install instance/secret_key instance/data_key
-	$(LOCAL_ENV) $(FLASK) db upgrade
-	$(LOCAL_ENV) $(FLASK) seed-demo --if-empty
+db: install instance/config.py
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
 
 run: db
 	@echo "Serving http://127.0.0.1:5000 (development server; see README for gunicorn)"
-	$(LOCAL_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port 5000
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

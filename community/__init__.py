@@ -8,10 +8,12 @@ import sys
 import uuid
 from typing import Any
 
+from flask import Config as FlaskConfig
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -28,13 +30,23 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         return
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
 
 event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def _load_instance_config(app: Flask) -> None:
+    """instance/config.py (written by `make run`) holds this machine's local keys;
+    a setting given in the environment wins over it."""
+    local = FlaskConfig(app.instance_path)
+    if not local.from_pyfile("config.py", silent=True):
+        return
+    for key, value in local.items():
+        if key not in os.environ:
+            app.config[key] = value
 
 
 def create_app(config: Any = None) -> Flask:
@@ -47,13 +59,24 @@ def create_app(config: Any = None) -> Flask:
     app.config.from_object(config or Config)
     if isinstance(config, dict):
         app.config.update(config)
+    if config is None:
+        _load_instance_config(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # How long a writer waits for another one's lock (pysqlite's timeout is
+        # SQLite's busy timeout); past it the request answers 503 (see _busy).
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {
+            **options.get("connect_args", {}),
+            "timeout": app.config["SQLITE_BUSY_TIMEOUT"],
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         if app.debug or app.testing:
             app.config["SECRET_KEY"] = os.urandom(32).hex()
         else:
             sys.exit(
                 "SECRET_KEY is not set: export SECRET_KEY=<random string> "
-                "(or run with FLASK_DEBUG=1 for development)."
+                "(on a development machine, `make run` writes one to instance/config.py)."
             )
     from community.core.security import SecureCookiesOverHttps
 
@@ -182,6 +205,18 @@ def _register_errors(app: Flask) -> None:
         if exc.code is None or exc.code < 400:
             return exc
         return _page(exc.code, exc.description if exc.code in (409, 422) else None)
+
+    @app.errorhandler(OperationalError)
+    def _busy(exc: OperationalError):
+        # A lock wait that ran out (SQLite "database is locked", a PostgreSQL lock or
+        # statement timeout) or a database that is briefly unreachable: the request
+        # did nothing, so the client may simply try again.
+        log.warning(
+            "database busy on %s %s: %s", request.method, request.path, type(exc.orig).__name__
+        )
+        resp = _page(503)
+        resp.headers["Retry-After"] = "2"
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

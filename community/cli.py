@@ -118,6 +118,16 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"user {user.id} {user.username} ({role})")
 
+    @app.cli.command("purge-expired")
+    def purge_expired() -> None:
+        """Delete what is kept only for a while: one-time form tokens older than a day
+        (and, with the residents module, moved-out residents' personal data)."""
+        from community.core.once import purge_expired as purge_tokens
+
+        tokens = purge_tokens(db.session)
+        db.session.commit()
+        click.echo(f"submission tokens deleted: {tokens}")
+
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, writable=True))
     def backup(path: str) -> None:

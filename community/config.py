@@ -36,6 +36,9 @@ class Config:
     )
     # hide_parameters: SQL errors in the log never carry the values (personal data).
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    # SQLite only: seconds a writer waits for another writer's lock before the
+    # request gives up with 503 and Retry-After.
+    SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "5"))
     # 32 random bytes, url-safe base64; required to read or write personal data.
     COMMUNITY_DATA_KEY = os.environ.get("COMMUNITY_DATA_KEY")
     REDIS_URL = os.environ.get("REDIS_URL")

@@ -124,3 +124,42 @@ def test_backup_writes_a_usable_copy(app, session, tmp_path):
         with sqlite3.connect(target) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert {"user", "area", "organization", "alembic_version"} <= tables
+
+
+def test_purge_expired_deletes_day_old_submission_tokens(app, session):
+    from datetime import timedelta
+
+    from community.core.models import SubmissionToken
+    from community.core.timeutil import utcnow
+
+    session.add(SubmissionToken(token="old-token-1", created_at=utcnow() - timedelta(days=2)))
+    session.add(SubmissionToken(token="new-token-1", created_at=utcnow()))
+    session.commit()
+    result = _run(app, "purge-expired")
+    assert result.exit_code == 0, result.output
+    assert "submission tokens deleted: 1" in result.output
+    assert set(session.scalars(select(SubmissionToken.token))) == {"new-token-1"}
+
+
+def test_an_expired_token_is_deleted_on_the_next_write(app, session, client, login_as):
+    """Rows do not grow forever: a form submitted with a token deletes the expired ones."""
+    from datetime import timedelta
+
+    from community.core.models import SubmissionToken
+    from community.core.timeutil import utcnow
+    from tests.conftest import csrf_from
+
+    session.add(SubmissionToken(token="old-token-2", created_at=utcnow() - timedelta(days=2)))
+    session.commit()
+    login_as("admin")
+    html = client.get("/admin/areas").get_data(as_text=True)
+    data = {
+        "name": "新区",
+        "level": "district",
+        "parent_id": "",
+        "csrf_token": csrf_from(html),
+        "submission_token": "fresh-token-123",
+    }
+    assert client.post("/admin/areas", data=data).status_code == 303
+    tokens = set(session.scalars(select(SubmissionToken.token)))
+    assert "old-token-2" not in tokens and "fresh-token-123" in tokens

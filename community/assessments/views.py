@@ -94,6 +94,7 @@ def new(site_id: int):
     form = StartAssessmentForm(month=default)
     if request.method == "GET":
         return _start_page(site, form, default)
+
     def message(started) -> str:
         assessment, created = started
         month = assessment.month.strftime("%Y-%m")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from community.config import TestConfig
 from community.extensions import db
-from tests.dbutil import main_url
+from tests.dbutil import is_postgres, main_url
 
 
 def test_security_headers_on_public_page(client):
@@ -144,3 +144,93 @@ def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(session):
     assert session.execute(db.text("PRAGMA foreign_keys")).scalar() == 1
     assert session.execute(db.text("PRAGMA busy_timeout")).scalar() == 5000
     assert session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_a_lock_wait_that_runs_out_answers_503_with_retry_after(tmp_path, monkeypatch):
+    """Another writer holds SQLite's write lock past the busy timeout: the request
+    answers 503 with Retry-After, saves nothing, and is not a 500."""
+    if is_postgres():
+        pytest.skip("SQLite's write lock")
+    import sqlite3
+
+    import flask_migrate
+
+    from community import create_app
+    from tests.conftest import PASSWORD, csrf_from
+    from tests.factories.accounts import make_user
+
+    path = tmp_path / "locked.db"
+    cfg = type(
+        "Cfg",
+        (TestConfig,),
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SQLITE_BUSY_TIMEOUT": 0.2},
+    )
+    app = create_app(cfg)
+    # The suite binds db.session to its rolled-back test connection: this app needs
+    # a real session on its own file.
+    monkeypatch.setattr(db, "session", db._make_scoped_session({}))
+    with app.app_context():
+        flask_migrate.upgrade()
+        make_user(db.session, username="officer", password=PASSWORD)
+        db.session.commit()
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer
+    try:
+        resp = client.post(
+            "/login", data={"username": "officer", "password": PASSWORD, "csrf_token": token}
+        )
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert resp.status_code == 503
+    assert int(resp.headers["Retry-After"]) >= 1
+    assert 'id="error"' in resp.get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_instance_config_gives_local_keys_and_the_environment_wins(tmp_path, monkeypatch):
+    """`make run` writes instance/config.py once; every `flask --app app ...` command
+    then finds the keys there, and an exported variable still wins."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from flask import Flask
+
+    from community import _load_instance_config
+
+    instance = tmp_path / "instance"
+    scripts = Path(__file__).resolve().parents[2] / "scripts"
+    done = subprocess.run(
+        [sys.executable, "-c", _WRITE_CONFIG.format(instance=str(instance), scripts=str(scripts))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "wrote" in done.stdout
+    written = (instance / "config.py").read_text()
+    assert "SECRET_KEY" in written and "COMMUNITY_DATA_KEY" in written
+    assert oct((instance / "config.py").stat().st_mode & 0o777) == "0o600"
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = Flask("probe", instance_path=str(instance))
+    _load_instance_config(app)
+    assert len(app.config["SECRET_KEY"]) == 64
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    other = Flask("probe", instance_path=str(instance))
+    other.config["SECRET_KEY"] = "from-the-environment"
+    _load_instance_config(other)
+    assert other.config["SECRET_KEY"] == "from-the-environment"
+
+
+_WRITE_CONFIG = """
+import sys
+sys.path.insert(0, {scripts!r})
+import instance_config
+from pathlib import Path
+instance_config.INSTANCE = Path({instance!r})
+sys.exit(instance_config.main())
+"""
