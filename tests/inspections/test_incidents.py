@@ -16,10 +16,10 @@ from community.core.models import AuditEvent
 from community.core.timeutil import today, utcnow
 from community.inspections import queries as inspections_queries
 from community.inspections import services as incidents
-from community.places.models import Site
-from community.places.queries import is_shuangwu
 from community.inspections.models import Incident
 from community.inspections.panels import incidents_panel
+from community.places.models import Site
+from community.places.queries import is_shuangwu
 from tests.conftest import PASSWORD, csrf_from
 from tests.factories.accounts import make_area_tree, make_role_user
 from tests.factories.inspections import make_incident
