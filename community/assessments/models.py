@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.core.timeutil import utcnow
@@ -23,6 +23,9 @@ class Assessment(db.Model):
         CheckConstraint("status IN ('draft', 'submitted', 'approved', 'rejected')", name="status"),
         CheckConstraint("score IS NULL OR (score BETWEEN 0 AND 100)", name="score"),
         CheckConstraint("stars IS NULL OR (stars BETWEEN 1 AND 5)", name="stars"),
+        # The list pages' orders: newest month first, and the queue oldest first.
+        Index("ix_assessment_month_id", "month", "id"),
+        Index("ix_assessment_status_submitted", "status", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,7 +18,7 @@ from community.core.charts import Datum, LineChart, line_chart
 from community.core.pagination import PER_PAGE, Page, paginate
 from community.core.timeutil import today
 from community.places.models import Site
-from community.places.permissions import visible_sites
+from community.places.permissions import at_visible_site
 
 HISTORY_MONTHS = 12
 
@@ -95,7 +95,7 @@ def list_assessments(
 ) -> Page:
     """Assessments of the sites the user may see, newest month first (the
     submitted queue oldest submission first), eager-loaded with their sites."""
-    where = [Assessment.site_id.in_(visible_sites(user).with_only_columns(Site.id))]
+    where = [at_visible_site(user, Assessment.site_id)]
     if status in ASSESSMENT_STATES:
         where.append(Assessment.status == status)
     order = (
@@ -103,7 +103,12 @@ def list_assessments(
         if status == "submitted"
         else (Assessment.month.desc(), Assessment.id.desc())
     )
-    stmt = select(Assessment).options(joinedload(Assessment.site)).where(*where).order_by(*order)
+    stmt = (
+        select(Assessment)
+        .options(joinedload(Assessment.site, innerjoin=True))
+        .where(*where)
+        .order_by(*order)
+    )
     return paginate(session, stmt, page, per_page)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from community.accounts.models import User
@@ -16,13 +16,9 @@ from community.hazards.models import Hazard
 from community.hazards.permissions import assigned_to
 from community.hazards.services import HISTORY_ACTIONS
 from community.places.models import Site
-from community.places.permissions import visible_sites
+from community.places.permissions import at_visible_site
 
 ACTIVE_STATES = ("open", "fixed")
-
-
-def _visible_site_ids(user: Any) -> Select:
-    return visible_sites(user).with_only_columns(Site.id)
 
 
 def get_hazard(session: Session, hazard_id: int) -> Hazard | None:
@@ -51,7 +47,7 @@ def list_hazards(
 ) -> Page:
     """Hazards of one tab ("assigned", "area", "reported") at sites the user may see,
     newest first; status "" = open or fixed, "all" = every state. Two queries."""
-    stmt = select(Hazard).where(Hazard.site_id.in_(_visible_site_ids(user)))
+    stmt = select(Hazard).where(at_visible_site(user, Hazard.site_id))
     if tab == "assigned":
         stmt = stmt.where(assigned_to(user))
     elif tab == "reported":
@@ -63,7 +59,7 @@ def list_hazards(
     elif status != "all":
         stmt = stmt.where(Hazard.status == status)
     stmt = stmt.options(
-        joinedload(Hazard.site),
+        joinedload(Hazard.site, innerjoin=True),
         joinedload(Hazard.assignee_user),
         joinedload(Hazard.assignee_org),
     ).order_by(Hazard.created_at.desc(), Hazard.id.desc())

@@ -35,6 +35,27 @@ def visible_sites(user: Any) -> Select:
     return stmt.where(_site_scope(user))
 
 
+def at_visible_site(user: Any, site_id_column) -> Any:
+    """SQL condition for rows of another table (hazards, assessments, ...): the row's
+    site is one the user may see.
+
+    Whole areas (police, coordinators, volunteers) cover thousands of sites: a
+    correlated EXISTS lets the database walk the listed table in its own order and
+    look each row's site up by primary key, so the page costs what it lists, not the
+    number of sites in scope. A landlord, company or association sees a few sites:
+    their ids drive the query instead."""
+    if is_admin(user):
+        return true()
+    if scope_areas(user, *AREA_ROLES):
+        return (
+            select(Site.id)
+            .where(Site.id == site_id_column, _site_scope(user))
+            .correlate_except(Site)
+            .exists()
+        )
+    return site_id_column.in_(select(Site.id).where(_site_scope(user)))
+
+
 def _site_scope(user: Any) -> Any:
     conditions = []
     areas = scope_areas(user, *AREA_ROLES)

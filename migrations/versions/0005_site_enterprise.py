@@ -1,4 +1,4 @@
-"""site.enterprise_id: a dormitory's enterprise
+"""site.enterprise_id (a dormitory's enterprise); assessment list indexes
 
 Revision ID: 0005_site_enterprise
 Revises: 0002_places_ratings
@@ -26,9 +26,17 @@ def upgrade():
             ['id'],
             ondelete='SET NULL',
         )
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.create_index('ix_assessment_month_id', ['month', 'id'], unique=False)
+        batch_op.create_index(
+            'ix_assessment_status_submitted', ['status', 'submitted_at', 'id'], unique=False
+        )
 
 
 def downgrade():
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.drop_index('ix_assessment_status_submitted')
+        batch_op.drop_index('ix_assessment_month_id')
     with op.batch_alter_table('site', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_site_enterprise_id_organization'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_site_enterprise_id'))

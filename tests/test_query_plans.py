@@ -1,0 +1,117 @@
+"""The scoped loaders and the main list queries use their indexes: none of them reads
+the whole site table, so a page costs what it shows, whatever the number of sites.
+
+Each function runs for real; the statements it sent are captured and explained on
+the same database (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN with sequential
+scans priced out, so a plan still scanning `site` has no index to use)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from community.assessments import queries as assessments
+from community.extensions import db
+from community.hazards import queries as hazards
+from community.inspections import queries as inspections
+from community.places import queries as places
+from community.places.queries import SiteFilters
+from tests.factories.accounts import make_area_tree, make_org, make_role_user
+from tests.factories.assessments import make_assessment
+from tests.factories.hazards import make_hazard
+from tests.factories.inspections import make_inspection
+from tests.factories.places import make_building, make_room, make_site
+
+
+@pytest.fixture
+def world(session):
+    _, street, community = make_area_tree(session)
+    police = make_role_user(session, "police", org=make_org(session, area=street))
+    landlord = make_role_user(session, "landlord", area=community)
+    site = make_site(session, area=community, landlord=landlord)
+    for _ in range(5):
+        make_site(session, area=community)
+    building = make_building(session, site=site)
+    room = make_room(session, building=building)
+    hazard = make_hazard(session, site=site, reporter=police)
+    inspection = make_inspection(session, site=site, inspector=police)
+    from datetime import date
+
+    assessment = make_assessment(session, site=site, month=date(2026, 1, 1))
+    session.flush()
+    return locals()
+
+
+def _captured(session, call):
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert statements, "the call sent no SELECT"
+    return statements
+
+
+def _plans(session, statements) -> list[str]:
+    conn = session.connection()
+    plans = []
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        for statement, parameters in statements:
+            rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+            plans.append("\n".join(r[0] for r in rows))
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
+    else:
+        for statement, parameters in statements:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            plans.append("\n".join(r[-1] for r in rows))
+    return plans
+
+
+def _scans_site(plan: str) -> bool:
+    lines = plan.splitlines()
+    if any("Seq Scan on site " in line or line.endswith("Seq Scan on site") for line in lines):
+        return True
+    return any(line.strip().startswith("SCAN site") for line in lines)
+
+
+CALLS = {
+    "get_site": lambda w, s: places.get_site(s, w["site"].id),
+    "get_building": lambda w, s: places.get_building(s, w["building"].id),
+    "get_room": lambda w, s: places.get_room(s, w["room"].id),
+    "get_hazard": lambda w, s: hazards.get_hazard(s, w["hazard"].id),
+    "get_inspection": lambda w, s: inspections.get_inspection(s, w["inspection"].id),
+    "get_assessment": lambda w, s: assessments.get_assessment(s, w["assessment"].id),
+    "list_rooms": lambda w, s: places.list_rooms(s, w["building"]),
+    "list_buildings": lambda w, s: places.list_buildings(s, w["site"]),
+    "hazards of the police": lambda w, s: hazards.list_hazards(s, w["police"]),
+    "hazards of the landlord": lambda w, s: hazards.list_hazards(s, w["landlord"]),
+    "assessments of the police": lambda w, s: assessments.list_assessments(s, w["police"]),
+    "assessment queue": lambda w, s: assessments.list_assessments(
+        s, w["police"], status="submitted"
+    ),
+    "sites of the landlord": lambda w, s: places.list_sites(s, w["landlord"], SiteFilters()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_query_uses_indexes_and_never_scans_all_sites(session, world, name):
+    statements = _captured(session, lambda: CALLS[name](world, session))
+    for plan in _plans(session, statements):
+        assert not _scans_site(plan), f"{name} scans the site table:\n{plan}"
+
+
+def test_the_check_recognises_a_full_scan(session, world):
+    """A query that must read every site is caught (the check is not vacuous)."""
+    statements = _captured(
+        session,
+        lambda: db.session.execute(db.text("SELECT count(*) FROM site WHERE address LIKE '%x%'")),
+    )
+    assert any(_scans_site(plan) for plan in _plans(session, statements))
