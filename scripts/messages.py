@@ -30,6 +30,11 @@ def main() -> None:
         "_l",
         "-k",
         "lazy_gettext",
+        # Assessment details, stored untranslated (community/assessments/criteria.py).
+        "-k",
+        "detail",
+        "-k",
+        "detail_plural:1,2",
         "--no-location",
         "--sort-output",
         "-o",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -41,7 +41,7 @@ WEIGHTS: dict[str, int] = {
 }
 TOTAL_POINTS = 100
 
-Provider = Callable[[Session, Any, date, date], tuple[int, str]]
+Provider = Callable[[Session, Any, date, date], tuple[int, dict]]
 
 
 @dataclass(frozen=True)
@@ -116,15 +116,40 @@ def manual_max() -> int:
     return sum(m.max_points for m in _MANUAL.values())
 
 
+# --- details: stored as message and arguments, translated when shown ------------
+#
+# An assessment computed while a Chinese user was active must still read in English
+# to an English reader: the stored JSON keeps the English msgid and its arguments.
+# `detail`/`detail_plural` are extraction keywords (scripts/messages.py).
+
+
+def detail(text: str, **args: Any) -> dict:
+    return {"text": text, "args": args}
+
+
+def detail_plural(singular: str, plural: str, n: int, **args: Any) -> dict:
+    return {"text": singular, "plural": plural, "n": n, "args": args}
+
+
+def render_detail(stored: Any) -> str:
+    """The detail in the reader's language (assessments stored before this format
+    hold plain text: shown as is)."""
+    if not isinstance(stored, dict):
+        return str(stored or "")
+    if stored.get("plural"):
+        return ngettext(stored["text"], stored["plural"], stored["n"], **stored["args"])
+    return gettext(stored["text"], **stored["args"])
+
+
 def compute_all(session: Session, site: Any, month_start: date, month_end: date) -> dict:
     """{code: {"points", "max", "detail"}} for every registered criterion."""
     result = {}
     for c in _CRITERIA.values():
-        points, detail = c.compute(session, site, month_start, month_end)
+        points, found = c.compute(session, site, month_start, month_end)
         result[c.code] = {
             "points": max(0, min(int(points), c.max_points)),
             "max": c.max_points,
-            "detail": str(detail),
+            "detail": found,
         }
     return result
 
@@ -166,8 +191,10 @@ def _end_bound(month_end: date) -> datetime:
 def admission(session: Session, site: Any, month_start: date, month_end: date):
     """Full points when the site was admitted (安全标准准入) by the end of the month."""
     if site.admitted_on is not None and site.admitted_on <= month_end:
-        return WEIGHTS["admission"], _("Admitted on %(date)s.", date=site.admitted_on.isoformat())
-    return 0, _("Not admitted at the end of the month.")
+        return WEIGHTS["admission"], detail(
+            "Admitted on %(date)s.", date=site.admitted_on.isoformat()
+        )
+    return 0, detail("Not admitted at the end of the month.")
 
 
 def _open_at_end(bound: datetime):
@@ -197,12 +224,13 @@ def hazards(session: Session, site: Any, month_start: date, month_end: date):
     ).one()
     count, high = int(row[0]), int(row[1])
     if count == 0:
-        return full, _("No open hazard at the end of the month.")
+        return full, detail("No open hazard at the end of the month.")
     weighted = count + high
     points = max(0, full - weighted * (full // 3))
-    return points, _(
-        "%(n)d open hazard(s) at the end of the month, %(high)d of high severity.",
-        n=count,
+    return points, detail_plural(
+        "%(num)d open hazard at the end of the month, %(high)d of high severity.",
+        "%(num)d open hazards at the end of the month, %(high)d of high severity.",
+        count,
         high=high,
     )
 
@@ -222,9 +250,11 @@ def incidents(session: Session, site: Any, month_start: date, month_end: date):
     )
     since = window_start.isoformat()
     if not count:
-        return full, _("No incident since %(date)s.", date=since)
+        return full, detail("No incident since %(date)s.", date=since)
     points = full // 4 if count == 1 else 0
-    return points, _("%(n)d incident(s) since %(date)s.", n=count, date=since)
+    return points, detail_plural(
+        "%(num)d incident since %(date)s.", "%(num)d incidents since %(date)s.", count, date=since
+    )
 
 
 # --- manual items ----------------------------------------------------------------

@@ -79,7 +79,13 @@ class Breakdown:
 def breakdown(assessment: Assessment) -> Breakdown:
     """The stored figures per criterion (as computed then) and per manual item."""
     computed = [
-        Line(code, criteria.label_for(code), int(row["points"]), int(row["max"]), row["detail"])
+        Line(
+            code,
+            criteria.label_for(code),
+            int(row["points"]),
+            int(row["max"]),
+            criteria.render_detail(row["detail"]),
+        )
         for code, row in (assessment.computed or {}).items()
     ]
     scores = assessment.manual or {}

@@ -20,6 +20,7 @@ STATUS_FILTERS = {
     **{state: STATUS_LABELS[state] for state in HAZARD_STATES},
     "all": _l("All"),
 }
+# "area" reads "In my area" only for roles with a jurisdiction (see tab_labels_for).
 TAB_LABELS = {
     "assigned": _l("Assigned to me"),
     "area": _l("In my area"),
@@ -61,6 +62,15 @@ class ReopenForm(FlaskForm):
     reason = TextAreaField(
         _l("Why is it not fixed?"), validators=[DataRequired(), Length(max=1000)]
     )
+
+
+AT_MY_SITES = _l("At my sites")
+
+
+def tab_labels_for(has_jurisdiction: bool) -> dict:
+    if has_jurisdiction:
+        return TAB_LABELS
+    return {**TAB_LABELS, "area": AT_MY_SITES}
 
 
 class HazardFilterForm(FlaskForm):

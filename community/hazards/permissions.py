@@ -7,9 +7,16 @@ from typing import Any
 
 from sqlalchemy import false, or_
 
-from community.accounts.permissions import has_role, in_scope_area, is_admin, org_ids, rule
+from community.accounts.permissions import (
+    has_role,
+    in_scope_area,
+    is_admin,
+    org_ids,
+    rule,
+    scope_areas,
+)
 from community.hazards.models import Hazard
-from community.places.permissions import can_see_site, inspects_site, polices_site
+from community.places.permissions import AREA_ROLES, can_see_site, inspects_site, polices_site
 
 rule("nav.hazards")(lambda user, obj: True)
 
@@ -52,6 +59,12 @@ def tabs_for(user: Any) -> list[str]:
     if is_admin(user) or has_role(user, "police", "coordinator", "volunteer"):
         tabs.append("reported")
     return tabs
+
+
+def has_jurisdiction(user: Any) -> bool:
+    """Whole areas (police, coordinators, volunteers, administrators), as opposed to
+    the few sites of a landlord, company or association."""
+    return is_admin(user) or bool(scope_areas(user, *AREA_ROLES))
 
 
 def assigned_to(user: Any):

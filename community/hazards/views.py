@@ -18,15 +18,15 @@ from community.hazards import bp, queries, services
 from community.hazards.forms import (
     LABELS,
     STATUS_FILTERS,
-    TAB_LABELS,
     AssignForm,
     FixForm,
     HazardFilterForm,
     HazardForm,
     ReopenForm,
+    tab_labels_for,
 )
 from community.hazards.models import Hazard
-from community.hazards.permissions import tabs_for
+from community.hazards.permissions import has_jurisdiction, tabs_for
 from community.places import queries as places
 from community.places.models import Site
 
@@ -86,8 +86,9 @@ def new(site_id: int):
 @login_required
 def index():
     tabs = tabs_for(current_user)
+    labels = tab_labels_for(has_jurisdiction(current_user))
     form = HazardFilterForm(request.args)
-    form.tab.choices = choices((t, TAB_LABELS[t]) for t in tabs)
+    form.tab.choices = choices((t, labels[t]) for t in tabs)
     tab = form.tab.data if form.tab.data in tabs else tabs[0]
     status = form.status.data if form.status.data in STATUS_FILTERS else ""
     form.tab.data, form.status.data = tab, status
@@ -108,7 +109,7 @@ def index():
         tab=tab,
         status_filter=status,
         result=result,
-        tab_labels=TAB_LABELS,
+        tab_labels=labels,
         site_filter=site,
         **LABELS,
     )

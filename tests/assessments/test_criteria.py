@@ -63,7 +63,8 @@ def test_month_helpers():
 
 def test_admission_full_points_when_admitted_by_month_end(session, site):
     site.admitted_on = MARCH_END
-    points, detail = criteria.admission(session, site, MARCH, MARCH_END)
+    points, stored = criteria.admission(session, site, MARCH, MARCH_END)
+    detail = criteria.render_detail(stored)
     assert points == 25
     assert "2025-03-31" in detail
 
@@ -84,7 +85,8 @@ def _hz(session, site, **kw):
 
 
 def test_hazards_full_points_without_open_hazard(session, site):
-    points, detail = criteria.hazards(session, site, MARCH, MARCH_END)
+    points, stored = criteria.hazards(session, site, MARCH, MARCH_END)
+    detail = criteria.render_detail(stored)
     assert points == 15
     assert detail
 
@@ -93,7 +95,8 @@ def test_each_open_hazard_costs_five_and_high_severity_counts_double(session, si
     _hz(session, site, severity="low")
     assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 10
     _hz(session, site, severity="high")
-    points, detail = criteria.hazards(session, site, MARCH, MARCH_END)
+    points, stored = criteria.hazards(session, site, MARCH, MARCH_END)
+    detail = criteria.render_detail(stored)
     assert points == 0  # 1 + 2 weighted = 15 off
     assert "2" in detail and "1" in detail
 
@@ -153,7 +156,8 @@ def test_hazards_of_other_sites_do_not_count(session, site):
 
 def test_no_incident_in_twelve_months_gives_full_points(session, site):
     make_incident(session, site=site, occurred_on=date(2024, 3, 31))  # just outside
-    points, detail = criteria.incidents(session, site, MARCH, MARCH_END)
+    points, stored = criteria.incidents(session, site, MARCH, MARCH_END)
+    detail = criteria.render_detail(stored)
     assert points == 20
     assert "2024-04-01" in detail
 
@@ -172,7 +176,8 @@ def test_incident_after_month_end_does_not_count(session, site):
 def test_two_incidents_give_nothing(session, site):
     make_incident(session, site=site, occurred_on=date(2024, 6, 1))
     make_incident(session, site=site, occurred_on=date(2025, 1, 1), kind="fire")
-    points, detail = criteria.incidents(session, site, MARCH, MARCH_END)
+    points, stored = criteria.incidents(session, site, MARCH, MARCH_END)
+    detail = criteria.render_detail(stored)
     assert points == 0
     assert "2" in detail
 
@@ -188,4 +193,22 @@ def test_compute_all_stores_points_max_and_detail_per_code(session, site):
     assert result["admission"] == {"points": 25, "max": 25, "detail": result["admission"]["detail"]}
     assert result["hazards"]["points"] == 10
     assert result["incidents"]["max"] == 20
-    assert all(isinstance(row["detail"], str) and row["detail"] for row in result.values())
+    assert all(criteria.render_detail(row["detail"]) for row in result.values())
+
+
+def test_details_are_stored_untranslated_and_read_in_the_readers_language(app, session, site):
+    """Computed while a Chinese reader was active, the detail still reads in English
+    to an English reader, and in Chinese to a Chinese one."""
+    from flask_babel import force_locale
+
+    with force_locale("zh_CN"):
+        stored = criteria.compute_all(session, site, MARCH, MARCH_END)["incidents"]["detail"]
+    with force_locale("en"):
+        english = criteria.render_detail(stored)
+    with force_locale("zh_CN"):
+        chinese = criteria.render_detail(stored)
+    assert english.startswith("No incident since")
+    assert chinese != english and "2024" in chinese
+    assert criteria.render_detail("plain text of an older assessment") == (
+        "plain text of an older assessment"
+    )

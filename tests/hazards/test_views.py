@@ -668,7 +668,7 @@ def test_each_fragment_block_renders_alone(w, session):
             result=page,
             form=views.HazardFilterForm(formdata=None),
             tabs=["area"],
-            tab_labels=views.TAB_LABELS,
+            tab_labels=views.tab_labels_for(True),
             tab="area",
             status_filter="",
             site_filter=None,
@@ -709,3 +709,11 @@ def test_site_page_shows_the_hazards_panel(w, session):
     html = client_as(w.app, w.volunteer).get(f"/sites/{w.site.id}").get_data(as_text=True)
     assert "panel on the site page" in html
     assert f"/sites/{w.site.id}/hazards/new" in html
+
+
+def test_the_area_tab_speaks_of_an_area_only_to_roles_with_one(w):
+    """A landlord's "area" tab lists hazards at their own sites: it says so."""
+    landlord_page = client_as(w.app, w.landlord).get("/hazards/").get_data(as_text=True)
+    police_page = client_as(w.app, w.police).get("/hazards/").get_data(as_text=True)
+    assert "At my sites" in landlord_page and "In my area" not in landlord_page
+    assert "In my area" in police_page and "At my sites" not in police_page
