@@ -153,10 +153,17 @@ def edit(site_id: int):
     )
 
 
-def _site_page(site: Site, form: BuildingForm, status: int = 200, trigger=None, conflict=None):
+def _site_page(
+    site: Site,
+    form: BuildingForm,
+    status: int = 200,
+    trigger=None,
+    conflict=None,
+    block: str = "buildings",
+):
     return render(
         "places/show.html",
-        "buildings",
+        block,
         site=site,
         buildings=queries.list_buildings(db.session, site),
         building_form=form,
@@ -173,6 +180,14 @@ def _site_page(site: Site, form: BuildingForm, status: int = 200, trigger=None, 
 @login_required
 def show(site_id: int):
     return _site_page(_site_or_404(site_id), BuildingForm(formdata=None))
+
+
+@bp.route("/sites/<int:site_id>/status")
+@login_required
+def status(site_id: int):
+    """The site's stars and badges (the page header), refreshed in place when an
+    incident or an inspection changes them; the whole site page without htmx."""
+    return _site_page(_site_or_404(site_id), BuildingForm(formdata=None), block="site_status")
 
 
 @bp.route("/sites/<int:site_id>/buildings", methods=["POST"])

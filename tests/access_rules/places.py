@@ -35,6 +35,7 @@ EXPECTED = {
         },
     ),
     "places.show": ("GET", _rows(200, 200, 404)),
+    "places.status": ("GET", _rows(200, 200, 404)),
     "places.edit": ("GET", _rows(200, 403, 404)),
     # An empty building/room form is invalid input for those who may add one.
     "places.add_building": ("POST", _rows(422, 403, 404)),

@@ -306,3 +306,22 @@ def test_site_page_shows_the_landlord_the_badge_but_not_the_incidents(
     assert 'id="panel-incidents"' in page
     assert "新案" not in page
     assert 'data-testid="shuangwu"' not in page
+
+
+def test_recording_an_incident_refreshes_the_badge_in_the_page_header(
+    client, htmx_client, session, world, as_role
+):
+    """The header's status listens to the incident event and reloads from its own URL:
+    the 双无 badge goes without a page reload."""
+    as_role("police")
+    page = client.get(f"/sites/{world.site.id}").get_data(as_text=True)
+    header = re.search(r'<p class="site-status" id="site-status".*?</p>', page, re.S).group(0)
+    assert 'data-badge="shuangwu"' in header
+    assert f'hx-get="/sites/{world.site.id}/status"' in header
+    assert "incident-recorded from:body" in header
+    resp = _post(htmx_client, world.site.id, occurred_on=today().isoformat())
+    assert "incident-recorded" in resp.headers["HX-Trigger"]
+    status = htmx_client.get(f"/sites/{world.site.id}/status")
+    body = status.get_data(as_text=True)
+    assert status.status_code == 200 and body.lstrip().startswith('<p class="site-status"')
+    assert 'data-badge="shuangwu"' not in body
