@@ -9,12 +9,12 @@ import uuid
 from typing import Any
 
 from flask import Config as FlaskConfig
-from flask import Flask, has_request_context, request, session
+from flask import Flask, Response, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -195,6 +195,11 @@ def _register_errors(app: Flask) -> None:
             incident=incident,
             status=code,
         )
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(exc: SecurityError):
+        # No URL can be built for a host outside TRUSTED_HOSTS: a plain answer.
+        return Response("400 Bad Request: unknown host\n", 400, mimetype="text/plain")
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):

@@ -16,14 +16,21 @@ from community.accounts.permissions import (
     scope_areas,
 )
 from community.hazards.models import Hazard
-from community.places.permissions import AREA_ROLES, can_see_site, inspects_site, polices_site
+from community.places.permissions import (
+    AREA_ROLES,
+    can_see_site,
+    inspects_site,
+    people_in_scope,
+    polices_site,
+)
 
 rule("nav.hazards")(lambda user, obj: True)
 
 
 @rule("hazard.view")
 def _sees(user: Any, hazard: Any) -> bool:
-    return can_see_site(user, hazard.site)
+    """Whoever sees the site, and whoever the hazard is assigned to."""
+    return can_see_site(user, hazard.site) or _fixes(user, hazard)
 
 
 @rule("hazard.create")
@@ -65,6 +72,16 @@ def has_jurisdiction(user: Any) -> bool:
     """Whole areas (police, coordinators, volunteers, administrators), as opposed to
     the few sites of a landlord, company or association."""
     return is_admin(user) or bool(scope_areas(user, *AREA_ROLES))
+
+
+def assignable_people(user: Any, site: Any):
+    """SQL condition on User: whom the user may assign a hazard at `site` to — the
+    landlords, property managers and coordinators whose membership lies in the
+    areas the user inspects, that include the site's area."""
+    areas = [
+        a for a in scope_areas(user, "police", "coordinator") if site.area.path.startswith(a.path)
+    ]
+    return people_in_scope(user, ("landlord", "property_manager", "coordinator"), areas)
 
 
 def assigned_to(user: Any):

@@ -24,11 +24,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from community.accounts.models import User
-from community.accounts.permissions import can
 from community.core import audit, uploads
 from community.core.errors import Conflict, RuleViolation
 from community.core.timeutil import utcnow
 from community.hazards.models import SEVERITIES, Hazard
+from community.hazards.permissions import assignable_people
 from community.places.models import Site
 
 # Audit actions, in the order of the workflow; the history shows these.
@@ -115,19 +115,26 @@ def is_unassigned(hazard: Hazard) -> bool:
 
 
 def assign_hazard(session: Session, actor: Any, hazard: Hazard, username: str) -> Hazard:
-    """Assign an open hazard to a person who can see its site (the police liaison or
-    coordinator of the area names them: a site with neither landlord nor company
-    has nobody else). Raises RuleViolation("username") for anyone else (one message,
-    nothing told about users out of scope) and Conflict when the hazard is not open."""
+    """Assign an open hazard to a landlord, property manager or coordinator of the
+    site's area (the police liaison or coordinator of the area names them: a site
+    with neither landlord nor company has nobody else); they then see and fix it.
+    Raises RuleViolation("username") for anyone else (one message, nothing told
+    about users out of scope) and Conflict when the hazard is not open."""
     if hazard.status != "open":
         raise Conflict(_("Only an open hazard can be assigned."))
     username = (username or "").strip()
     user = (
-        session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        session.scalar(
+            select(User).where(
+                func.lower(User.username) == username.lower(),
+                User.active.is_(True),
+                assignable_people(actor, hazard.site),
+            )
+        )
         if username
         else None
     )
-    if user is None or not user.active or not can(user, "site.view", hazard.site):
+    if user is None:
         raise RuleViolation("username", _("Nobody of this site's area has this username."))
     hazard.assignee_user_id = user.id
     session.flush()

@@ -179,12 +179,19 @@ def landlord_scope(user: Any):
     """SQL condition on User: the landlords the user may name as a site's landlord —
     administrators any landlord; police the landlords whose landlord membership lies
     in their areas."""
+    return people_in_scope(user, ("landlord",), scope_areas(user, "police"))
+
+
+def people_in_scope(user: Any, roles_held: tuple[str, ...] | None, areas: list[Area]):
+    """SQL condition on User: users holding one of `roles_held` (any role when None)
+    through a membership in one of `areas` (administrators: anywhere)."""
     from community.accounts.models import Membership, Organization, User
 
-    held = select(Membership.user_id).where(Membership.role == "landlord")
+    held = select(Membership.user_id)
+    if roles_held:
+        held = held.where(Membership.role.in_(roles_held))
     if is_admin(user):
         return User.id.in_(held)
-    areas = scope_areas(user, "police")
     if not areas:
         return false()
     in_area = (

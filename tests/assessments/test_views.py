@@ -677,3 +677,20 @@ def test_start_and_list_blocks_render_alone(app, session, area):
         )
     assert start.lstrip().startswith('<section id="assessment-start"')
     assert listing.lstrip().startswith('<section id="assessment-list"')
+
+
+def test_approving_with_every_score_empty_flags_every_empty_field(
+    client, police_and_submitted, session
+):
+    site, a = police_and_submitted
+    resp = client.post(
+        f"/assessments/{a.id}/decide", data={"decision": "approve", "csrf_token": _token(client)}
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    for name in ("manual_fire_safety", "manual_order_hygiene", "manual_cooperation"):
+        assert re.search(
+            rf'id="{name}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{name}"', body
+        ), name
+    assert body.count("Score this item.") == 3
+    assert session.get(Assessment, a.id).status == "submitted"

@@ -234,3 +234,9 @@ from pathlib import Path
 instance_config.INSTANCE = Path({instance!r})
 sys.exit(instance_config.main())
 """
+
+
+def test_trusted_hosts_refuse_a_forged_host_header(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", ["gongzhi.example.cn", "localhost"])
+    assert client.get("/login").status_code == 200
+    assert client.get("/login", base_url="http://evil.example").status_code == 400

@@ -717,3 +717,52 @@ def test_the_area_tab_speaks_of_an_area_only_to_roles_with_one(w):
     police_page = client_as(w.app, w.police).get("/hazards/").get_data(as_text=True)
     assert "At my sites" in landlord_page and "In my area" not in landlord_page
     assert "In my area" in police_page and "At my sites" not in police_page
+
+
+def test_a_hazard_at_a_site_nobody_runs_is_assigned_by_the_police(w, session):
+    """Neither landlord nor company: the reporter is told, the hazard says it is
+    unassigned, and the police (or coordinator) of the area assign it to someone who
+    sees the site; that person may then fix it. Others cannot be named."""
+    from tests.factories.places import make_site as place
+
+    orphan = place(session, area=w.community, name="无人管理的房子")
+    session.commit()
+    volunteer = client_as(w.app, w.volunteer)
+    resp = _report(volunteer, orphan)
+    assert resp.status_code == 303
+    page = volunteer.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Nobody runs this site yet" in page
+    hazard = session.scalar(select(Hazard).where(Hazard.site_id == orphan.id))
+    police = client_as(w.app, w.police)
+    card = police.get(f"/hazards/{hazard.id}").get_data(as_text=True)
+    assert 'data-testid="unassigned"' in card and f"/hazards/{hazard.id}/assign" in card
+    token = csrf_from(card)
+    refused = police.post(
+        f"/hazards/{hazard.id}/assign",
+        data={"username": w.other_landlord.username, "csrf_token": token},
+    )
+    assert refused.status_code == 422
+    assert "has this username" in refused.get_data(as_text=True)
+    done = police.post(
+        f"/hazards/{hazard.id}/assign", data={"username": w.landlord.username, "csrf_token": token}
+    )
+    assert done.status_code == 303
+    assert _reload(session, hazard.id).assignee_user_id == w.landlord.id
+    landlord = client_as(w.app, w.landlord)
+    fixed = landlord.post(
+        f"/hazards/{hazard.id}/fix",
+        data={"note": "cleared", "csrf_token": csrf_from(landlord.get("/").get_data(as_text=True))},
+    )
+    assert fixed.status_code == 303
+    assert _reload(session, hazard.id).status == "fixed"
+
+
+def test_only_the_police_and_coordinators_of_the_area_assign(w, session):
+    hazard = _hazard(session, site=w.site, reporter=w.police)
+    for who in ("volunteer", "landlord", "manager"):
+        client = client_as(w.app, w.users[who])
+        token = csrf_from(client.get("/").get_data(as_text=True))
+        resp = client.post(
+            f"/hazards/{hazard.id}/assign", data={"username": "anyone", "csrf_token": token}
+        )
+        assert resp.status_code == 403, who

@@ -483,3 +483,20 @@ def test_site_page_shows_the_admission_panel_and_starts_an_inspection(
     assert resp.status_code == 303
     page = client.get(f"/sites/{world.site.id}").get_data(as_text=True)
     assert "/inspections/" in page and 'role="button"' in page  # continue the open one
+
+
+def test_completing_lands_on_the_inspection_page_so_a_reload_is_harmless(
+    client, session, world, as_role
+):
+    """After completing, the address is the inspection page (303), not /complete:
+    reloading shows the page instead of 405."""
+    as_role("police")
+    inspection = _open(session, world)
+    token = _token(client)
+    for item in checklist(session):
+        _tick(client, inspection.id, item.id, "pass", token=token)
+    resp = client.post(f"/inspections/{inspection.id}/complete", data={"csrf_token": token})
+    assert resp.status_code == 303
+    assert resp.headers["Location"] == f"/inspections/{inspection.id}"
+    again = client.get(resp.headers["Location"])
+    assert again.status_code == 200 and "passed" in again.get_data(as_text=True).lower()

@@ -270,3 +270,32 @@ def test_association_fragments_render_alone(app, session, world):
     assert landlord.lstrip().startswith('<section id="association-landlord"')
     assert world.association.name in landlord
     assert officer.lstrip().startswith('<section id="association-officer"')
+
+
+def test_approving_a_landlord_brings_their_sites_of_the_community_along(
+    client, session, officer, pending, world
+):
+    """A new member's sites in the association's community join it, so the member list
+    shows them at once; a site elsewhere, or already in another association, stays."""
+    joining = make_site(session, area=world.east, landlord=world.landlord, name="加入的房")
+    elsewhere = make_site(session, area=world.west, landlord=world.landlord, name="别处的房")
+    taken = make_site(
+        session,
+        area=world.east,
+        landlord=world.landlord,
+        association=world.west_association,
+        name="已在别会",
+    )
+    session.commit()
+    html = client.get("/associations/").get_data(as_text=True)
+    resp = client.post(
+        f"/associations/applications/{pending}/decide",
+        data={"decision": "approve", "csrf_token": csrf_from(html)},
+    )
+    assert resp.status_code == 303
+    session.expire_all()
+    assert joining.association_id == world.association.id
+    assert elsewhere.association_id is None
+    assert taken.association_id == world.west_association.id
+    members = client.get("/associations/").get_data(as_text=True)
+    assert "加入的房" in members

@@ -135,3 +135,31 @@ def test_poster_svg_is_the_only_markup_not_escaped(client, session, login_as, wo
     html = client.get(f"/sites/{site.id}/poster").get_data(as_text=True)
     svgs = re.findall(r"<svg.*?</svg>", html, re.S)
     assert len(svgs) == 2 and all("<text" not in s and "script" not in s for s in svgs)
+
+
+def test_poster_links_come_from_the_configured_address_not_the_host_header(
+    app, client, session, login_as, world, monkeypatch
+):
+    """A forged Host header never ends up on a printed poster; the addresses are links;
+    the text names the codes instead of saying left or right (phones stack them)."""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://gongzhi.example.cn/")
+    site = _my_site(session, login_as, world)
+    client.set_cookie("session", client.get_cookie("session").value, domain="evil.example")
+    resp = client.get(f"/sites/{site.id}/poster", base_url="http://evil.example")
+    assert resp.status_code == 200, resp.headers.get("Location")
+    html = resp.get_data(as_text=True)
+    declare = f"https://gongzhi.example.cn/declare/{site.qr_token}"
+    plaque = f"https://gongzhi.example.cn/plaque/{site.qr_token}"
+    assert f'<a href="{declare}">' in html and f'<a href="{plaque}">' in html
+    assert "evil.example" not in html
+    assert "left" not in html.lower().split("<main")[1] and "左侧" not in html
+
+
+def test_poster_without_a_public_address_in_production_prints_no_code(
+    app, client, session, login_as, world, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", None)
+    site = _my_site(session, login_as, world)
+    monkeypatch.setattr(app, "testing", False)
+    html = client.get(f"/sites/{site.id}/poster").get_data(as_text=True)
+    assert "PUBLIC_BASE_URL" in html and "<svg" not in html

@@ -518,3 +518,50 @@ def test_site_fragments_render_alone(app, session, world):
         and 'id="building-form"' in buildings
     )
     assert site_form.lstrip().startswith('<form id="site-form"')
+
+
+def test_an_enterprise_sees_the_dormitory_registered_as_its_own(
+    client, login_as, english, session, world
+):
+    """Police name the enterprise of a dormitory; its HR staff then open the site (no
+    longer a 404 "not in your jurisdiction"), and other enterprises still cannot."""
+    police = login_as("police", org=world.police_station)
+    english()
+    html = client.get("/sites/new").get_data(as_text=True)
+    assert 'name="enterprise_id"' in html
+    data = {
+        "name": "员工宿舍",
+        "kind": "dormitory",
+        "area_id": world.east.id,
+        "address": "创业路9号",
+        "enterprise_id": world.enterprise.id,
+        "csrf_token": csrf_from(html),
+    }
+    assert client.post("/sites/new", data=data).status_code == 303
+    site = session.scalar(select(Site).where(Site.name == "员工宿舍"))
+    assert site.enterprise_id == world.enterprise.id
+    # Only a dormitory belongs to an enterprise.
+    data.update(name="普通出租屋", kind="rental_house")
+    resp = client.post("/sites/new", data=data)
+    assert resp.status_code == 422 and "Only a dormitory" in resp.get_data(as_text=True)
+    assert police
+
+
+def test_enterprise_staff_open_their_dormitory_and_only_theirs(client, login_as, session, world):
+    login_as("enterprise", org=world.enterprise)
+    ours = make_site(session, area=world.east, kind="dormitory", name="我们的宿舍")
+    ours.enterprise_id = world.enterprise.id
+    theirs = make_site(session, area=world.east, kind="dormitory", name="别家的宿舍")
+    session.commit()
+    assert client.get(f"/sites/{ours.id}").status_code == 200
+    assert client.get(f"/sites/{theirs.id}").status_code == 404
+    listing = client.get("/sites/").get_data(as_text=True)
+    assert "我们的宿舍" in listing and "别家的宿舍" not in listing
+
+
+def test_anonymous_404_does_not_speak_of_areas(client, login_as, world):
+    anonymous = client.get("/plaque/no-such-token").get_data(as_text=True)
+    assert "does not exist" in anonymous and "area" not in anonymous.split("<main")[1]
+    login_as("landlord", area=world.east)
+    logged_in = client.get("/sites/999999").get_data(as_text=True)
+    assert "not in your area" in logged_in
