@@ -3,13 +3,13 @@ communities, the demo landlord an approved member of 东村房东协会."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from community.core.timeutil import today, utcnow
-from community.places.models import AssociationApplication, Building, Room, Site
+from community.places import queries, services
+from community.places.models import Building, Site
 
 ASSOCIATION = "东村房东协会"
 COMPANY = "安居物业服务有限公司"
+ENTERPRISE = "创客电子科技有限公司"
+DORMITORY = "创客电子员工宿舍"  # the enterprise's dormitory: its HR staff see it
 
 # (name, kind, community, address, owner: "landlord" | "company" | None,
 #  buildings: ((building name, number of floors, rooms per floor), ...))
@@ -36,68 +36,56 @@ SITES = [
 ]
 
 
-def _rooms(building: Building, floors: int, per_floor: int, seed: int) -> list[Room]:
+def _room_figures(floors: int, per_floor: int, seed: int):
     """Rooms numbered 101, 102, ...; beds and head counts vary deterministically,
     a few rooms have more people than beds (what an inspection looks for)."""
-    rooms = []
-    counted = today()
     for floor in range(1, floors + 1):
         for i in range(1, per_floor + 1):
             k = seed + floor * 7 + i * 3
             beds = 1 + k % 4
-            occupants = (k * 5) % (beds + 2)
-            rooms.append(
-                Room(
-                    building=building,
-                    number=f"{floor}{i:02d}",
-                    beds=beds,
-                    occupants=occupants,
-                    counted_on=counted - timedelta(days=k % 30),
-                )
-            )
-    return rooms
+            yield f"{floor}{i:02d}", beds, (k * 5) % (beds + 2)
 
 
 def seed(session, context) -> None:
     """Adds context["sites"] {name: Site} and context["buildings"]
-    {(site name, building name): Building}."""
+    {(site name, building name): Building}. Everything goes through the public
+    services, as the people of the demo would do it: the landlord joins the
+    association; landlords, the property manager, the police (and the
+    administrator outside the police station's area) register the sites."""
     areas, orgs, users = context["areas"], context["orgs"], context["users"]
     landlord, police, manager = users["landlord"], users["police"], users["property"]
+    admin, officer = users["admin"], users["association"]
     association, company = orgs[ASSOCIATION], orgs[COMPANY]
 
-    member = AssociationApplication(
-        association_id=association.id,
-        landlord_id=landlord.id,
-        status="approved",
-        note="张家出租楼、东村青年公寓的房东",
-        decided_by_id=users["association"].id,
-        decided_at=utcnow(),
+    application = services.apply_to_association(
+        session, landlord, association, "张家出租楼、东村青年公寓的房东"
     )
-    session.add(member)
+    services.decide_application(session, officer, application, "approve")
 
     sites: dict[str, Site] = {}
     buildings: dict[tuple[str, str], Building] = {}
     for n, (name, kind, community, address, owner, blocks) in enumerate(SITES):
         area = areas[community]
-        site = Site(
-            name=name,
-            kind=kind,
-            area_id=area.id,
-            address=address,
-            landlord_id=landlord.id if owner == "landlord" else None,
-            company_id=company.id if owner == "company" else None,
+        fields = {"name": name, "kind": kind, "area_id": area.id, "address": address}
+        if owner == "company":
+            actor, fields["company_id"] = manager, company.id
+        elif owner == "landlord" and area.id == association.area_id:
             # The demo landlord's sites in the association's community belong to it.
-            association_id=(
-                association.id if owner == "landlord" and area.id == association.area_id else None
-            ),
-            created_by_id={"landlord": landlord.id, "company": manager.id}.get(owner, police.id),
-        )
-        session.add(site)
+            actor, fields["association_id"] = landlord, association.id
+        else:
+            actor = police if area in queries.community_choices(session, police) else admin
+            if owner == "landlord":
+                fields["landlord_username"] = landlord.username
+            if name == DORMITORY:
+                fields["enterprise_id"] = orgs[ENTERPRISE].id
+        site = services.create_site(session, actor, **fields)
         sites[name] = site
         for b, (building_name, floors, per_floor) in enumerate(blocks):
-            building = Building(site=site, name=building_name)
-            session.add(building)
-            session.add_all(_rooms(building, floors, per_floor, seed=n * 11 + b))
+            building = services.add_building(session, actor, site, building_name)
+            for number, beds, occupants in _room_figures(floors, per_floor, seed=n * 11 + b):
+                services.add_room(
+                    session, actor, building, number=number, beds=beds, occupants=occupants
+                )
             buildings[(name, building_name)] = building
     session.flush()
     context["sites"] = sites
