@@ -54,17 +54,43 @@ def _resolve_area(session: Session, actor: Any, site: Site | None, area_id: int 
     return area
 
 
+def _chosen(
+    session: Session,
+    actor: Any,
+    site: Site | None,
+    field: str,
+    org_id: int | None,
+    kind: str,
+    offered: Any,
+    messages: tuple[str, str],
+) -> Organization | None:
+    """The organization of kind `kind` picked in `field`: one the actor is offered
+    (`offered(session, actor)`), or the site's current one kept unchanged.
+    `messages`: (not an organization of that kind, not one the actor may pick)."""
+    if not org_id:
+        return None
+    org = session.get(Organization, org_id)
+    if org is None or org.kind != kind:
+        raise RuleViolation(field, messages[0])
+    unchanged = site is not None and getattr(site, field) == org.id
+    if not unchanged and org.id not in {o.id for o in offered(session, actor)}:
+        raise RuleViolation(field, messages[1])
+    return org
+
+
 def _resolve_company(
     session: Session, actor: Any, site: Site | None, company_id: int | None
 ) -> Organization | None:
-    company = session.get(Organization, company_id) if company_id else None
-    if company_id and (company is None or company.kind != "property_company"):
-        raise RuleViolation("company_id", _("Choose a property company."))
-    if company is not None:
-        unchanged = site is not None and site.company_id == company.id
-        allowed = {c.id for c in queries.company_choices(session, actor)}
-        if not unchanged and company.id not in allowed:
-            raise RuleViolation("company_id", _("You cannot name this company."))
+    company = _chosen(
+        session,
+        actor,
+        site,
+        "company_id",
+        company_id,
+        "property_company",
+        queries.company_choices,
+        (_("Choose a property company."), _("You cannot name this company.")),
+    )
     if is_manager_only(actor) and (
         company is None or company.id not in org_ids(actor, "property_manager")
     ):
@@ -75,21 +101,25 @@ def _resolve_company(
 def _resolve_association(
     session: Session, actor: Any, site: Site | None, area: Area, association_id: int | None
 ) -> Organization | None:
-    if not association_id:
-        return None
-    association = session.get(Organization, association_id)
-    if association is None or association.kind != "landlord_association":
-        raise RuleViolation("association_id", _("Choose a landlord association."))
-    if association.area_id != area.id:
-        raise RuleViolation("association_id", _("This association belongs to another community."))
-    unchanged = site is not None and site.association_id == association.id
-    allowed = {a.id for a in queries.association_choices(session, actor)}
-    if not unchanged and association.id not in allowed:
-        raise RuleViolation(
-            "association_id",
+    if association_id:
+        association = session.get(Organization, association_id)
+        if association is not None and association.area_id != area.id:
+            raise RuleViolation(
+                "association_id", _("This association belongs to another community.")
+            )
+    return _chosen(
+        session,
+        actor,
+        site,
+        "association_id",
+        association_id,
+        "landlord_association",
+        queries.association_choices,
+        (
+            _("Choose a landlord association."),
             _("You can only choose an association you are an approved member of."),
-        )
-    return association
+        ),
+    )
 
 
 def _resolve_enterprise(
@@ -97,18 +127,18 @@ def _resolve_enterprise(
 ) -> Organization | None:
     """A dormitory may name the enterprise whose employees live there (its HR staff
     then see the site); an enterprise of the actor's areas, or the current one."""
-    if not enterprise_id:
-        return None
-    enterprise = session.get(Organization, enterprise_id)
-    if enterprise is None or enterprise.kind != "enterprise":
-        raise RuleViolation("enterprise_id", _("Choose an enterprise."))
-    if kind != "dormitory":
+    if enterprise_id and kind != "dormitory":
         raise RuleViolation("enterprise_id", _("Only a dormitory belongs to an enterprise."))
-    unchanged = site is not None and site.enterprise_id == enterprise.id
-    allowed = {e.id for e in queries.enterprise_choices(session, actor)}
-    if not unchanged and enterprise.id not in allowed:
-        raise RuleViolation("enterprise_id", _("You cannot name this enterprise."))
-    return enterprise
+    return _chosen(
+        session,
+        actor,
+        site,
+        "enterprise_id",
+        enterprise_id,
+        "enterprise",
+        queries.enterprise_choices,
+        (_("Choose an enterprise."), _("You cannot name this enterprise.")),
+    )
 
 
 def _resolve_landlord(
