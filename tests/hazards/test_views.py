@@ -766,3 +766,36 @@ def test_only_the_police_and_coordinators_of_the_area_assign(w, session):
             f"/hazards/{hazard.id}/assign", data={"username": "anyone", "csrf_token": token}
         )
         assert resp.status_code == 403, who
+
+
+def test_the_photo_is_decoded_before_anything_is_written(w, session, uploads_dir, monkeypatch):
+    """No write (so no SQLite write lock) is held while the photo is decoded: the
+    submission token and the hazard are written after, in the request's one commit."""
+    from sqlalchemy import event
+
+    from community.core import uploads
+
+    writes: list[str] = []
+    seen_at_decode: list[int] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement.split()[0:3][-1])
+
+    real_clean = uploads.clean_image
+
+    def watching_clean(*args, **kwargs):
+        seen_at_decode.append(len(writes))
+        return real_clean(*args, **kwargs)
+
+    monkeypatch.setattr(uploads, "clean_image", watching_clean)
+    engine = session.get_bind()
+    client = client_as(w.app, w.volunteer)
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        resp = _report(client, w.site, photo=(BytesIO(image_bytes("JPEG")), "p.jpg"))
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert resp.status_code == 303
+    assert seen_at_decode == [0], f"writes before decoding: {writes}"
+    assert writes, "the hazard and the token were written after"
