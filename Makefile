@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 VENDOR := static/vendor
 
-.PHONY: run test install install-dev assets translations messages db chromium lint bench clean
+.PHONY: run test install install-dev assets translations messages db chromium lint bench wrk clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -73,7 +73,17 @@ test: install-dev chromium lint
 		$(BIN)/pytest -q; \
 	fi
 
-bench: install-dev
+# wrk drives the benchmark (Debian package; installed when missing and root).
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; \
+		else echo "wrk is missing and we are not root: apt-get install wrk"; exit 1; fi; \
+	fi
+
+# Pages under gunicorn + wrk against a hello world; writes BENCHMARKS.md.
+# BENCH_ARGS="--sites 50000 --duration 5"; BENCH_DATABASE_URL for PostgreSQL.
+bench: install-dev wrk
 	$(BIN)/python tests/bench/bench_pages.py $(BENCH_ARGS)
 
 clean:

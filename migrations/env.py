@@ -72,6 +72,24 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+# Search structures made by hand in 0005_site_search, with no ORM model: the
+# SQLite FTS5 table `site_fts` (and the shadow tables FTS5 keeps beside it) and
+# the PostgreSQL pg_trgm indexes. Autogenerate must neither drop them nor ask
+# for a model; renaming them in a migration means renaming them here too.
+SEARCH_TABLE = "site_fts"
+SEARCH_INDEX_SUFFIX = "_trgm"
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if not reflected or compare_to is not None:
+        return True
+    if type_ == "table" and (name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_")):
+        return False
+    if type_ == "index" and name.endswith(SEARCH_INDEX_SUFFIX):
+        return False
+    return True
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -92,6 +110,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

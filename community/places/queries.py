@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, column, func, or_, select, text
 from sqlalchemy.orm import Session, joinedload
 
 from community.accounts.models import Area, Organization
@@ -17,6 +17,7 @@ from community.accounts.permissions import scope_areas, visible_areas
 from community.core.pagination import PER_PAGE, Page, paginate, parse_page
 from community.core.timeutil import today
 from community.core.validators import is_id
+from community.extensions import db
 from community.places.models import SITE_KINDS, AssociationApplication, Building, Room, Site
 from community.places.permissions import (
     company_scope,
@@ -170,12 +171,8 @@ class SiteFilters:
 
     def apply(self, stmt: Select) -> Select:
         if self.q:
-            stmt = stmt.where(
-                or_(
-                    Site.name.icontains(self.q, autoescape=True),
-                    Site.address.icontains(self.q, autoescape=True),
-                )
-            )
+            dialect = db.session.get_bind().dialect.name
+            stmt = stmt.where(site_text_match(self.q, dialect))
         if self.area_id is not None:
             stmt = stmt.where(Site.area_id == self.area_id)
         if self.kind:
@@ -191,6 +188,37 @@ class SiteFilters:
         if self.shuangwu == "yes":
             stmt = stmt.where(shuangwu_sql())
         return stmt
+
+
+# Trigram indexes need three characters; shorter queries scan (cheap enough at
+# the sizes where one or two characters still narrow anything down).
+SEARCH_MIN_CHARS = 3
+
+
+def site_text_match(q: str, dialect: str) -> ColumnElement[bool]:
+    """Sites whose name or address contains `q`, case-insensitively (ASCII), with
+    the same results on every path. 3+ characters use the index made by migration
+    0005_site_search: SQLite's FTS5 trigram table `site_fts` (its case folding is
+    wider than LIKE's, so LIKE re-checks the few rows it finds), PostgreSQL's
+    pg_trgm GIN indexes, which serve `ILIKE` on the bare column. Shorter queries
+    use LIKE over the table."""
+    like = or_(
+        Site.name.icontains(q, autoescape=True),
+        Site.address.icontains(q, autoescape=True),
+    )
+    if len(q) < SEARCH_MIN_CHARS:
+        return like
+    if dialect == "sqlite":
+        # An FTS5 string literal: every character literal, double quotes doubled.
+        phrase = '"' + q.replace('"', '""') + '"'
+        matches = text("SELECT rowid FROM site_fts WHERE site_fts MATCH :site_q").bindparams(
+            site_q=phrase
+        )
+        return and_(Site.id.in_(matches.columns(column("rowid", Integer))), like)
+    if dialect == "postgresql":
+        pattern = "%" + q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        return or_(Site.name.ilike(pattern, escape="/"), Site.address.ilike(pattern, escape="/"))
+    return like
 
 
 def list_sites(session: Session, user: Any, filters: SiteFilters, per_page: int = PER_PAGE) -> Page:

@@ -1,6 +1,6 @@
 """site.enterprise_id (a dormitory's enterprise); assessment list indexes
 
-Revision ID: 0005_site_enterprise
+Revision ID: 0004_site_enterprise
 Revises: 0002_places_ratings
 Create Date: 2026-11-30 17:10:00
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005_site_enterprise'
+revision = '0004_site_enterprise'
 down_revision = '0002_places_ratings'
 branch_labels = None
 depends_on = None
