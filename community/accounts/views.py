@@ -302,11 +302,12 @@ def user(user_id: int):
     form = UserEditForm(obj=target)
     if form.validate_on_submit():
         try:
+            display_name = services.check_display_name(form.display_name.data)
             services.set_active(db.session, current_user, target, form.active.data)
         except RuleViolation as exc:
             apply_violation(form, exc)
         else:
-            target.display_name = form.display_name.data.strip()
+            target.display_name = display_name
             target.phone = form.phone.data or None
             db.session.commit()
             flash(_("User saved."), "success")
