@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from community.accounts.models import Area, Organization
+from community.accounts.models import Area, LoginFailure, Organization
 from community.core.inputs import has_control_chars, is_clean_display_text
 from community.core.models import SubmissionToken
 from tests.conftest import PASSWORD, csrf_from
@@ -74,13 +74,14 @@ def test_control_character_in_a_url_token_is_404(client):
     assert client.get("/plaque/abc%1bdef").status_code == 404
 
 
-def test_nul_in_the_login_username_is_422(client):
+def test_nul_in_the_login_username_is_422_and_no_failure_is_counted(client, session):
     token = csrf_from(client.get("/login").get_data(as_text=True))
     resp = client.post(
         "/login", data={"username": "a\x00b", "password": "whatever!", "csrf_token": token}
     )
     assert resp.status_code == 422
     assert FORM_MESSAGE in resp.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(LoginFailure)) == 0
 
 
 def test_nul_in_the_login_password_is_422(client, session):
