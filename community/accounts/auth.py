@@ -24,6 +24,9 @@ from community.extensions import db, login_manager
 log = logging.getLogger("community")
 
 _SESSION_KEYS = ("_user_id", "_fresh", "_id", "login_at", "last_seen")
+# What survives login and logout; everything else in the session (the CSRF
+# token above all) is issued anew, so nothing planted before login carries over.
+_SURVIVING_KEYS = ("locale",)
 
 
 @login_manager.user_loader
@@ -40,6 +43,14 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def fresh_session() -> None:
+    """Forget the session's state except the chosen language (before login, at logout)."""
+    kept = {key: session[key] for key in _SURVIVING_KEYS if key in session}
+    session.clear()
+    session.update(kept)
+    g.pop("csrf_token", None)  # Flask-WTF caches the token per request
+
+
 def start_session() -> None:
     now = int(time.time())
     session["login_at"] = now
@@ -48,6 +59,9 @@ def start_session() -> None:
 
 
 def _on_cookie_login(sender, user=None, **extra) -> None:
+    # A remember cookie logged the user in: the anonymous session's CSRF token goes.
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
     start_session()
 
 

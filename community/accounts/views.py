@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from community.accounts import admin_bp, bp, services
-from community.accounts.auth import LoginThrottle, safe_next, start_session
+from community.accounts.auth import LoginThrottle, fresh_session, safe_next, start_session
 from community.accounts.forms import (
     AreaForm,
     AreaRoleForm,
@@ -54,6 +54,7 @@ def login():
         form.form_errors.append(_("Wrong username or password."))
         return render("accounts/login.html", form=form, status=401)
     db.session.commit()
+    fresh_session()  # nothing from before login (the CSRF token above all) carries over
     login_user(user, remember=form.remember.data)
     start_session()
     return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"), code=303)
@@ -66,7 +67,7 @@ def logout():
         services.end_sessions(current_user)
         db.session.commit()
     logout_user()
-    session.clear()
+    fresh_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"), code=303)
 
