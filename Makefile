@@ -5,19 +5,35 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 VENDOR := static/vendor
 
-.PHONY: run test install install-dev assets translations messages db chromium lint bench wrk clean
+# Python dependencies install from the lock files (exact versions with hashes),
+# pinned from pyproject.toml's ranges by `make lock`; the project itself is an
+# editable install on top, without dependencies of its own.
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
+
+.PHONY: run test install install-dev assets translations messages db chromium lint bench wrk clean lock
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "The lock files miss a dependency of pyproject.toml: run make lock."; exit 1; }
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: requirements-dev.txt pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "The lock files miss a dependency of pyproject.toml: run make lock."; exit 1; }
 	touch $@ $(VENV)/.installed
+
+# Re-pin every Python dependency (newest versions within pyproject.toml's ranges),
+# with hashes; commit both files. pip-tools is needed for this target only.
+lock: | $(BIN)/activate
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade -o requirements.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade --extra dev -o requirements-dev.txt pyproject.toml
 
 install: $(VENV)/.installed assets translations
 install-dev: $(VENV)/.installed-dev assets translations

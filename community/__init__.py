@@ -101,6 +101,7 @@ def create_app(config: Any = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from community.accounts.auth import init_auth
     from community.core.compress import init_compress
+    from community.core.inputs import init_inputs
     from community.core.security import init_security
     from community.core.templating import init_templating
     from community.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
@@ -116,6 +117,7 @@ def _init_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
+    init_inputs(app)  # after the CSRF check, before any hook or view reads the input
     htmx.init_app(app)
     login_manager.init_app(app)
     if app.config.get("REDIS_URL") and app.config.get("RATELIMIT_STORAGE_URI") == "memory://":

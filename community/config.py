@@ -47,7 +47,14 @@ class Config:
 
     SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
     SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+    # Failed logins per minute from one address for one username, and from one
+    # address across all usernames; counted in Redis (REDIS_URL) or the database,
+    # so every worker sees them (accounts.auth.LoginThrottle).
     LOGIN_FAILURES_PER_MINUTE = _int("LOGIN_FAILURES_PER_MINUTE", 10)
+    LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE = _int("LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE", 30)
+    LOGIN_THROTTLE_REDIS_PREFIX = os.environ.get(
+        "LOGIN_THROTTLE_REDIS_PREFIX", "community:login-failures:"
+    )
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -97,6 +104,26 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # Several gunicorn workers or hosts must share counters: Redis when configured.
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+
+
+def shared_storage_warning(workers: int, config) -> str | None:
+    """The start-up warning for `workers` processes serving one app with `config`
+    (a mapping), or None when they share what they must share.
+
+    Login failures are always shared (database or Redis). Flask-Limiter's limits
+    are not without Redis: with memory:// every worker counts alone, so a limit
+    of N lets N x workers through.
+    """
+    if workers <= 1:
+        return None
+    storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if config.get("REDIS_URL") or not storage.startswith("memory://"):
+        return None
+    return (
+        f"{workers} workers without REDIS_URL: rate limits kept by Flask-Limiter "
+        f"(RATELIMIT_STORAGE_URI={storage}) count per worker; failed logins are "
+        "counted in the database. Set REDIS_URL to share every limit."
+    )
 
 
 class TestConfig(Config):

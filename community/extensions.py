@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -35,12 +34,8 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
-def login_rate_key() -> str:
-    """Failed logins are counted per client address and username together."""
-    username = (request.form.get("username") or "").strip().lower()[:150]
-    return f"{get_remote_address()}|{username}"
-
-
+# Failed logins are not counted here but in accounts.auth.LoginThrottle (shared by
+# every worker); the limiter stays for per-route limits, in Redis when REDIS_URL is set.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 __all__ = ["Base", "babel", "csrf", "db", "htmx", "limiter", "login_manager", "migrate"]

@@ -1,18 +1,32 @@
-"""Login sessions: Flask-Login wiring, session versions, idle and absolute timeouts."""
+"""Login sessions: Flask-Login wiring, session versions, idle and absolute timeouts,
+and the throttle on failed logins."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import math
+import secrets
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import user_loaded_from_cookie
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from community.accounts.models import User
+from community.accounts.models import LoginFailure, User
 from community.extensions import db, login_manager
 
+log = logging.getLogger("community")
+
 _SESSION_KEYS = ("_user_id", "_fresh", "_id", "login_at", "last_seen")
+# What survives login and logout; everything else in the session (the CSRF
+# token above all) is issued anew, so nothing planted before login carries over.
+_SURVIVING_KEYS = ("locale",)
 
 
 @login_manager.user_loader
@@ -29,6 +43,14 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def fresh_session() -> None:
+    """Forget the session's state except the chosen language (before login, at logout)."""
+    kept = {key: session[key] for key in _SURVIVING_KEYS if key in session}
+    session.clear()
+    session.update(kept)
+    g.pop("csrf_token", None)  # Flask-WTF caches the token per request
+
+
 def start_session() -> None:
     now = int(time.time())
     session["login_at"] = now
@@ -37,6 +59,9 @@ def start_session() -> None:
 
 
 def _on_cookie_login(sender, user=None, **extra) -> None:
+    # A remember cookie logged the user in: the anonymous session's CSRF token goes.
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
     start_session()
 
 
@@ -73,3 +98,159 @@ def init_auth(app: Flask) -> None:
             return
         if now - last_seen >= 30 or request.method == "POST":
             session["last_seen"] = now
+
+
+# --- failed logins ---------------------------------------------------------
+#
+# Counted where every worker and host sees them: in Redis when REDIS_URL is set,
+# otherwise in the database (table login_failure). Two sliding one-minute limits:
+# LOGIN_FAILURES_PER_MINUTE per address and username (one account guessed at),
+# LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE per address across usernames (one
+# password tried against many accounts). A successful login clears nothing, so
+# it cannot reset the count of an address that also knows one valid password.
+# The check runs before the password is compared and the failure is written
+# after it, so requests in flight at the same moment (at most one per worker)
+# can pass the limit by that many.
+
+LOGIN_WINDOW_SECONDS = 60
+
+
+def username_key(username: str) -> str:
+    """The typed username as a keyed hash (HMAC-SHA256, case-insensitive).
+
+    Keyed with SECRET_KEY, which every running app has, rather than with
+    COMMUNITY_DATA_KEY, so logging in never needs the personal-data key; a new
+    SECRET_KEY merely restarts the one-minute counts.
+    """
+    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    key = hashlib.sha256(b"login-failure|" + secret).digest()
+    normalized = username.strip().lower().encode("utf-8", "replace")
+    return hmac.new(key, normalized, hashlib.sha256).hexdigest()
+
+
+def _retry_after(recent: list[float], limit: int, now: float) -> int | None:
+    """Seconds until fewer than `limit` of the `recent` failure times (newest first)
+    are inside the window, or None when there are fewer already."""
+    if limit <= 0 or len(recent) < limit:
+        return None
+    return max(1, math.ceil(recent[limit - 1] + LOGIN_WINDOW_SECONDS - now))
+
+
+class _DatabaseFailures:
+    def __init__(self, session: Session):
+        self.session = session
+
+    @staticmethod
+    def _when(epoch: float) -> datetime:
+        return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+
+    @staticmethod
+    def _epoch(at: datetime) -> float:
+        return at.replace(tzinfo=UTC).timestamp()
+
+    def recent(self, address: str, user: str, now: float, limits: tuple[int, int]):
+        since = self._when(now - LOGIN_WINDOW_SECONDS)
+        recent = select(LoginFailure.at).where(
+            LoginFailure.address == address, LoginFailure.at > since
+        )
+        pair = self.session.scalars(
+            recent.where(LoginFailure.username_hash == user)
+            .order_by(LoginFailure.at.desc())
+            .limit(max(limits[0], 1))
+        )
+        by_address = self.session.scalars(
+            recent.order_by(LoginFailure.at.desc()).limit(max(limits[1], 1))
+        )
+        return [self._epoch(t) for t in pair], [self._epoch(t) for t in by_address]
+
+    def add(self, address: str, user: str, now: float) -> None:
+        # Rows older than the window count for nothing: each write sweeps them away.
+        self.session.execute(
+            delete(LoginFailure).where(LoginFailure.at < self._when(now - LOGIN_WINDOW_SECONDS))
+        )
+        self.session.add(LoginFailure(at=self._when(now), address=address, username_hash=user))
+        self.session.flush()
+
+
+class _RedisFailures:
+    """Sorted sets of failure times, one per address+username and one per address."""
+
+    def __init__(self, client, prefix: str):
+        self.client = client
+        self.prefix = prefix
+
+    def _keys(self, address: str, user: str) -> tuple[str, str]:
+        return f"{self.prefix}pair:{address}:{user}", f"{self.prefix}addr:{address}"
+
+    def recent(self, address: str, user: str, now: float, limits: tuple[int, int]):
+        pipe = self.client.pipeline()
+        for key, limit in zip(self._keys(address, user), limits, strict=True):
+            pipe.zremrangebyscore(key, "-inf", now - LOGIN_WINDOW_SECONDS)
+            pipe.zrevrange(key, 0, max(limit, 1) - 1, withscores=True)
+        _, pair, _, by_address = pipe.execute()
+        return [score for _, score in pair], [score for _, score in by_address]
+
+    def add(self, address: str, user: str, now: float) -> None:
+        member = f"{now:.6f}:{secrets.token_hex(4)}"
+        pipe = self.client.pipeline()
+        for key in self._keys(address, user):
+            pipe.zremrangebyscore(key, "-inf", now - LOGIN_WINDOW_SECONDS)
+            pipe.zadd(key, {member: now})
+            pipe.expire(key, LOGIN_WINDOW_SECONDS + 1)
+        pipe.execute()
+
+
+def _redis_client(app: Flask):
+    client = app.extensions.get("community_login_redis")
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=2)
+        app.extensions["community_login_redis"] = client
+    return client
+
+
+class LoginThrottle:
+    """The two failed-login limits of this app (see above); `session` is the request's."""
+
+    def __init__(self, session: Session):
+        app = current_app._get_current_object()
+        self.limits = (
+            app.config["LOGIN_FAILURES_PER_MINUTE"],
+            app.config["LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE"],
+        )
+        self.database = _DatabaseFailures(session)
+        self.redis = (
+            _RedisFailures(_redis_client(app), app.config["LOGIN_THROTTLE_REDIS_PREFIX"])
+            if app.config.get("REDIS_URL")
+            else None
+        )
+
+    def _call(self, method: str, *args):
+        if self.redis is not None:
+            import redis
+
+            try:
+                return getattr(self.redis, method)(*args)
+            except redis.RedisError as exc:
+                log.warning("login throttle: Redis failed (%s), counting in the database", exc)
+        return getattr(self.database, method)(*args)
+
+    def retry_after(self, address: str, username: str) -> int | None:
+        """Seconds this address must wait before trying `username` again, or None."""
+        now = time.time()
+        pair, by_address = self._call(
+            "recent", address[:64], username_key(username), now, self.limits
+        )
+        waits = [
+            w
+            for w in (
+                _retry_after(pair, self.limits[0], now),
+                _retry_after(by_address, self.limits[1], now),
+            )
+            if w
+        ]
+        return max(waits) if waits else None
+
+    def record_failure(self, address: str, username: str) -> None:
+        self._call("add", address[:64], username_key(username), time.time())

@@ -10,10 +10,17 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from community.accounts.models import AREA_LEVELS, ORG_KINDS, ROLES
+from community.accounts.services import (
+    DISPLAY_NAME_MAX,
+    USERNAME_MAX,
+    USERNAME_MIN,
+    is_valid_username,
+)
 from community.core.forms import OnceForm, choices
+from community.core.inputs import is_clean_display_text
 from community.core.validators import Phone
 
 ROLE_LABELS = {
@@ -40,6 +47,29 @@ LEVEL_LABELS = {
     "community": _l("Community"),
 }
 LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
+
+
+class NewUsername:
+    """The character set of a new username (the rule itself is services.USERNAME_RE)."""
+
+    def __call__(self, form, field):
+        if field.data and not is_valid_username(field.data.strip()):
+            raise ValidationError(
+                _l(
+                    "A username has %(min)d to %(max)d characters: Latin letters, digits, "
+                    "dot, underscore or hyphen.",
+                    min=USERNAME_MIN,
+                    max=USERNAME_MAX,
+                )
+            )
+
+
+class DisplayName:
+    def __call__(self, form, field):
+        if field.data and not is_clean_display_text(field.data):
+            raise ValidationError(
+                _l("A display name cannot hold invisible, control or right-to-left characters.")
+            )
 
 
 def coerce_optional_int(value):
@@ -82,14 +112,20 @@ class OrganizationForm(OnceForm):
 
 
 class UserForm(OnceForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
-    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=120)])
+    username = StringField(_l("Username"), validators=[DataRequired(), NewUsername()])
+    display_name = StringField(
+        _l("Display name"),
+        validators=[DataRequired(), Length(max=DISPLAY_NAME_MAX), DisplayName()],
+    )
     phone = StringField(_l("Mobile phone"), validators=[Optional(), Phone()])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
 
 
 class UserEditForm(FlaskForm):
-    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=120)])
+    display_name = StringField(
+        _l("Display name"),
+        validators=[DataRequired(), Length(max=DISPLAY_NAME_MAX), DisplayName()],
+    )
     phone = StringField(_l("Mobile phone"), validators=[Optional(), Phone()])
     active = BooleanField(_l("Account active"))
 

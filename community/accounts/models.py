@@ -143,3 +143,20 @@ class Membership(db.Model):
         back_populates="memberships", lazy="joined"
     )
     area: Mapped[Area | None] = relationship(lazy="joined")
+
+
+class LoginFailure(db.Model):
+    """One failed login, kept only for the throttle window (see accounts.auth.LoginThrottle).
+
+    Every worker and host sees the same rows, so the limits hold however many
+    processes serve /login. Never the password; the typed username only as a keyed
+    hash (people type their password into the username field by mistake).
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_address_at", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    username_hash: Mapped[str] = mapped_column(String(64))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import gettext as _
@@ -21,9 +22,19 @@ from community.accounts.models import (
 )
 from community.core import audit
 from community.core.errors import RuleViolation
+from community.core.inputs import is_clean_display_text
 from community.core.timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 10
+# Usernames are typed at the login prompt and shown in lists and audit entries:
+# ASCII letters, digits, dot, underscore and hyphen, 3 to 40 characters, so one
+# name can never look like another (no look-alike scripts, no invisible or
+# right-to-left characters). Display names may be written in any script (CJK,
+# Latin, ...) but hold no control, format (bidi, zero-width) or line-break
+# characters; see core.inputs.is_clean_display_text.
+USERNAME_RE = re.compile(r"[A-Za-z0-9._-]{3,40}")
+USERNAME_MIN, USERNAME_MAX = 3, 40
+DISPLAY_NAME_MAX = 120
 _PARENT_LEVEL = {"district": None, "street": "district", "community": "street"}
 # A dummy hash checked when the username is unknown, so both cases cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -132,6 +143,29 @@ def create_organization(session: Session, name: str, kind: str, area: Area) -> O
     return org
 
 
+def is_valid_username(username: str) -> bool:
+    return USERNAME_RE.fullmatch(username) is not None
+
+
+def check_display_name(display_name: str) -> str:
+    """The display name stripped; raises RuleViolation("display_name") when it is empty,
+    too long or holds control, bidi-override or zero-width characters."""
+    display_name = display_name.strip()
+    if not display_name:
+        raise RuleViolation("display_name", _("A display name is required."))
+    if len(display_name) > DISPLAY_NAME_MAX:
+        raise RuleViolation(
+            "display_name",
+            _("A display name has at most %(n)d characters.", n=DISPLAY_NAME_MAX),
+        )
+    if not is_clean_display_text(display_name):
+        raise RuleViolation(
+            "display_name",
+            _("A display name cannot hold invisible, control or right-to-left characters."),
+        )
+    return display_name
+
+
 def create_user(
     session: Session,
     username: str,
@@ -140,15 +174,30 @@ def create_user(
     phone: str | None = None,
     locale: str | None = None,
 ) -> User:
+    """A new user. The username follows USERNAME_RE and is unique whatever its case;
+    raises RuleViolation on "password", "username" or "display_name"."""
+    if len(password) < MIN_PASSWORD_LENGTH:  # checked first: the cheapest to fix
+        hash_password(password)
     username = username.strip()
     if not username:
         raise RuleViolation("username", _("A username is required."))
+    if not is_valid_username(username):
+        raise RuleViolation(
+            "username",
+            _(
+                "A username has %(min)d to %(max)d characters: Latin letters, digits, "
+                "dot, underscore or hyphen.",
+                min=USERNAME_MIN,
+                max=USERNAME_MAX,
+            ),
+        )
+    display_name = check_display_name(display_name or username)
     taken = session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
     if taken:
         raise RuleViolation("username", _("This username is taken."))
     user = User(
         username=username,
-        display_name=(display_name or username).strip(),
+        display_name=display_name,
         phone=phone or None,
         password_hash=hash_password(password),
         locale=locale,
@@ -176,8 +225,9 @@ def update_user(
 ) -> User:
     """Change a user's display name, phone and whether the account is active (see
     set_active). Raises RuleViolation."""
+    display_name = check_display_name(display_name)
     set_active(session, actor, user, active)
-    user.display_name = display_name.strip()
+    user.display_name = display_name
     user.phone = phone or None
     session.flush()
     return user

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from community.accounts import admin_bp, bp, services
-from community.accounts.auth import safe_next, start_session
+from community.accounts.auth import LoginThrottle, fresh_session, safe_next, start_session
 from community.accounts.forms import (
     KIND_LABELS,
     LANGUAGE_LABELS,
@@ -31,7 +31,7 @@ from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, apply_violation, choices
 from community.core.htmx import render, saved, submit
 from community.core.once import once
-from community.extensions import db, limiter, login_rate_key
+from community.extensions import db
 
 # Labels every template may use, and the forms of the page header (logout, language).
 bp.add_app_template_global(ROLE_LABELS, "role_labels")
@@ -50,28 +50,32 @@ def _header_forms() -> dict:
     }
 
 
-def _login_failed(response) -> bool:
-    return response.status_code == 401
+def _too_many_attempts(retry_after: int):
+    resp = render("errors/error.html", "error", code=429, status=429)
+    resp.headers["Retry-After"] = str(retry_after)
+    return resp
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: f"{current_app.config['LOGIN_FAILURES_PER_MINUTE']}/minute",
-    key_func=login_rate_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.home"))
     form = LoginForm()
     if not form.validate_on_submit():
         return render("accounts/login.html", form=form, status=422 if form.errors else 200)
+    throttle = LoginThrottle(db.session)
+    address = request.remote_addr or "unknown"
+    wait = throttle.retry_after(address, form.username.data)
+    if wait:  # even the right password waits: the check comes before the comparison
+        return _too_many_attempts(wait)
     user = services.authenticate(db.session, form.username.data, form.password.data)
     if user is None:
+        throttle.record_failure(address, form.username.data)
+        db.session.commit()
         form.form_errors.append(_("Wrong username or password."))
         return render("accounts/login.html", form=form, status=401)
     db.session.commit()
+    fresh_session()  # nothing from before login (the CSRF token above all) carries over
     login_user(user, remember=form.remember.data)
     start_session()
     return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"), code=303)
@@ -84,7 +88,7 @@ def logout():
         services.end_sessions(current_user)
         db.session.commit()
     logout_user()
-    session.clear()
+    fresh_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"), code=303)
 

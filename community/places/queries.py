@@ -231,7 +231,10 @@ def list_sites(session: Session, user: Any, filters: SiteFilters, per_page: int 
 
 
 def get_site(session: Session, site_id: int) -> Site | None:
-    """A site with its landlord, company and association loaded (one query)."""
+    """A site with its landlord, company and association loaded (one query); None for
+    an id that cannot be a row (a query parameter may carry any number)."""
+    if not is_id(site_id):
+        return None
     return session.scalar(
         select(Site)
         .where(Site.id == site_id)

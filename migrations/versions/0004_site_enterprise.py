@@ -1,7 +1,7 @@
 """site.enterprise_id (a dormitory's enterprise); assessment list indexes
 
 Revision ID: 0004_site_enterprise
-Revises: 0002_places_ratings
+Revises: 0003_login_failures
 Create Date: 2026-11-30 17:10:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_site_enterprise'
-down_revision = '0002_places_ratings'
+down_revision = '0003_login_failures'
 branch_labels = None
 depends_on = None
 

@@ -262,3 +262,53 @@ def test_passwords_are_hashed_with_scrypt(session):
     user = make_user(session, password="a-long-password")
     assert user.password_hash.startswith("scrypt:")
     assert "a-long-password" not in user.password_hash
+
+
+def _session_value(client, key):
+    with client.session_transaction() as sess:
+        return sess.get(key)
+
+
+def test_login_issues_a_new_csrf_token_and_keeps_the_language(client, user):
+    client.get("/login")
+    before = _session_value(client, "csrf_token")
+    assert before and _session_value(client, "locale") == "en"
+    assert _login_post(client, "officer", PASSWORD).status_code == 303
+    client.get("/")
+    after = _session_value(client, "csrf_token")
+    assert after and after != before
+    assert _session_value(client, "locale") == "en"
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+
+
+def test_a_form_token_from_before_login_is_refused_after_login(client, user):
+    planted = csrf_from(client.get("/login").get_data(as_text=True))
+    resp = client.post(
+        "/login", data={"username": "officer", "password": PASSWORD, "csrf_token": planted}
+    )
+    assert resp.status_code == 303
+    stale = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "another-long-passphrase",
+            "confirm": "another-long-passphrase",
+            "csrf_token": planted,
+        },
+    )
+    assert stale.status_code == 400
+    assert client.get("/").status_code == 200  # still logged in, nothing changed
+    assert _login_post(client.application.test_client(), "officer", PASSWORD).status_code == 303
+
+
+def test_logout_clears_the_session_but_keeps_the_language(client, user):
+    _login_post(client, "officer", PASSWORD)
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    with client.session_transaction() as sess:
+        sess["leftover"] = "from the logged-in session"
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert _session_value(client, "leftover") is None
+    assert _session_value(client, "_user_id") is None
+    assert _session_value(client, "locale") == "en"
+    client.get("/login")
+    assert _session_value(client, "csrf_token") != token

@@ -1,7 +1,7 @@
 """Factories for the ratings package: inspections and incidents.
 
 Shared by the inspections, hazards and assessments tests; hazards and assessments keep
-their own factories in tests/factories_hazards.py and tests/factories_assessments.py.
+their own factories in tests.factories.hazards.py and tests.factories.assessments.py.
 """
 
 from __future__ import annotations
