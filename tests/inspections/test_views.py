@@ -150,7 +150,10 @@ def test_ticking_with_htmx_rerenders_the_row_and_signals_the_summary(
     assert resp.status_code == 200
     assert "<html" not in body
     assert body.lstrip().startswith(f'<article id="item-{item.id}"')
-    assert f'checked id="item-{item.id}-result-fail" name="result" required type="radio" value="fail"' in body
+    assert (
+        f'checked id="item-{item.id}-result-fail" name="result" required type="radio" value="fail"'
+        in body
+    )
     assert "门禁坏了" in body
     assert resp.headers["HX-Trigger"] == "inspection-changed"
     assert "HX-Request" in resp.headers["Vary"]
@@ -191,7 +194,10 @@ def test_ticking_without_javascript_redirects_back_to_the_item(client, session, 
     assert resp.status_code == 303
     assert resp.headers["Location"].endswith(f"/inspections/{inspection.id}#item-{item.id}")
     body = client.get(f"/inspections/{inspection.id}").get_data(as_text=True)
-    assert f'checked id="item-{item.id}-result-pass" name="result" required type="radio" value="pass"' in body
+    assert (
+        f'checked id="item-{item.id}-result-pass" name="result" required type="radio" value="pass"'
+        in body
+    )
 
 
 def test_tick_without_a_result_is_422_in_place_and_as_a_page(
