@@ -66,6 +66,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
     PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_MAX_HOURS)
+    # The cookie is written when the session changes (login, last_seen every 30 s),
+    # not re-signed on every request: the absolute lifetime counts from login.
+    SESSION_REFRESH_EACH_REQUEST = False
     # The address residents reach the app at, printed in QR codes (core.urls). Without
     # it only debug and test runs print codes (from the request's host).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")

@@ -37,6 +37,10 @@ def main() -> None:
         "detail_plural:1,2",
         "--no-location",
         "--sort-output",
+        # Babel skips directories starting with "_" by default: templates/_macros holds
+        # shared strings (badges, pager, forms), so only dot-directories are skipped.
+        "--ignore-dirs",
+        ".* __pycache__",
         "-o",
         str(POT),
         ".",

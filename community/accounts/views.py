@@ -33,21 +33,12 @@ from community.core.htmx import render, saved, submit
 from community.core.once import once
 from community.extensions import db
 
-# Labels every template may use, and the forms of the page header (logout, language).
+# Labels every template may use. (The header's logout and language forms are plain
+# HTML in base.html with csrf_token(): building two WTForms per page cost more.)
 bp.add_app_template_global(ROLE_LABELS, "role_labels")
 bp.add_app_template_global(KIND_LABELS, "kind_labels")
 bp.add_app_template_global(LEVEL_LABELS, "level_labels")
 bp.add_app_template_global(LANGUAGE_LABELS, "languages")
-
-
-@bp.app_context_processor
-def _header_forms() -> dict:
-    from community.core.templating import locale_code
-
-    return {
-        "locale_form": LocaleForm(formdata=None, locale=locale_code()),
-        "logout_form": EmptyForm(formdata=None),
-    }
 
 
 def _too_many_attempts(retry_after: int):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask_login import current_user
+from flask import Flask, Response, request, session
 
 CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -46,6 +45,9 @@ def init_security(app: Flask) -> None:
         if request.is_secure:
             h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         response.vary.add("HX-Request")
-        if current_user and current_user.is_authenticated:
+        # Anything answered to a session that carries a login is kept out of caches.
+        # The session, not current_user: this runs for every response (static files,
+        # /healthz), and loading the user would cost a query each time.
+        if request.endpoint != "static" and "_user_id" in session:
             h["Cache-Control"] = "no-store"
         return response

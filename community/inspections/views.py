@@ -57,6 +57,7 @@ def _show_page(
         row=row,
         summary=services.summarize(rows),
         forms=forms or {},
+        answer_form=lambda row: ResultForm(formdata=None, obj=row.result),
         can_record=inspection.status == "open"
         and can(current_user, "inspection.record", inspection),
         complete_form=EmptyForm(formdata=None),

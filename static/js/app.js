@@ -1,13 +1,98 @@
-// 共治 Community: small behaviour layered on htmx. No inline scripts (CSP).
+// 共治 Community: small behaviour layered on htmx. No inline scripts (CSP); every
+// page works without this file.
 (function () {
   "use strict";
+
+  var TOAST_MS = 5000;
+  // Requests a person started; anything else (polling, `x from:body` listeners,
+  // live search while typing) must not move the focus.
+  var ACTIONS = { submit: true, click: true };
+
+  // --- in-flight state: the requesting form's submit buttons are disabled and busy ---
+  function submitButtons(elt) {
+    var form = elt && (elt.tagName === "FORM" ? elt : elt.closest("form"));
+    if (!form) { return []; }
+    var inside = Array.prototype.slice.call(form.querySelectorAll("button[type=submit], button:not([type])"));
+    var outside = form.id ? Array.prototype.slice.call(document.querySelectorAll("button[form='" + form.id + "']")) : [];
+    return inside.concat(outside);
+  }
+
+  function setBusy(elt, busy) {
+    submitButtons(elt).forEach(function (btn) {
+      btn.disabled = busy;
+      if (busy) { btn.setAttribute("aria-busy", "true"); } else { btn.removeAttribute("aria-busy"); }
+    });
+  }
+
+  // --- toast: the out-of-band success message, dismissed after a few seconds ---
+  var toastTimer = null;
+  function showToast(toast) {
+    if (!toast.textContent.trim()) { return; }
+    toast.classList.add("toast-shown");
+    window.clearTimeout(toastTimer);
+    toastTimer = window.setTimeout(function () { hideToast(toast); }, TOAST_MS);
+  }
+  function hideToast(toast) {
+    toast.classList.remove("toast-shown");
+    toast.replaceChildren();
+  }
+
+  // --- focus: after a person's action, focus moves to the region that changed ---
+  function focusRegion(region) {
+    if (!region || !document.body.contains(region)) { return; }
+    if (region.contains(document.activeElement)) { return; } // htmx kept it there (same id)
+    var invalid = region.querySelector("[aria-invalid=true]");
+    if (invalid && typeof invalid.focus === "function") { invalid.focus(); return; }
+    var target = region.querySelector("h1, h2, h3, header") || region;
+    if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+    target.focus();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (!window.htmx) { return; }
-    // Print buttons on poster pages.
+    var body = document.body;
+
+    body.addEventListener("htmx:beforeRequest", function (evt) {
+      if (evt.detail.boosted && evt.detail.elt.tagName === "A") { return; }
+      setBusy(evt.detail.elt, true);
+    });
+    body.addEventListener("htmx:afterRequest", function (evt) {
+      setBusy(evt.detail.elt, false);
+    });
+
+    // The region to focus rides on the request (a refresh that lands meanwhile
+    // must not take it over); it is used once, when the swap has settled.
+    body.addEventListener("htmx:beforeSwap", function (evt) {
+      var d = evt.detail;
+      var trigger = d.requestConfig && d.requestConfig.triggeringEvent;
+      if (d.boosted || !d.xhr || !d.target || !d.target.id || !trigger || !ACTIONS[trigger.type]) { return; }
+      d.xhr.communityFocus = d.target.id;
+    });
+    body.addEventListener("htmx:afterSettle", function (evt) {
+      var xhr = evt.detail.xhr;
+      if (!xhr || !xhr.communityFocus) { return; }
+      var id = xhr.communityFocus;
+      xhr.communityFocus = null;
+      focusRegion(document.getElementById(id));
+    });
+
+    body.addEventListener("htmx:oobAfterSwap", function (evt) {
+      var toast = document.getElementById("toast");
+      if (toast && evt.detail.target === toast) { showToast(toast); }
+    });
+
     htmx.onLoad(function (root) {
+      // Print buttons on poster pages.
       root.querySelectorAll("[data-print]").forEach(function (btn) {
         btn.addEventListener("click", function () { window.print(); });
       });
+      // A tap on the toast dismisses it.
+      var toast = root.querySelector ? root.querySelector("#toast") : null;
+      if (root.id === "toast") { toast = root; }
+      if (toast && !toast.dataset.bound) {
+        toast.dataset.bound = "1";
+        toast.addEventListener("click", function () { hideToast(toast); });
+      }
     });
   });
 })();

@@ -604,7 +604,7 @@ def test_site_page_shows_the_panel_with_chart_and_start_button(client, landlord_
     svc.refresh_site_stars(session, landlord_site)
     session.commit()
     html = client.get(f"/sites/{landlord_site.id}").get_data(as_text=True)
-    match = re.search(r'<section id="site-assessments".*?</section>', html, re.S)
+    match = re.search(r'<section id="panel-assessments".*?</section>', html, re.S)
     assert match
     panel = match.group(0)
     svg = re.search(r"<svg.*?</svg>", panel, re.S).group(0)
@@ -621,7 +621,7 @@ def test_panel_has_no_start_button_for_the_police(client, login, session, area):
     site = _site(session, area)
     _as_police(login, session, area)
     html = client.get(f"/sites/{site.id}").get_data(as_text=True)
-    assert 'id="site-assessments"' in html
+    assert 'id="panel-assessments"' in html
     assert "Start this month" not in html
     assert "No assessment in the last 12 months" in html
 

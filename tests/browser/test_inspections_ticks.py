@@ -48,10 +48,19 @@ def tick(page: Page, js: bool, index: int, result: str) -> None:
     expect(page.locator(f"#{item_id} input[type=radio][value={result}]")).to_be_checked()
 
 
-def complete(page: Page, url: str) -> None:
+def complete(page: Page, url: str, js: bool) -> None:
+    """With JavaScript the button asks first (hx-confirm); the person accepts."""
+    questions: list[str] = []
+
+    def accept(dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
     page.locator("#inspection-summary form[action$='/complete'] button[type=submit]").click()
     page.wait_for_url(url)
     expect(page.locator("#flashes .flash")).to_be_visible()
+    assert len(questions) == (1 if js else 0), questions
     # Completed: the checklist is read only.
     expect(page.locator(f"{ITEMS} form")).to_have_count(0)
 
@@ -85,7 +94,7 @@ def test_ticks_update_summary_and_all_passed_admits(page, live_server, login_as,
     if js:
         assert marker_survived(page), "ticking the items reloaded the page"
 
-    complete(page, url)
+    complete(page, url, js)
     expect(page.locator("#inspection-summary .badge-ok")).to_be_visible()
 
     page.locator(f"#main a[href='/sites/{site.id}']").first.click()
@@ -110,7 +119,7 @@ def test_one_failed_required_item_flags_site_not_admitted(
     expect(count(page, "failed")).to_have_text("1")
     expect(count(page, "unanswered")).to_have_text("0")
 
-    complete(page, url)
+    complete(page, url, js)
     expect(page.locator("#inspection-summary .badge-warn")).to_be_visible()
 
     page.goto(f"/sites/{site.id}")

@@ -1,5 +1,5 @@
-"""The pages fit a 360 px phone without sideways scrolling (wide tables scroll
-inside themselves, the page does not)."""
+"""The pages fit a 360 px phone without sideways scrolling (lists turn into
+cards; nothing scrolls sideways, neither the page nor a table)."""
 
 from __future__ import annotations
 

@@ -698,7 +698,7 @@ def test_site_panel_lists_open_and_fixed_hazards_and_offers_a_report_link(w, ses
             assert len(panels) == 1
             html = render_template(panels[0].template, panel=panels[0], site=w.site)
         assert "loose wiring" in html and "old one" not in html
-        assert "(1)" in html
+        assert re.search(r"<small>\D*\b1\b\D*</small></h2>", html)  # the count
         assert (f"/sites/{w.site.id}/hazards/new" in html) is can_report
 
 

@@ -94,7 +94,7 @@ def test_police_starts_an_inspection_and_lands_on_the_checklist(client, session,
     assert page.status_code == 200
     # The client reads English (tests/conftest.py): the English titles of the checklist.
     assert "Smart door access" in body and "No e-bikes indoors" in body
-    assert body.count('name="result" value="pass"') == 8
+    assert body.count('name="result" required type="radio" value="pass"') == 8
     assert 'id="inspection-summary"' in body
 
 
@@ -150,7 +150,10 @@ def test_ticking_with_htmx_rerenders_the_row_and_signals_the_summary(
     assert resp.status_code == 200
     assert "<html" not in body
     assert body.lstrip().startswith(f'<article id="item-{item.id}"')
-    assert f'id="r{item.id}-fail" name="result" value="fail" checked' in body
+    assert (
+        f'checked id="item-{item.id}-result-fail" name="result" required type="radio" value="fail"'
+        in body
+    )
     assert "门禁坏了" in body
     assert resp.headers["HX-Trigger"] == "inspection-changed"
     assert "HX-Request" in resp.headers["Vary"]
@@ -191,7 +194,10 @@ def test_ticking_without_javascript_redirects_back_to_the_item(client, session, 
     assert resp.status_code == 303
     assert resp.headers["Location"].endswith(f"/inspections/{inspection.id}#item-{item.id}")
     body = client.get(f"/inspections/{inspection.id}").get_data(as_text=True)
-    assert f'id="r{item.id}-pass" name="result" value="pass" checked' in body
+    assert (
+        f'checked id="item-{item.id}-result-pass" name="result" required type="radio" value="pass"'
+        in body
+    )
 
 
 def test_tick_without_a_result_is_422_in_place_and_as_a_page(

@@ -120,7 +120,9 @@ def test_building_page_lists_rooms_with_head_counts(client, mine, session):
     session.commit()
     html = client.get(f"/buildings/{mine['building']}").get_data(as_text=True)
     assert "1号楼" in html and "自家楼" in html
-    row = re.search(r'<tr id="room-\d+">\s*<td>102</td>.*?</tr>', html, re.S).group(0)
+    row = re.search(
+        r'<tr id="room-\d+">\s*<td class="card-title">102</td>.*?</tr>', html, re.S
+    ).group(0)
     assert 'data-badge="over-capacity"' in row
     assert 'id="room-form"' in html
 

@@ -1,0 +1,44 @@
+"""The small status signs every list repeats per row (stars, status chips), rendered
+in Python: as Jinja macros they cost a macro call each, and a list of 25 rows made
+a hundred of them. Template globals `stars` and `chip`; tests find them by their
+data-* attributes (data-stars, data-badge, data-status)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup, escape
+
+_STARS = Markup(
+    '<span class="stars" data-stars="{n}" role="img" aria-label="{label}" title="{label}">'
+    '{on}<span class="stars-off">{off}</span></span>'
+)
+_NOT_RATED = Markup('<span class="badge" data-stars="none">{label}</span>')
+
+
+def stars(n: int | None) -> Markup:
+    """n stars out of 5; "Not rated" when n is empty."""
+    from community.core.templating import translate
+
+    if not n:
+        return _NOT_RATED.format(label=translate("Not rated"))
+    return _STARS.format(
+        n=int(n), label=translate("%(n)d of 5 stars", n=n), on="★" * n, off="☆" * (5 - n)
+    )
+
+
+def chip(
+    label: Any,
+    tone: str | None = None,
+    data: str | None = None,
+    value: Any = None,
+    cls: str | None = None,
+    title: Any = None,
+) -> Markup:
+    """A status chip: tone "ok" (green), "warn" (red) or none (neutral); `data` names
+    the data-* attribute (data="status" -> data-status="<value>"); `cls` adds classes."""
+    classes = "badge" + (f" badge-{tone}" if tone else "") + (f" {cls}" if cls else "")
+    attributes = f' data-{escape(data)}="{escape(value)}"' if data else ""
+    if title:
+        attributes += f' title="{escape(title)}"'
+    return Markup(f'<span class="{escape(classes)}"{attributes}>{escape(label)}</span>')
