@@ -212,7 +212,10 @@ def test_adding_a_room_shows_the_success_message(make_page, login_as, new_site, 
         assert page.evaluate("window.__inflight") == {"disabled": True, "busy": "true"}
         expect(page.locator("#room-form button[type=submit]")).to_be_enabled()
         # Focus moved to the updated list, not left on a button that is gone.
-        assert page.evaluate("document.getElementById('rooms').contains(document.activeElement)")
+        # (after htmx's settle step, so wait for it rather than race it)
+        page.wait_for_function(
+            "document.getElementById('rooms').contains(document.activeElement)", timeout=3000
+        )
         fits(page, "the building page with the toast")
         # The toast goes away by itself.
         expect(page.locator("#toast")).to_be_hidden(timeout=8_000)
