@@ -169,6 +169,18 @@ def _resolve_landlord(
     return site.landlord_id
 
 
+SITE_FIELDS = {
+    "name",
+    "kind",
+    "area_id",
+    "address",
+    "association_id",
+    "company_id",
+    "enterprise_id",
+    "landlord_username",
+}
+
+
 def create_site(
     session: Session,
     actor: Any,
@@ -205,34 +217,10 @@ def create_site(
     return site
 
 
-def update_site(
-    session: Session,
-    actor: Any,
-    site: Site,
-    *,
-    name: str,
-    kind: str,
-    area_id: int | None,
-    address: str,
-    association_id: int | None = None,
-    company_id: int | None = None,
-    enterprise_id: int | None = None,
-    landlord_username: str | None = None,
-) -> Site:
-    """Same rules as create_site; a value the actor could not pick may stay unchanged."""
-    fields = _site_fields(
-        session,
-        actor,
-        site,
-        name=name,
-        kind=kind,
-        area_id=area_id,
-        address=address,
-        association_id=association_id,
-        company_id=company_id,
-        enterprise_id=enterprise_id,
-        landlord_username=landlord_username,
-    )
+def update_site(session: Session, actor: Any, site: Site, **data: Any) -> Site:
+    """Same fields and rules as create_site; a value the actor could not pick may stay
+    unchanged."""
+    fields = _site_fields(session, actor, site, **data)
     changed = sorted(k for k, v in fields.items() if getattr(site, k) != v)
     for key, value in fields.items():
         setattr(site, key, value)
@@ -243,14 +231,18 @@ def update_site(
 
 
 def _site_fields(session: Session, actor: Any, site: Site | None, **data: Any) -> dict:
+    """The validated columns of a site from the form's fields (see create_site)."""
+    unknown = set(data) - SITE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown site fields: {sorted(unknown)}")
     name = _required(data["name"], "name", 120)
     if data["kind"] not in SITE_KINDS:
         raise RuleViolation("kind", _("Choose a kind of site."))
     area = _resolve_area(session, actor, site, data["area_id"])
     address = _required(data["address"], "address", 255)
-    company = _resolve_company(session, actor, site, data["company_id"])
-    association = _resolve_association(session, actor, site, area, data["association_id"])
-    landlord_id = _resolve_landlord(session, actor, site, data["landlord_username"])
+    company = _resolve_company(session, actor, site, data.get("company_id"))
+    association = _resolve_association(session, actor, site, area, data.get("association_id"))
+    landlord_id = _resolve_landlord(session, actor, site, data.get("landlord_username"))
     enterprise = _resolve_enterprise(session, actor, site, data["kind"], data.get("enterprise_id"))
     return {
         "name": name,
