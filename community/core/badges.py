@@ -9,21 +9,20 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-_STARS = Markup(
-    '<span class="stars" data-stars="{n}" role="img" aria-label="{label}" title="{label}">'
-    '{on}<span class="stars-off">{off}</span></span>'
-)
-_NOT_RATED = Markup('<span class="badge" data-stars="none">{label}</span>')
-
 
 def stars(n: int | None) -> Markup:
     """n stars out of 5; "Not rated" when n is empty."""
     from community.core.templating import translate
 
     if not n:
-        return _NOT_RATED.format(label=translate("Not rated"))
-    return _STARS.format(
-        n=int(n), label=translate("%(n)d of 5 stars", n=n), on="★" * n, off="☆" * (5 - n)
+        return Markup(
+            f'<span class="badge" data-stars="none">{escape(translate("Not rated"))}</span>'
+        )
+    n = int(n)
+    label = escape(translate("%(n)d of 5 stars", n=n))
+    return Markup(
+        f'<span class="stars" data-stars="{n}" role="img" aria-label="{label}" title="{label}">'
+        f'{"★" * n}<span class="stars-off">{"☆" * (5 - n)}</span></span>'
     )
 
 

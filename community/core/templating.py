@@ -59,7 +59,7 @@ def init_templating(app: Flask) -> None:
     @app.context_processor
     def _globals():
         return {
-            "nav_items": nav_items(current_user),
+            "nav_items": nav_items(current_user._get_current_object()),
             "current_locale": locale_code(),
             "request_path": request.full_path.rstrip("?"),
         }
