@@ -47,7 +47,14 @@ EXPECTED = {
     # site's token, the old QR address is gone (404) — as a rotation should do.
     "residents.declare": (
         "GET",
-        {ANON: 200, "admin": 404, "police": 404, "landlord": 404, "property_manager": 404, "*": 200},
+        {
+            ANON: 200,
+            "admin": 404,
+            "police": 404,
+            "landlord": 404,
+            "property_manager": 404,
+            "*": 200,
+        },
     ),
     "residents.declared": ("GET", {ANON: 200, "*": 200}),
 }

@@ -31,14 +31,19 @@ def world(session):
     _, street, community = make_area_tree(session)
     _, other_street, other_community = make_area_tree(session)
     company = make_org(session, kind="property_company", area=community)
-    police = make_role_user(session, "police", password=PASSWORD, org=make_org(session, area=street))
+    police = make_role_user(
+        session, "police", password=PASSWORD, org=make_org(session, area=street)
+    )
     other_police = make_role_user(
         session, "police", password=PASSWORD, org=make_org(session, area=other_street)
     )
     landlord = make_role_user(session, "landlord", password=PASSWORD, area=community)
     manager = make_role_user(session, "property_manager", password=PASSWORD, org=company)
     volunteer = make_role_user(
-        session, "volunteer", password=PASSWORD, org=make_org(session, kind="volunteer_team", area=community)
+        session,
+        "volunteer",
+        password=PASSWORD,
+        org=make_org(session, kind="volunteer_team", area=community),
     )
     site = make_site(session, area=community, landlord=landlord, company=company, name="青年公寓")
     building = make_building(session, site=site, name="A座")

@@ -46,7 +46,9 @@ def test_report_is_pending_with_a_reference_and_an_audit_without_personal_data(w
 
 def test_every_bad_field_is_named(world, session):
     with pytest.raises(RuleViolation) as caught:
-        _report(world, session, name=" ", id_number="110105194912310021", phone="12345", move_in=None)
+        _report(
+            world, session, name=" ", id_number="110105194912310021", phone="12345", move_in=None
+        )
     fields = {f for f, _ in caught.value.errors}
     assert fields == {"name", "id_number", "phone", "move_in"}
 
@@ -94,8 +96,14 @@ def test_a_self_declaration_never_rewrites_a_known_person(world, session):
     number = id_number()
     first = _report(world, session, id_number=number, room=world.room)
     _report(
-        world, session, reporter=None, channel="self_declared", id_number=number,
-        room=world.room2, name="冒名", phone="13700000000",
+        world,
+        session,
+        reporter=None,
+        channel="self_declared",
+        id_number=number,
+        room=world.room2,
+        name="冒名",
+        phone="13700000000",
     )
     person = session.get(Person, first.person_id)
     assert (person.name, person.phone) == ("王小明", "13812345678")
@@ -113,10 +121,17 @@ def test_a_second_pending_report_for_the_same_room_is_a_conflict(world, session)
 def test_police_report_is_verified_at_once_and_ends_the_old_residence(world, session):
     number = id_number()
     old = make_residence(
-        session, room=world.room, reporter=world.landlord, number=number,
-        status="verified", decider=world.police, move_in=TODAY - timedelta(days=30),
+        session,
+        room=world.room,
+        reporter=world.landlord,
+        number=number,
+        status="verified",
+        decider=world.police,
+        move_in=TODAY - timedelta(days=30),
     )
-    new = _report(world, session, reporter=world.police, channel="police", id_number=number, room=world.room2)
+    new = _report(
+        world, session, reporter=world.police, channel="police", id_number=number, room=world.room2
+    )
     assert new.status == "verified" and new.verified_by_id == world.police.id
     session.refresh(old)
     assert old.move_out == new.move_in
@@ -125,16 +140,27 @@ def test_police_report_is_verified_at_once_and_ends_the_old_residence(world, ses
 def test_verify_ends_the_previous_active_residence(world, session):
     number = id_number()
     old = make_residence(
-        session, room=world.room, reporter=world.landlord, number=number,
-        status="verified", decider=world.police, move_in=TODAY - timedelta(days=30),
+        session,
+        room=world.room,
+        reporter=world.landlord,
+        number=number,
+        status="verified",
+        decider=world.police,
+        move_in=TODAY - timedelta(days=30),
     )
-    new = _report(world, session, id_number=number, room=world.room2, move_in=TODAY - timedelta(days=1))
+    new = _report(
+        world, session, id_number=number, room=world.room2, move_in=TODAY - timedelta(days=1)
+    )
     services.verify_residence(session, world.police, new)
     session.refresh(old)
     assert old.move_out == TODAY - timedelta(days=1) and new.status == "verified"
     active = session.scalar(
-        select(func.count()).select_from(Residence).where(
-            Residence.person_id == new.person_id, Residence.status == "verified", Residence.move_out.is_(None)
+        select(func.count())
+        .select_from(Residence)
+        .where(
+            Residence.person_id == new.person_id,
+            Residence.status == "verified",
+            Residence.move_out.is_(None),
         )
     )
     assert active == 1
@@ -144,7 +170,14 @@ def test_the_database_refuses_two_active_residences(world, session):
     from sqlalchemy.exc import IntegrityError
 
     number = id_number()
-    a = make_residence(session, room=world.room, reporter=world.landlord, number=number, status="verified", decider=world.police)
+    a = make_residence(
+        session,
+        room=world.room,
+        reporter=world.landlord,
+        number=number,
+        status="verified",
+        decider=world.police,
+    )
     b = _report(world, session, id_number=number, room=world.room2)
     with pytest.raises(IntegrityError), session.begin_nested():
         session.execute(
@@ -169,14 +202,24 @@ def test_reject_needs_a_reason_then_the_reporter_resubmits(world, session):
     services.reject_residence(session, world.police, residence, "房间号不对")
     assert (residence.status, residence.reason) == ("rejected", "房间号不对")
     services.resubmit_residence(
-        session, world.landlord, residence, name="王小明", id_number=id_number(),
-        phone="13812345678", move_in=TODAY,
+        session,
+        world.landlord,
+        residence,
+        name="王小明",
+        id_number=id_number(),
+        phone="13812345678",
+        move_in=TODAY,
     )
     assert (residence.status, residence.reason, residence.verified_by_id) == ("pending", None, None)
     with pytest.raises(Conflict):
         services.resubmit_residence(
-            session, world.landlord, residence, name="王小明", id_number=id_number(),
-            phone=None, move_in=TODAY,
+            session,
+            world.landlord,
+            residence,
+            name="王小明",
+            id_number=id_number(),
+            phone=None,
+            move_in=TODAY,
         )
 
 
@@ -189,8 +232,12 @@ def test_bulk_verify_skips_what_was_already_decided(world, session):
 
 def test_move_out_checks_the_date_and_the_state(world, session):
     residence = make_residence(
-        session, room=world.room, reporter=world.landlord, status="verified",
-        decider=world.police, move_in=TODAY - timedelta(days=10),
+        session,
+        room=world.room,
+        reporter=world.landlord,
+        status="verified",
+        decider=world.police,
+        move_in=TODAY - timedelta(days=10),
     )
     with pytest.raises(RuleViolation):
         services.move_out(session, world.landlord, residence, TODAY - timedelta(days=11))
