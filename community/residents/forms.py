@@ -10,7 +10,6 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from community.core.forms import OnceForm, choices
-from community.residents.models import RESIDENCE_STATES
 
 STATUS_LABELS = {
     "pending": _l("Waiting for verification"),
@@ -62,11 +61,6 @@ class ResidenceForm(_PersonFields):
     """POST /residents/new: room_id, name, id_number, phone, move_in, hometown, employer."""
 
     room_id = SelectField(_l("Room"), coerce=int, validate_choice=False)
-    hometown = StringField(_l("Hometown (optional)"), validators=[Optional(), Length(max=60)])
-    employer = StringField(_l("Employer (optional)"), validators=[Optional(), Length(max=120)])
-
-
-class ResubmitForm(_PersonFields):
     hometown = StringField(_l("Hometown (optional)"), validators=[Optional(), Length(max=60)])
     employer = StringField(_l("Employer (optional)"), validators=[Optional(), Length(max=120)])
 
@@ -134,5 +128,3 @@ class PickForm(FlaskForm):
     building_id = IntegerField(_l("Building"), validators=[Optional(), NumberRange(min=1)])
     room_id = IntegerField(_l("Room"), validators=[Optional(), NumberRange(min=1)])
 
-
-__all__ = ["RESIDENCE_STATES"]
