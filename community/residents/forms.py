@@ -127,4 +127,3 @@ class PickForm(FlaskForm):
     site_id = IntegerField(_l("Site"), validators=[Optional(), NumberRange(min=1)])
     building_id = IntegerField(_l("Building"), validators=[Optional(), NumberRange(min=1)])
     room_id = IntegerField(_l("Room"), validators=[Optional(), NumberRange(min=1)])
-
