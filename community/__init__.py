@@ -166,6 +166,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.hazards import bp as hazards_bp
     from community.inspections import bp as inspections_bp
     from community.places import bp as places_bp
+    from community.residents import bp as residents_bp
 
     for blueprint in (
         core_bp,
@@ -175,6 +176,7 @@ def _register_blueprints(app: Flask) -> None:
         inspections_bp,
         hazards_bp,
         assessments_bp,
+        residents_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -24,15 +24,17 @@ def _fail(message: str) -> None:
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
-    @click.option("--residents", type=int, default=0, help="Demo residence records to add.")
+    @click.option(
+        "--residents",
+        type=click.IntRange(min=0),
+        default=0,
+        help="Extra demo residence records (bulk inserts; 0 keeps `make run` fast).",
+    )
     @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when users exist.")
     def seed_demo(as_json: bool, residents: int, if_empty: bool) -> None:
         """Fill an empty database with demo data and print the demo accounts."""
         from community.seed import DatabaseNotEmpty, seed
 
-        if residents:
-            # Residence records come with the residents module (not in this version).
-            raise click.UsageError("--residents needs the residents module, not built yet")
         try:
             result = seed(db.session)
         except DatabaseNotEmpty as exc:
@@ -41,6 +43,17 @@ def register_cli(app: Flask) -> None:
                 click.echo("The database already has users: no demo data added.")
                 return
             _fail(str(exc))
+        if residents:
+            import time
+
+            from community.residents.demo import bulk
+
+            started = time.perf_counter()
+            written = bulk(db.session, residents)
+            db.session.commit()
+            if not as_json:
+                seconds = time.perf_counter() - started
+                click.echo(f"{written} demo residences added in {seconds:.1f} s")
         db.session.commit()
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))

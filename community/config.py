@@ -44,6 +44,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     REPORT_DEADLINE_DAYS = _int("REPORT_DEADLINE_DAYS", 3)
     DUTY_CANCEL_HOURS = _int("DUTY_CANCEL_HOURS", 24)
+    # Self-declarations (/declare/<token>, public) per client address.
+    DECLARE_RATE_LIMIT = os.environ.get("DECLARE_RATE_LIMIT", "10/hour;30/day")
 
     SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
     SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)

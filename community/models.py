@@ -11,3 +11,4 @@ from community.inspections.models import (  # noqa: F401
     InspectionResult,
 )
 from community.places.models import AssociationApplication, Building, Room, Site  # noqa: F401
+from community.residents.models import Person, Residence  # noqa: F401

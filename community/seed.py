@@ -101,5 +101,6 @@ def _extensions():
     from community.hazards import demo as hazards
     from community.inspections import demo as inspections
     from community.places import demo as places
+    from community.residents import demo as residents
 
-    return [places.seed, inspections.seed, hazards.seed, assessments.seed]
+    return [places.seed, inspections.seed, hazards.seed, residents.seed, assessments.seed]

@@ -163,3 +163,33 @@ def test_an_expired_token_is_deleted_on_the_next_write(app, session, client, log
     assert client.post("/admin/areas", data=data).status_code == 303
     tokens = set(session.scalars(select(SubmissionToken.token)))
     assert "old-token-2" not in tokens and "fresh-token-123" in tokens
+
+
+def test_seed_demo_residents_adds_valid_records_in_every_state(app, session):
+    from sqlalchemy import func, select
+
+    from community.core.validators import id_number_error, is_valid_id_number
+    from community.residents.models import Person, Residence
+
+    result = _run(app, "seed-demo", "--residents", "300")
+    assert result.exit_code == 0, result.output
+    assert "300 demo residences added" in result.output
+    rows = session.execute(
+        select(Residence.status, Residence.channel, Residence.late, Residence.move_out)
+    ).all()
+    assert len(rows) >= 300
+    assert {r.status for r in rows} == {"pending", "verified", "rejected"}
+    assert {r.channel for r in rows} >= {
+        "landlord",
+        "property_manager",
+        "enterprise",
+        "self_declared",
+        "police",
+    }
+    assert any(r.late for r in rows) and any(r.move_out for r in rows)
+    numbers = [p.id_number for p in session.scalars(select(Person).limit(50))]
+    bad = [(n, id_number_error(n)) for n in numbers if not is_valid_id_number(n)]
+    assert numbers and not bad
+    assert session.scalar(select(func.count(func.distinct(Person.id_hash)))) == session.scalar(
+        select(func.count()).select_from(Person)
+    )

@@ -16,11 +16,14 @@ from community.hazards import queries as hazards
 from community.inspections import queries as inspections
 from community.places import queries as places
 from community.places.queries import SiteFilters
+from community.residents import queries as residents
+from community.residents.queries import ResidentFilters
 from tests.factories.accounts import make_area_tree, make_org, make_role_user
 from tests.factories.assessments import make_assessment
 from tests.factories.hazards import make_hazard
 from tests.factories.inspections import make_inspection
 from tests.factories.places import make_building, make_room, make_site
+from tests.factories.residents import make_residence
 
 
 @pytest.fixture
@@ -38,6 +41,9 @@ def world(session):
     from datetime import date
 
     assessment = make_assessment(session, site=site, month=date(2026, 1, 1))
+    residence = make_residence(
+        session, room=residents.get_room(session, room.id), reporter=landlord
+    )
     session.flush()
     return locals()
 
@@ -98,6 +104,17 @@ CALLS = {
         s, w["police"], status="submitted"
     ),
     "sites of the landlord": lambda w, s: places.list_sites(s, w["landlord"], SiteFilters()),
+    "get_residence": lambda w, s: residents.get_residence(s, w["residence"].id),
+    "residence queue of the police": lambda w, s: residents.list_residences(
+        s, w["police"], ResidentFilters(status="pending", oldest_first=True)
+    ),
+    "residences of the landlord": lambda w, s: residents.list_residences(
+        s, w["landlord"], ResidentFilters()
+    ),
+    "residences by ID number": lambda w, s: residents.list_residences(
+        s, w["police"], ResidentFilters(q="11010519491231002X")
+    ),
+    "building residents": lambda w, s: residents.building_residents(s, w["building"]),
 }
 
 

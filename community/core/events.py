@@ -21,6 +21,10 @@ INCIDENT_RECORDED = "incident-recorded"
 HAZARD_CHANGED = "hazard-changed"
 ASSESSMENT_SUBMITTED = "assessment-submitted"
 ASSESSMENT_DECIDED = "assessment-decided"
+RESIDENCE_REPORTED = "residence-reported"
+RESIDENCE_VERIFIED = "residence-verified"
+RESIDENCE_REJECTED = "residence-rejected"
+RESIDENCE_MOVED_OUT = "residence-moved-out"
 
 
 def as_dict() -> dict[str, str]:

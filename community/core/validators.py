@@ -1,43 +1,101 @@
-"""Validators for Chinese ID numbers (GB 11643) and mobile phone numbers."""
+"""Validators for Chinese ID numbers (GB 11643) and mobile phone numbers.
+
+`id_number_error(value)` says what is wrong with a resident ID number (the
+length, a character, the birth date, the check digit) so the person typing it
+can fix that one thing; `is_valid_id_number` is its yes/no form, and
+`id_number_facts` reads gender and birth date from a valid number.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
+
+from community.core import timeutil
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 _PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 def normalize_id_number(value: str) -> str:
-    return value.strip().upper()
+    """Without surrounding and inner spaces, a lowercase x read as X."""
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+def check_digit(first17: str) -> str:
+    """The 18th character of a number starting with these 17 digits (ISO 7064 MOD 11-2)."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK[total % 11]
+
+
+def _birth_date(value: str) -> date | None:
+    try:
+        return date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return None
+
+
+def id_number_error(value: str, today: date | None = None) -> str | None:
+    """What is wrong with `value` as an 18-character resident ID number, or None."""
+    value = normalize_id_number(value)
+    if len(value) != 18:
+        return _("An ID number has 18 characters; this one has %(num)d.", num=len(value))
+    if not _ID_RE.match(value):
+        return _("Only digits are allowed, and X as the last character.")
+    born = _birth_date(value)
+    if born is None:
+        return _("The birth date in the ID number is not a real date.")
+    if born < EARLIEST_BIRTH or born > (today or timeutil.today()):
+        return _(
+            "The birth date in the ID number (%(date)s) is not possible.", date=born.isoformat()
+        )
+    expected = check_digit(value[:17])
+    if expected != value[17]:
+        return _("The 18th character (check digit) should be %(digit)s.", digit=expected)
+    return None
 
 
 def is_valid_id_number(value: str) -> bool:
+    return id_number_error(value) is None
+
+
+def id_number_facts(value: str) -> tuple[str, date]:
+    """(gender "M"/"F", birth date) of a valid number: the 17th digit is odd for men."""
     value = normalize_id_number(value)
-    if not _ID_RE.match(value):
-        return False
-    try:
-        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
-        return False
-    total = sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True))
-    return _CHECK[total % 11] == value[17]
+    born = _birth_date(value)
+    if born is None:
+        raise ValueError("not a valid ID number")
+    return ("M" if int(value[16]) % 2 else "F"), born
+
+
+def normalize_phone(value: str) -> str:
+    return re.sub(r"[\s-]+", "", value or "")
 
 
 def is_valid_phone(value: str) -> bool:
-    return bool(_PHONE_RE.match(value.strip()))
+    return bool(_PHONE_RE.match(normalize_phone(value)))
+
+
+def phone_error(value: str) -> str | None:
+    """What is wrong with `value` as a mainland mobile number, or None."""
+    if is_valid_phone(value):
+        return None
+    return _("A mobile number has 11 digits and starts with 13 to 19.")
 
 
 class IdNumber:
     def __call__(self, form, field):
-        if field.data and not is_valid_id_number(field.data):
-            raise ValidationError(_l("Enter a valid 18-digit ID number."))
+        if field.data:
+            message = id_number_error(field.data)
+            if message:
+                raise ValidationError(message)
 
 
 class Phone:

@@ -27,7 +27,7 @@ from community.places.forms import (
     SiteForm,
 )
 from community.places.models import AssociationApplication, Site
-from community.places.panels import site_panels
+from community.places.panels import building_panels, site_panels
 from community.places.permissions import is_manager_only
 from community.places.qr import qr_svg
 
@@ -218,12 +218,14 @@ def _building_or_404(building_id: int):
 
 def _building_page(building, form: RoomForm, status: int = 200, trigger=None, conflict=None):
     site = building.site
+    rooms = queries.list_rooms(db.session, building)
     return render(
         "places/building.html",
         "rooms",
         building=building,
         site=site,
-        rooms=queries.list_rooms(db.session, building),
+        rooms=rooms,
+        panels=[] if is_partial() else building_panels(db.session, current_user, building, rooms),
         room_form=form,
         can_manage=can(current_user, "site.manage_rooms", site),
         status=status,

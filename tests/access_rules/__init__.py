@@ -16,9 +16,16 @@ LOGIN = "login"
 
 def modules():
     """The tables, places first: the modules above it use the site it puts in ctx."""
-    from tests.access_rules import accounts, assessments, hazards, inspections, places
+    from tests.access_rules import (
+        accounts,
+        assessments,
+        hazards,
+        inspections,
+        places,
+        residents,
+    )
 
-    return [places, accounts, inspections, hazards, assessments]
+    return [places, accounts, inspections, hazards, assessments, residents]
 
 
 def expected() -> dict:

@@ -1,0 +1,18 @@
+"""Residents: persons and their residences, reported by landlords, property
+companies and the police or self-declared through the house's QR code; the
+police verify them. (Spreadsheet import/export, compliance and purging build on
+the services here.)"""
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from community.accounts.permissions import can
+from community.core.nav import register_nav
+
+bp = Blueprint("residents", __name__)
+
+register_nav(
+    "residents.index", _l("Residents"), order=25, visible=lambda u: can(u, "nav.residents")
+)
+
+from community.residents import panels, permissions, views  # noqa: E402,F401

@@ -1,0 +1,129 @@
+"""Resident forms: the report (room, person, dates), the self-declaration (with
+consent), decisions, move-out, list filters. Field names are the interface
+contract (DESIGN.md, "residence report" and "self-declaration")."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from community.core.forms import OnceForm, choices
+
+STATUS_LABELS = {
+    "pending": _l("Waiting for verification"),
+    "verified": _l("Verified"),
+    "rejected": _l("Sent back"),
+}
+STATUS_FILTERS = {"": _l("All"), **STATUS_LABELS}
+CHANNEL_LABELS = {
+    "landlord": _l("Landlord"),
+    "property_manager": _l("Property company"),
+    "enterprise": _l("Enterprise"),
+    "self_declared": _l("Self-declared (QR code)"),
+    "police": _l("Police"),
+}
+GENDER_LABELS = {"M": _l("Male"), "F": _l("Female")}
+# Label tables every residents template gets (so each block renders alone).
+LABELS = {
+    "status_labels": STATUS_LABELS,
+    "channel_labels": CHANNEL_LABELS,
+    "gender_labels": GENDER_LABELS,
+}
+DATE_HELP = _l("YYYY-MM-DD")
+
+
+class _PersonFields(OnceForm):
+    """What every channel asks about the resident; the rules (valid ID number and
+    phone, dates) are checked once, in services.report_residence."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    id_number = StringField(
+        _l("ID number"),
+        validators=[DataRequired(), Length(max=30)],
+        render_kw={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"},
+    )
+    phone = StringField(
+        _l("Mobile phone"),
+        validators=[Optional(), Length(max=20)],
+        render_kw={"autocomplete": "off", "inputmode": "tel"},
+    )
+    move_in = DateField(
+        _l("Moved in on"),
+        validators=[InputRequired(message=_l("Enter the move-in date (YYYY-MM-DD)."))],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+    )
+
+
+class ResidenceForm(_PersonFields):
+    """POST /residents/new: room_id, name, id_number, phone, move_in, hometown, employer."""
+
+    room_id = SelectField(_l("Room"), coerce=int, validate_choice=False)
+    hometown = StringField(_l("Hometown (optional)"), validators=[Optional(), Length(max=60)])
+    employer = StringField(_l("Employer (optional)"), validators=[Optional(), Length(max=120)])
+
+
+CONSENT_LABEL = _l(
+    "I agree that these details are used to register the residents of this house for "
+    "community safety and are checked by the community police. They are kept while I "
+    "live here and deleted one year after I move out."
+)
+
+
+class DeclarationForm(_PersonFields):
+    """POST /declare/<token>: room_id, name, id_number, phone, move_in, consent."""
+
+    room_id = SelectField(_l("Room"), coerce=int, validate_choice=False)
+    phone = StringField(
+        _l("Mobile phone"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    consent = BooleanField(
+        CONSENT_LABEL,
+        validators=[DataRequired(message=_l("Registration needs your consent."))],
+    )
+
+
+class RejectForm(FlaskForm):
+    reason = StringField(
+        _l("Why is it sent back?"),
+        validators=[
+            DataRequired(message=_l("Say why the registration is sent back.")),
+            Length(max=255),
+        ],
+    )
+
+
+class MoveOutForm(FlaskForm):
+    move_out = DateField(
+        _l("Moved out on"),
+        validators=[InputRequired(message=_l("Enter the move-out date (YYYY-MM-DD)."))],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+    )
+
+
+class ResidentFilterForm(FlaskForm):
+    """The list's query string; no CSRF (a GET)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        _l("Status"), choices=choices(STATUS_FILTERS.items()), default="", validate_choice=True
+    )
+    q = StringField(_l("ID number or name"), validators=[Optional(), Length(max=60)])
+
+
+class PickForm(FlaskForm):
+    """The report form's first steps (GET): site, then building."""
+
+    class Meta:
+        csrf = False
+
+    site_id = IntegerField(_l("Site"), validators=[Optional(), NumberRange(min=1)])
+    building_id = IntegerField(_l("Building"), validators=[Optional(), NumberRange(min=1)])
+    room_id = IntegerField(_l("Room"), validators=[Optional(), NumberRange(min=1)])

@@ -1,0 +1,101 @@
+"""Residents: a person (identified by their ID number, kept encrypted) and their
+residences — who lives in which room since when, reported by whom, and whether the
+police verified it."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from community.accounts.models import User
+from community.core.crypto import EncryptedString
+from community.core.timeutil import utcnow
+from community.extensions import db
+from community.places.models import Room
+
+CHANNELS = ("landlord", "property_manager", "enterprise", "self_declared", "police")
+RESIDENCE_STATES = ("pending", "verified", "rejected")
+# What a tenant keeps to look the status up: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
+REFERENCE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+REFERENCE_LENGTH = 10
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+class Person(db.Model):
+    """One resident. The ID number and phone are encrypted at rest (core.crypto);
+    `id_hash` (HMAC of the normalized number) finds the same person again without
+    decrypting anything. Gender and birth date are read from the number."""
+
+    __tablename__ = "person"
+    __table_args__ = (CheckConstraint("gender IN ('M', 'F')", name="gender"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    id_number: Mapped[str] = mapped_column(EncryptedString(120))
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str | None] = mapped_column(EncryptedString(120))
+    hometown: Mapped[str | None] = mapped_column(String(60))
+    gender: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Residence(db.Model):
+    """A person living in a room from `move_in` (to `move_out`), as reported through
+    one channel; pending until the police verify (or reject) it. A person has at
+    most one active residence: verified and not moved out (partial unique index)."""
+
+    __tablename__ = "residence"
+    __table_args__ = (
+        CheckConstraint(
+            "channel IN ('landlord', 'property_manager', 'enterprise', 'self_declared', 'police')",
+            name="channel",
+        ),
+        CheckConstraint("status IN ('pending', 'verified', 'rejected')", name="status"),
+        CheckConstraint("move_out IS NULL OR move_out >= move_in", name="dates"),
+        Index("ix_residence_status_reported_at", "status", "reported_at"),
+        Index(
+            "uq_residence_active_person",
+            "person_id",
+            unique=True,
+            sqlite_where=db.text("status = 'verified' AND move_out IS NULL"),
+            postgresql_where=db.text("status = 'verified' AND move_out IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id", ondelete="RESTRICT"), index=True)
+    move_in: Mapped[date] = mapped_column(Date)
+    move_out: Mapped[date | None] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20))
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # NULL for a self-declaration (no account) and for a reporter's deleted account.
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    employer: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    # Why the police rejected it: free text shown to the tenant on the status page.
+    reason: Mapped[str | None] = mapped_column(String(255))
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None]
+    reference: Mapped[str] = mapped_column(String(16), unique=True, default=new_reference)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    person: Mapped[Person] = relationship(lazy="raise_on_sql")
+    room: Mapped[Room] = relationship(lazy="raise_on_sql")
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id], lazy="raise_on_sql")
+    verified_by: Mapped[User | None] = relationship(
+        foreign_keys=[verified_by_id], lazy="raise_on_sql"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "verified" and self.move_out is None

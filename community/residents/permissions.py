@@ -1,0 +1,156 @@
+"""Access rules of residents: who sees residences (police and coordinators of the
+area, the site's landlord and property company, a dormitory's enterprise — not
+volunteers or associations: this is personal data), who reports them, who decides,
+who reveals the full ID number (police only) and who records a move-out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import false, or_, select, true
+
+from community.accounts.models import Area
+from community.accounts.permissions import (
+    area_subtree_filter,
+    has_role,
+    in_scope_area,
+    is_admin,
+    org_ids,
+    rule,
+    scope_areas,
+)
+from community.places.models import Site
+from community.places.permissions import runs_site
+
+# Roles that see the residents of every site of their area subtree.
+RESIDENT_AREA_ROLES = ("police", "coordinator")
+
+
+def _site_of(obj: Any) -> Any:
+    """The site of a residence, a room or a site (rules take any of them)."""
+    room = getattr(obj, "room", None)
+    if room is not None:
+        obj = room
+    building = getattr(obj, "building", None)
+    return building.site if building is not None else obj
+
+
+def sees_residents(user: Any, site: Any) -> bool:
+    if is_admin(user) or in_scope_area(user, site.area, *RESIDENT_AREA_ROLES):
+        return True
+    if runs_site(user, site):
+        return True
+    return site.enterprise_id is not None and site.enterprise_id in org_ids(user, "enterprise")
+
+
+def polices(user: Any, site: Any) -> bool:
+    """The police liaison of the site's area (not administrators: decisions and the
+    full ID number belong to the police)."""
+    return in_scope_area(user, site.area, "police")
+
+
+rule("residence.view")(lambda user, residence: sees_residents(user, _site_of(residence)))
+rule("residence.view_site")(lambda user, site: sees_residents(user, _site_of(site)))
+
+
+@rule("residence.report")
+def _reports(user: Any, room_or_site: Any) -> bool:
+    """The site's landlord or property company, or the police of its area."""
+    site = _site_of(room_or_site)
+    return runs_site(user, site) or polices(user, site)
+
+
+rule("residence.decide", "residence.reveal")(
+    lambda user, residence: polices(user, _site_of(residence))
+)
+
+
+@rule("residence.move_out")
+def _moves_out(user: Any, residence: Any) -> bool:
+    site = _site_of(residence)
+    return runs_site(user, site) or polices(user, site)
+
+
+@rule("residence.resubmit")
+def _resubmits(user: Any, residence: Any) -> bool:
+    """Whoever reported it, while they may still report at its site."""
+    return residence.reporter_id == user.id and _reports(user, residence)
+
+
+@rule("nav.residents", "residence.list")
+def _lists(user: Any, obj: Any) -> bool:
+    return has_role(
+        user, "admin", "police", "coordinator", "landlord", "property_manager", "enterprise"
+    )
+
+
+@rule("residence.report_any")
+def _reports_somewhere(user: Any, obj: Any) -> bool:
+    """Opens the report form: landlords, property managers and the police."""
+    return has_role(user, "landlord", "property_manager", "police")
+
+
+@rule("residence.verify_many")
+def _verifies_in_bulk(user: Any, obj: Any) -> bool:
+    """Bulk verification (each residence is still checked with residence.decide)."""
+    return has_role(user, "police")
+
+
+def channel_for(user: Any, site: Any) -> str:
+    """The channel of a report by `user` at `site` (they may report there): the police
+    of the area first (their report counts as verified), then the landlord, then the
+    property company."""
+    if polices(user, site):
+        return "police"
+    if has_role(user, "landlord") and site.landlord_id == user.id:
+        return "landlord"
+    return "property_manager"
+
+
+def is_police(user: Any) -> bool:
+    """Lists open on the queue of pending reports, oldest first, for the police."""
+    return has_role(user, "police")
+
+
+def _scope(user: Any, *, report: bool = False) -> Any:
+    """SQL condition on Site: the sites whose residents the user sees (report=True:
+    where the user may report)."""
+    conditions = []
+    roles = ("police",) if report else RESIDENT_AREA_ROLES
+    areas = scope_areas(user, *roles)
+    if areas:
+        conditions.append(
+            Site.area_id.in_(select(Area.id).where(area_subtree_filter(Area.path, areas)))
+        )
+    companies = org_ids(user, "property_manager")
+    if companies:
+        conditions.append(Site.company_id.in_(companies))
+    if has_role(user, "landlord"):
+        conditions.append(Site.landlord_id == user.id)
+    enterprises = org_ids(user, "enterprise")
+    if enterprises and not report:
+        conditions.append(Site.enterprise_id.in_(enterprises))
+    return or_(*conditions) if conditions else false()
+
+
+def reportable_sites(user: Any) -> Any:
+    """SQL condition on Site: where the user may report a residence."""
+    return _scope(user, report=True)
+
+
+def at_resident_site(user: Any, site_id_column) -> Any:
+    """SQL condition for rows joined to a site id (residence -> room -> building):
+    the user sees the residents of that site. Whole areas: a correlated EXISTS, so
+    the list walks residences in its own order and looks each site up by key (the
+    page costs what it shows); a few sites (landlord, company, enterprise): their
+    ids drive the query (as places.permissions.at_visible_site)."""
+    if is_admin(user):
+        return true()
+    if scope_areas(user, *RESIDENT_AREA_ROLES):
+        return (
+            select(Site.id)
+            .where(Site.id == site_id_column, _scope(user))
+            .correlate_except(Site)
+            .exists()
+        )
+    return site_id_column.in_(select(Site.id).where(_scope(user)))

@@ -1,0 +1,456 @@
+"""The residence rules: report (every channel), verify, reject, resubmit, move out,
+reveal. Plain functions taking a session; they flush, never commit.
+
+Workflow (each step writes an audit event carrying ids only, never a name,
+number or phone):
+
+    report --> pending --verify--> verified --move_out--> (ended)
+                  |  ^
+           reject |  | resubmit (by the reporter, corrected)
+                  v  |
+                rejected
+
+A police report is verified at once. One active residence per person (verified,
+not moved out): verifying a new one ends the previous one on the new move-in day
+(or on the old move-in day when the new one claims an earlier date, so the dates
+stay ordered); the partial unique index uq_residence_active_person is the
+backstop when two verifications of the same person race.
+
+Who may take a step is decided in residents/permissions.py; these functions
+enforce the input and state rules and raise RuleViolation (422, per field),
+Conflict (409) or NotPermitted (403).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from community.core import audit
+from community.core.crypto import lookup_hash, mask_id_number
+from community.core.errors import Conflict, RuleViolation
+from community.core.timeutil import today as utc_today
+from community.core.timeutil import utcnow
+from community.core.validators import (
+    id_number_error,
+    id_number_facts,
+    normalize_id_number,
+    normalize_phone,
+    phone_error,
+)
+from community.places.models import Room
+from community.residents.models import CHANNELS, Person, Residence
+
+# Audit actions (object type "residence").
+REPORTED, VERIFIED, REJECTED, RESUBMITTED, MOVED_OUT, REVEALED = (
+    "residence.reported",
+    "residence.verified",
+    "residence.rejected",
+    "residence.resubmitted",
+    "residence.moved_out",
+    "residence.revealed",
+)
+
+
+def deadline_days() -> int:
+    return int(current_app.config.get("REPORT_DEADLINE_DAYS", 3))
+
+
+def is_late(move_in: date, reported_on: date) -> bool:
+    """A report is late when it arrives after move-in + REPORT_DEADLINE_DAYS."""
+    return reported_on > move_in + timedelta(days=deadline_days())
+
+
+def _room_label(room: Room) -> str:
+    return f"{room.building.name} {room.number}"
+
+
+def _clean(
+    *,
+    name: str,
+    id_number: str,
+    phone: str | None,
+    move_in: date | None,
+    hometown: str | None,
+    employer: str | None,
+    phone_required: bool,
+    today: date,
+) -> dict[str, Any]:
+    """The report's fields, normalized; RuleViolation naming every bad field."""
+    errors: list[tuple[str | None, str]] = []
+    name = " ".join((name or "").split())
+    if not name:
+        errors.append(("name", _("Enter the resident's name.")))
+    elif len(name) > 60:
+        errors.append(("name", _("At most 60 characters.")))
+    number = normalize_id_number(id_number or "")
+    message = id_number_error(number, today)
+    if message:
+        errors.append(("id_number", message))
+    phone = normalize_phone(phone or "") or None
+    if phone is None and phone_required:
+        errors.append(("phone", _("Enter a mobile number.")))
+    elif phone is not None and phone_error(phone):
+        errors.append(("phone", phone_error(phone)))
+    if move_in is None:
+        errors.append(("move_in", _("Enter the move-in date (YYYY-MM-DD).")))
+    elif move_in > today:
+        errors.append(("move_in", _("The move-in date cannot be in the future.")))
+    elif not message and move_in < id_number_facts(number)[1]:
+        errors.append(("move_in", _("The move-in date is before the birth date.")))
+    hometown = " ".join((hometown or "").split()) or None
+    if hometown and len(hometown) > 60:
+        errors.append(("hometown", _("At most 60 characters.")))
+    employer = " ".join((employer or "").split()) or None
+    if employer and len(employer) > 120:
+        errors.append(("employer", _("At most 120 characters.")))
+    if errors:
+        raise RuleViolation.several(errors)
+    return {
+        "name": name,
+        "id_number": number,
+        "phone": phone,
+        "move_in": move_in,
+        "hometown": hometown,
+        "employer": employer,
+    }
+
+
+def _person(session: Session, data: dict[str, Any], *, update_facts: bool) -> Person:
+    """The person with this ID number (found by its keyed hash), created when new.
+
+    A report from an account (landlord, company, police) updates the name, phone
+    and hometown: the newest report is the best knowledge. A self-declaration
+    (anyone holding the QR code) only creates: it never changes a known person,
+    so a stranger who knows an ID number cannot rewrite that person's phone."""
+    id_hash = lookup_hash(data["id_number"])
+    person = session.scalar(select(Person).where(Person.id_hash == id_hash))
+    if person is None:
+        gender, born = id_number_facts(data["id_number"])
+        person = Person(
+            name=data["name"],
+            id_number=data["id_number"],
+            id_hash=id_hash,
+            phone=data["phone"],
+            hometown=data["hometown"],
+            gender=gender,
+            birth_date=born,
+        )
+        session.add(person)
+        session.flush()
+    elif update_facts:
+        person.name = data["name"]
+        if data["phone"]:
+            person.phone = data["phone"]
+        if data["hometown"]:
+            person.hometown = data["hometown"]
+    return person
+
+
+def _refuse_duplicate(
+    session: Session, person: Person, room: Room, number: str, exclude: int | None = None
+) -> None:
+    """Conflict when the person already waits for verification in this room, or
+    already lives there (verified, not moved out)."""
+    stmt = select(Residence.status).where(
+        Residence.person_id == person.id,
+        Residence.room_id == room.id,
+        (Residence.status == "pending")
+        | ((Residence.status == "verified") & Residence.move_out.is_(None)),
+    )
+    if exclude is not None:
+        stmt = stmt.where(Residence.id != exclude)
+    status = session.scalar(stmt.limit(1))
+    if status == "pending":
+        raise Conflict(
+            _(
+                "A report of %(id)s for room %(room)s is already waiting for verification.",
+                id=mask_id_number(number),
+                room=_room_label(room),
+            )
+        )
+    if status == "verified":
+        raise Conflict(
+            _(
+                "%(id)s is already registered as living in room %(room)s.",
+                id=mask_id_number(number),
+                room=_room_label(room),
+            )
+        )
+
+
+def report_residence(
+    session: Session,
+    reporter: Any,
+    room: Room,
+    *,
+    name: str,
+    id_number: str,
+    phone: str | None,
+    move_in: date | None,
+    hometown: str | None = None,
+    employer: str | None = None,
+    channel: str,
+    today: date | None = None,
+) -> Residence:
+    """Record that a person lives in `room` since `move_in`, reported through
+    `channel` by `reporter` (None for a self-declaration). Pending, except a police
+    report, which is verified at once (and ends the person's previous residence).
+    `late` is set when the report comes after move-in + REPORT_DEADLINE_DAYS.
+    `room` must have its building and site loaded.
+
+    Raises RuleViolation on the bad fields (name, id_number, phone, move_in,
+    hometown, employer), Conflict when the same person already waits for
+    verification (or lives) in this room."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    now = utcnow()
+    reported_on = today or now.date()
+    data = _clean(
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        move_in=move_in,
+        hometown=hometown,
+        employer=employer,
+        phone_required=channel == "self_declared",
+        today=reported_on,
+    )
+    person = _person(session, data, update_facts=channel != "self_declared")
+    _refuse_duplicate(session, person, room, data["id_number"])
+    residence = Residence(
+        person_id=person.id,
+        room_id=room.id,
+        move_in=data["move_in"],
+        channel=channel,
+        reported_at=now,
+        reporter_id=reporter.id if reporter is not None else None,
+        employer=data["employer"],
+        status="pending",
+        late=is_late(data["move_in"], reported_on),
+    )
+    residence.person, residence.room = person, room
+    session.add(residence)
+    session.flush()
+    audit.record(
+        session,
+        reporter,
+        REPORTED,
+        residence,
+        {
+            "person_id": person.id,
+            "room_id": room.id,
+            "channel": channel,
+            "late": residence.late,
+        },
+    )
+    if channel == "police":
+        _decide(session, reporter, residence, "verified")
+    session.flush()
+    return residence
+
+
+def _end_previous(session: Session, residence: Residence) -> None:
+    """End the person's other active residence on the new move-in day (never before
+    its own move-in day)."""
+    session.execute(
+        update(Residence)
+        .where(
+            Residence.person_id == residence.person_id,
+            Residence.id != residence.id,
+            Residence.status == "verified",
+            Residence.move_out.is_(None),
+        )
+        .values(
+            move_out=case(
+                (Residence.move_in > residence.move_in, Residence.move_in),
+                else_=residence.move_in,
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _decide(
+    session: Session, actor: Any, residence: Residence, status: str, reason: str | None = None
+) -> None:
+    """pending -> verified|rejected with one conditional UPDATE (a second decision,
+    even a concurrent one, gets Conflict), inside a savepoint so a refused decision
+    leaves nothing behind (bulk verification goes on with the next)."""
+    already = _("This registration was already decided.")
+    if residence.status != "pending":
+        raise Conflict(already)
+    try:
+        with session.begin_nested():
+            if status == "verified":
+                _end_previous(session, residence)
+            result = session.execute(
+                update(Residence)
+                .where(Residence.id == residence.id, Residence.status == "pending")
+                .values(
+                    status=status,
+                    reason=reason,
+                    verified_by_id=actor.id,
+                    verified_at=utcnow(),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                raise Conflict(already)
+    except IntegrityError as exc:
+        raise Conflict(
+            _(
+                "This person was just registered as living elsewhere by someone else. "
+                "Reload and decide again."
+            )
+        ) from exc
+    finally:
+        session.expire(residence, ["status", "reason", "verified_by_id", "verified_at"])
+    audit.record(
+        session,
+        actor,
+        VERIFIED if status == "verified" else REJECTED,
+        residence,
+        {"from": "pending", "to": status},
+    )
+
+
+def verify_residence(session: Session, police: Any, residence: Residence) -> Residence:
+    """pending -> verified; ends the person's previous active residence in the same
+    transaction. Conflict when it was already decided (or the person was verified
+    elsewhere at the same moment)."""
+    _decide(session, police, residence, "verified")
+    session.flush()
+    return residence
+
+
+def verify_many(session: Session, police: Any, residences: list[Residence]) -> tuple[int, int]:
+    """Verify each pending residence (one transaction, each in its own savepoint);
+    returns (verified, skipped because already decided or in conflict)."""
+    done = skipped = 0
+    for residence in residences:
+        try:
+            _decide(session, police, residence, "verified")
+            done += 1
+        except Conflict:
+            skipped += 1
+    session.flush()
+    return done, skipped
+
+
+def reject_residence(session: Session, police: Any, residence: Residence, reason: str) -> Residence:
+    """pending -> rejected with a reason the reporter (and a self-declaring tenant,
+    on the status page) reads. The reason is free text written by the police: it
+    must say what to correct, never repeat personal data. RuleViolation("reason")
+    when empty or too long; Conflict when already decided."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise RuleViolation("reason", _("Say why the registration is sent back."))
+    if len(reason) > 255:
+        raise RuleViolation("reason", _("At most 255 characters."))
+    _decide(session, police, residence, "rejected", reason)
+    session.flush()
+    return residence
+
+
+def resubmit_residence(
+    session: Session,
+    reporter: Any,
+    residence: Residence,
+    *,
+    name: str,
+    id_number: str,
+    phone: str | None,
+    move_in: date | None,
+    hometown: str | None = None,
+    employer: str | None = None,
+    today: date | None = None,
+) -> Residence:
+    """rejected -> pending again with corrected fields (by its reporter). The
+    report keeps its first time and its `late` mark: correcting it is not a new
+    report. RuleViolation per field as report_residence; Conflict when it is not
+    rejected (any more) or duplicates another report of the room."""
+    if residence.status != "rejected":
+        raise Conflict(_("Only a registration that was sent back can be corrected."))
+    data = _clean(
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        move_in=move_in,
+        hometown=hometown,
+        employer=employer,
+        phone_required=residence.channel == "self_declared",
+        today=today or utc_today(),
+    )
+    person = _person(session, data, update_facts=True)
+    _refuse_duplicate(session, person, residence.room, data["id_number"], exclude=residence.id)
+    result = session.execute(
+        update(Residence)
+        .where(Residence.id == residence.id, Residence.status == "rejected")
+        .values(
+            person_id=person.id,
+            move_in=data["move_in"],
+            employer=data["employer"],
+            status="pending",
+            reason=None,
+            verified_by_id=None,
+            verified_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(residence)
+    if result.rowcount != 1:
+        raise Conflict(_("Only a registration that was sent back can be corrected."))
+    audit.record(session, reporter, RESUBMITTED, residence, {"person_id": person.id})
+    session.flush()
+    return residence
+
+
+def move_out(session: Session, actor: Any, residence: Residence, on: date | None) -> Residence:
+    """End a verified residence on `on` (not before move-in, not in the future).
+    RuleViolation("move_out") for a bad date; Conflict when it is not active."""
+    if on is None:
+        raise RuleViolation("move_out", _("Enter the move-out date (YYYY-MM-DD)."))
+    if residence.status != "verified" or residence.move_out is not None:
+        raise Conflict(_("Only a current, verified resident can move out."))
+    if on < residence.move_in:
+        raise RuleViolation(
+            "move_out",
+            _(
+                "The move-out date cannot be before the move-in date (%(date)s).",
+                date=residence.move_in.isoformat(),
+            ),
+        )
+    if on > utc_today():
+        raise RuleViolation("move_out", _("The move-out date cannot be in the future."))
+    result = session.execute(
+        update(Residence)
+        .where(
+            Residence.id == residence.id,
+            Residence.status == "verified",
+            Residence.move_out.is_(None),
+        )
+        .values(move_out=on)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(residence, ["move_out", "status"])
+    if result.rowcount != 1:
+        raise Conflict(_("Only a current, verified resident can move out."))
+    audit.record(session, actor, MOVED_OUT, residence, {"move_out": on.isoformat()})
+    session.flush()
+    return residence
+
+
+def reveal(session: Session, police: Any, residence: Residence) -> tuple[str, str | None]:
+    """The full ID number and phone of the residence's person, for the police; the
+    audit event says who saw which residence's data, never the values."""
+    person = residence.person
+    audit.record(session, police, REVEALED, residence, {"person_id": person.id})
+    session.flush()
+    return person.id_number, person.phone

@@ -1,0 +1,70 @@
+"""Access rows for the resident routes. The world's residence is pending in
+ctx["room"] (from places.py), reported by the site's landlord. Residents are
+personal data: volunteers and associations, who see the site, do not see them
+(404 on a residence, 403 on the list); the enterprise does not see this site.
+
+POSTs carry only the CSRF token: a reject without a reason, a move-out without a
+date and a bulk verification without ids are 422 for whoever may act. The police
+verify last (endpoint order), so the verify row is a 303."""
+
+from __future__ import annotations
+
+from tests.access_rules import ANON, LOGIN
+from tests.factories.residents import make_residence
+
+_NO_RESIDENTS = {"enterprise": 404, "association": 404, "volunteer": 404}
+
+
+def _row(police, runners, other=403):
+    row = {ANON: LOGIN, "police": police, "*": other, **_NO_RESIDENTS}
+    row.update({who: runners for who in ("landlord", "property_manager")})
+    return row
+
+
+EXPECTED = {
+    "residents.index": (
+        "GET",
+        {ANON: LOGIN, "association": 403, "volunteer": 403, "*": 200},
+    ),
+    "residents.show": (
+        "GET",
+        {ANON: LOGIN, "admin": 200, "coordinator": 200, **_row(200, 200)},
+    ),
+    "residents.new": (
+        "GET",
+        {ANON: LOGIN, "police": 200, "landlord": 200, "property_manager": 200, "*": 403},
+    ),
+    "residents.rooms": (
+        "GET",
+        {ANON: LOGIN, "police": 200, "landlord": 200, "property_manager": 200, "*": 403},
+    ),
+    "residents.verify": ("POST", _row(303, 403)),
+    "residents.reject": ("POST", _row(422, 403)),
+    "residents.reveal": ("POST", _row(200, 403)),
+    "residents.move_out": ("POST", _row(422, 422)),
+    "residents.verify_many": ("POST", {ANON: LOGIN, "police": 422, "*": 403}),
+    # places.rotate_token runs first (endpoint order): for those who may rotate the
+    # site's token, the old QR address is gone (404) — as a rotation should do.
+    "residents.declare": (
+        "GET",
+        {
+            ANON: 200,
+            "admin": 404,
+            "police": 404,
+            "landlord": 404,
+            "property_manager": 404,
+            "*": 200,
+        },
+    ),
+    "residents.declared": ("GET", {ANON: 200, "*": 200}),
+}
+
+
+def world(session, ctx):
+    from community.accounts.models import User
+    from community.residents import queries
+
+    room = queries.get_room(session, ctx["room"].id)
+    landlord = session.get(User, room.building.site.landlord_id)
+    residence = make_residence(session, room=room, reporter=landlord)
+    return {"residence_id": residence.id}
