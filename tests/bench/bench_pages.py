@@ -78,6 +78,8 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("assessments", "/assessments/", {}),
     ("public plaque", "/plaque/{token}", {}),
     ("residents", "/residents/", {}),
+    ("residents, by ID number", "/residents/?q=11010519491231002X", {}),
+    ("self-declaration", "/declare/{token}", {}),
     ("compliance", "/compliance/", {}),
     ("duties", "/duties/", {}),
     ("reviews", "/reviews/", {}),
@@ -119,8 +121,9 @@ def app_env(url: str) -> dict[str, str]:
 # --- database ------------------------------------------------------------------------
 
 
-def prepare_database(url: str) -> dict:
-    """An empty database, migrated and seeded through the real commands."""
+def prepare_database(url: str, residents: int = 0) -> dict:
+    """An empty database, migrated and seeded through the real commands (with
+    `residents` residence records over the demo rooms)."""
     if make_url(url).get_backend_name() == "postgresql":
         from sqlalchemy import create_engine
 
@@ -133,7 +136,7 @@ def prepare_database(url: str) -> dict:
     env = app_env(url)
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     out = subprocess.run(
-        [*flask, "seed-demo", "--json"],
+        [*flask, "seed-demo", "--json", "--residents", str(residents)],
         cwd=ROOT,
         env=env,
         check=True,
@@ -724,7 +727,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sites", type=int, default=2000, help="generated sites (2000)")
     parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per page (5)")
-    parser.add_argument("--residents", type=int, default=0, help="(not used yet)")
+    parser.add_argument(
+        "--residents", type=int, default=0, help="residence records over the demo rooms (0)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
@@ -734,12 +739,6 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile /healthz and /sites/")
     args = parser.parse_args()
     notes = []
-    if args.residents:
-        notes.append(
-            f"--residents {args.residents} ignored: residence records come with the "
-            "residents module, not built yet"
-        )
-        print("note:", notes[-1])
     if not args.profile and not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk (make bench does it as root)")
 
@@ -750,7 +749,7 @@ def main() -> None:
         url = f"sqlite:///{tmpdir}/bench.db"
     try:
         started = time.perf_counter()
-        seeded = prepare_database(url)
+        seeded = prepare_database(url, args.residents)
         app = create_app(bench_config(url))
         fill_s = fill(app, args.sites)
         print(f"database ready: {args.sites} generated sites, filled in {fill_s:.1f} s")
