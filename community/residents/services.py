@@ -122,6 +122,10 @@ def _clean(
     }
 
 
+# The report's field rules, for the spreadsheet import too (one place).
+clean_report = _clean
+
+
 def _person(session: Session, data: dict[str, Any], *, update_facts: bool) -> Person:
     """The person with this ID number (found by its keyed hash), created when new.
 
@@ -167,6 +171,13 @@ def _refuse_duplicate(
     if exclude is not None:
         stmt = stmt.where(Residence.id != exclude)
     status = session.scalar(stmt.limit(1))
+    if status is not None:
+        refuse_duplicate_message(room, number, status)
+
+
+def refuse_duplicate_message(room: Room, number: str, status: str) -> None:
+    """The Conflict for a person already waiting (pending) or living (verified) in
+    `room`; the import reports it on the row."""
     if status == "pending":
         raise Conflict(
             _(
