@@ -131,6 +131,57 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"user {user.id} {user.username} ({role})")
 
+    @app.cli.command("import-residents")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option(
+        "--as",
+        "username",
+        default=None,
+        help="The acting user (landlord, property manager, enterprise or police); "
+        "default: the first administrator account.",
+    )
+    def import_residents(file: str, username: str | None) -> None:
+        """Import residences from FILE (.csv UTF-8 or .xlsx) with the header
+        site_id,building,room,name,id_number,phone,move_in,hometown,employer.
+        Rows are reported with the acting user's rights and channel; exit code 1
+        when some rows were refused (each printed as `line N: reason`)."""
+        from pathlib import Path
+
+        from community.accounts.models import Membership, User
+        from community.residents.imports import ImportRefused, import_file, max_bytes
+
+        if username:
+            user = db.session.scalar(select(User).where(User.username == username))
+            if user is None:
+                _fail(f"no user is called {username}")
+        else:
+            user = db.session.scalar(
+                select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.role == "admin")
+                .order_by(User.id)
+                .limit(1)
+            )
+            if user is None:
+                _fail("no administrator account: name the acting user with --as USERNAME")
+        path = Path(file)
+        if path.stat().st_size > max_bytes():
+            _fail(f"the file is larger than {max_bytes() // (1024 * 1024)} MB: nothing imported")
+        try:
+            result = import_file(db.session, user, path.read_bytes())
+        except ImportRefused as exc:
+            db.session.rollback()
+            _fail(f"{exc.message} Nothing imported.")
+        db.session.commit()
+        click.echo(
+            f"rows: {result.total}, imported: {result.imported}, "
+            f"already reported: {result.already}, refused: {result.refused}"
+        )
+        for line, reason in result.errors:
+            click.echo(f"line {line}: {reason}")
+        if result.refused:
+            raise SystemExit(1)
+
     @app.cli.command("purge-expired")
     def purge_expired() -> None:
         """Delete what is kept only for a while: one-time form tokens older than a day

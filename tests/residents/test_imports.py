@@ -173,3 +173,48 @@ def test_file_over_the_limit_is_refused(session, world, app):
             import_file(session, world.landlord, csv_bytes([row(world), row(world)]))
     finally:
         app.config["IMPORT_MAX_BYTES"] = 20 * 1024 * 1024
+
+
+# --- flask import-residents ---------------------------------------------------------------
+
+
+def _cli(app, *args):
+    return app.test_cli_runner().invoke(args=["import-residents", *args])
+
+
+def test_cli_imports_as_the_named_user_and_exits_0(app, session, world, tmp_path):
+    file = tmp_path / "residents.csv"
+    file.write_bytes(csv_bytes([row(world), row(world, room="102")]))
+    result = _cli(app, str(file), "--as", world.landlord.username)
+    assert result.exit_code == 0, result.output
+    assert "imported: 2" in result.output
+    again = _cli(app, str(file), "--as", world.landlord.username)
+    assert again.exit_code == 0 and "already reported: 2" in again.output
+
+
+def test_cli_prints_refused_lines_and_exits_1(app, session, world, tmp_path):
+    file = tmp_path / "residents.xlsx"
+    file.write_bytes(xlsx_bytes([row(world), row(world, room="999")]))
+    result = _cli(app, str(file), "--as", world.landlord.username)
+    assert result.exit_code == 1
+    assert "imported: 1" in result.output and "refused: 1" in result.output
+    assert "line 3: " in result.output
+
+
+def test_cli_refuses_a_wrong_header_and_imports_nothing(app, session, world, tmp_path):
+    file = tmp_path / "residents.csv"
+    file.write_bytes(b"name,phone\nx,1\n")
+    result = _cli(app, str(file), "--as", world.landlord.username)
+    assert result.exit_code == 1
+    assert "site_id,building,room,name,id_number,phone,move_in,hometown,employer" in result.output
+    assert count(session, Residence) == 0
+
+
+def test_cli_without_as_acts_as_an_administrator(app, session, world, tmp_path):
+    make_role_user(session, "admin")
+    session.commit()
+    file = tmp_path / "residents.csv"
+    file.write_bytes(csv_bytes([row(world)]))
+    result = _cli(app, str(file))
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(Residence.channel)) == "property_manager"
