@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
+import secrets
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -35,7 +38,7 @@ from community.core.timeutil import utcnow
 from community.core.validators import id_number_facts
 from community.places.models import Building, Room, Site
 from community.residents import services
-from community.residents.models import Person, Residence, new_reference
+from community.residents.models import ImportJob, Person, Residence, new_reference
 from community.residents.permissions import import_channel
 
 HEADER = (
@@ -515,3 +518,111 @@ def _peek(rows: Iterator) -> Iterator:
 def _chain(first: list, rest: Iterator) -> Iterator:
     yield from first
     yield from rest
+
+
+# --- web import jobs: one chunk per request ----------------------------------------------
+
+
+def _import_dir() -> Path:
+    folder = Path(
+        current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def start_import(session: Session, user: Any, filename: str, data: bytes) -> ImportJob:
+    """Store an uploaded file under IMPORT_DIR (random name) and queue its job.
+    RuleViolation("file") for an empty or too large file (nothing stored)."""
+    if not data:
+        raise RuleViolation("file", _("The file is empty."))
+    if len(data) > max_bytes():
+        raise RuleViolation(
+            "file", _("The file is larger than %(mb)d MB.", mb=max(1, max_bytes() // (1024 * 1024)))
+        )
+    path = _import_dir() / f"{secrets.token_hex(16)}.upload"
+    path.write_bytes(data)
+    shown = " ".join((Path(filename or "").name or "upload").split())[:255]
+    job = ImportJob(user_id=user.id, filename=shown, path=str(path), status="queued")
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _unlink(path: str | None) -> None:
+    if path:
+        Path(path).unlink(missing_ok=True)
+
+
+def _prepare(job: ImportJob) -> None:
+    """The job's first step: read the upload once (checking size, kind and header)
+    into a plain rows file (line number first), so later steps only skip lines."""
+    rows_path = Path(job.path).with_suffix(".rows.csv")
+    total = 0
+    with rows_path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        for line, cells in read_rows(Path(job.path).read_bytes()):
+            writer.writerow([line, *cells[: len(HEADER)]])
+            total += 1
+    job.rows_path, job.total = str(rows_path), total
+    job.errors_path = str(Path(job.path).with_suffix(".errors.csv"))
+    _unlink(job.path)
+
+
+def run_step(
+    session: Session, user: Any, job: ImportJob, size: int | None = None, today: date | None = None
+) -> ImportJob:
+    """Process the job's next `size` rows (the first step reads the file). The step
+    is claimed with one conditional UPDATE first, so two polls of the same job never
+    import a chunk twice: the loser returns the job as it is. A refused file ends
+    the job as failed with the reason; the last chunk ends it as done."""
+    if not job.is_running:
+        return job
+    size = size or CHUNK
+    seen = job.done
+    claimed = session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.id == job.id,
+            ImportJob.done == seen,
+            ImportJob.status.in_(("queued", "running")),
+        )
+        .values(status="running")
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.refresh(job)
+        return job
+    job.status = "running"
+    if job.rows_path is None:
+        try:
+            _prepare(job)
+        except ImportRefused as exc:
+            job.status, job.message, job.finished_at = "failed", exc.message, utcnow()
+            _unlink(job.path)
+            session.flush()
+            return job
+        session.flush()
+        return job
+    with open(job.rows_path, encoding="utf-8", newline="") as f:
+        batch = [(int(r[0]), r[1:]) for r in itertools.islice(csv.reader(f), seen, seen + size)]
+    result = Importer(session, user, today).run(batch)
+    if result.errors:
+        with open(job.errors_path, "a", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows(result.errors)
+    job.done = seen + len(batch)
+    job.imported += result.imported
+    job.already += result.already
+    job.refused += result.refused
+    if job.done >= job.total:
+        job.status, job.finished_at = "done", utcnow()
+        _unlink(job.rows_path)
+    session.flush()
+    return job
+
+
+def error_rows(job: ImportJob) -> Iterator[list[str]]:
+    """The refused rows of a job (line, reason) for the errors download."""
+    if job.errors_path and Path(job.errors_path).exists():
+        with open(job.errors_path, encoding="utf-8", newline="") as f:
+            yield from csv.reader(f)
