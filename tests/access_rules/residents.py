@@ -24,6 +24,8 @@ def _row(police, runners, other=403):
 _IMPORT_ROLES = ("enterprise", "landlord", "property_manager", "police")
 _IMPORTERS = {ANON: LOGIN, "*": 403, **{w: 200 for w in _IMPORT_ROLES}}
 
+_LEDGER = {ANON: LOGIN, "enterprise": 404, "volunteer": 403, "association": 403, "*": 200}
+
 EXPECTED = {
     "residents.index": (
         "GET",
@@ -66,6 +68,10 @@ EXPECTED = {
     "residents.import_job": ("GET", _IMPORTERS),
     "residents.import_step": ("POST", {**_IMPORTERS, **{w: 303 for w in _IMPORT_ROLES}}),
     "residents.import_errors": ("GET", _IMPORTERS),
+    # The register download: whoever sees the site's residents; volunteers and the
+    # association see the building but not its residents (403).
+    "residents.building_ledger": ("GET", _LEDGER),
+    "residents.site_ledger": ("GET", _LEDGER),
 }
 
 
@@ -80,4 +86,4 @@ def world(session, ctx):
     job = ImportJob(user_id=(ctx["user"] or landlord).id, filename="a.csv", path="-", status="done")
     session.add(job)
     session.flush()
-    return {"residence_id": residence.id, "job_id": job.id}
+    return {"residence_id": residence.id, "job_id": job.id, "fmt": "csv"}
