@@ -236,10 +236,16 @@ def register_cli(app: Flask) -> None:
         """Delete what is kept only for a while: one-time form tokens older than a day
         (and, with the residents module, moved-out residents' personal data)."""
         from community.core.once import purge_expired as purge_tokens
+        from community.residents.services import purge_expired_residents
 
         tokens = purge_tokens(db.session)
+        people = purge_expired_residents(db.session)
         db.session.commit()
         click.echo(f"submission tokens deleted: {tokens}")
+        click.echo(
+            f"moved-out residents erased (after {current_app.config['RESIDENT_RETENTION_DAYS']}"
+            f" days): {people}"
+        )
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, writable=True))
