@@ -103,7 +103,8 @@ def test_xlsx_import_reads_dates_and_numbers(session, world):
 
 
 def test_invalid_rows_are_reported_with_line_and_reason(session, world):
-    bad_check = id_number()[:17] + ("0" if id_number()[17] != "0" else "1")
+    good = id_number()
+    bad_check = good[:17] + ("0" if good[17] != "0" else "1")
     data = csv_bytes(
         [
             row(world),
