@@ -81,7 +81,13 @@ class Config:
     # Number of proxies in front of the app setting X-Forwarded-* (0 = none).
     PROXY_FIX = _int("PROXY_FIX", 0)
 
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Resident spreadsheets (import-residents, /residents/import); the request limit
+    # leaves room for the form around the largest file.
+    IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+    IMPORT_DIR = os.environ.get("IMPORT_DIR", str(INSTANCE_DIR / "imports"))
+    # Days after a move-out when `flask purge-expired` erases the person's data.
+    RESIDENT_RETENTION_DAYS = _int("RESIDENT_RETENTION_DAYS", 365)
+    MAX_CONTENT_LENGTH = max(16 * 1024 * 1024, IMPORT_MAX_BYTES + 1024 * 1024)
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 

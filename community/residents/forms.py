@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -127,3 +128,12 @@ class PickForm(FlaskForm):
     site_id = IntegerField(_l("Site"), validators=[Optional(), NumberRange(min=1)])
     building_id = IntegerField(_l("Building"), validators=[Optional(), NumberRange(min=1)])
     room_id = IntegerField(_l("Room"), validators=[Optional(), NumberRange(min=1)])
+
+
+class ImportForm(OnceForm):
+    """The spreadsheet upload; what the file must hold is checked by residents.imports."""
+
+    file = FileField(
+        _l("Spreadsheet (CSV or xlsx)"),
+        validators=[FileRequired(message=_l("Choose a CSV or xlsx file."))],
+    )

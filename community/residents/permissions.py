@@ -154,3 +154,36 @@ def at_resident_site(user: Any, site_id_column) -> Any:
             .exists()
         )
     return site_id_column.in_(select(Site.id).where(_scope(user)))
+
+
+def employs_at(user: Any, site: Any) -> bool:
+    """The enterprise whose dormitory this site is (reports its employees in bulk)."""
+    return site.enterprise_id is not None and site.enterprise_id in org_ids(user, "enterprise")
+
+
+@rule("residence.import")
+def _imports(user: Any, site: Any) -> bool:
+    """Bulk import at a site: whoever may report there, the dormitory's enterprise,
+    and administrators (the command line's default acting user)."""
+    site = _site_of(site)
+    return is_admin(user) or _reports(user, site) or employs_at(user, site)
+
+
+@rule("residence.import_any")
+def _imports_somewhere(user: Any, obj: Any) -> bool:
+    """Opens the import page: enterprises, landlords, property managers and the police."""
+    return has_role(user, "enterprise", "landlord", "property_manager", "police")
+
+
+def import_channel(user: Any, site: Any) -> str:
+    """The channel of an imported row (the user may import at `site`): as a report
+    (police, landlord, property company), else the dormitory's enterprise. An
+    administrator's bulk load is recorded through the site's own operator channel
+    (enterprise, property company, else landlord) and stays pending."""
+    if polices(user, site) or runs_site(user, site):
+        return channel_for(user, site)
+    if employs_at(user, site):
+        return "enterprise"
+    if site.enterprise_id is not None:
+        return "enterprise"
+    return "property_manager" if site.company_id is not None else "landlord"

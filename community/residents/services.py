@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, select, update
+from sqlalchemy import String, case, cast, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -122,6 +122,10 @@ def _clean(
     }
 
 
+# The report's field rules, for the spreadsheet import too (one place).
+clean_report = _clean
+
+
 def _person(session: Session, data: dict[str, Any], *, update_facts: bool) -> Person:
     """The person with this ID number (found by its keyed hash), created when new.
 
@@ -167,6 +171,13 @@ def _refuse_duplicate(
     if exclude is not None:
         stmt = stmt.where(Residence.id != exclude)
     status = session.scalar(stmt.limit(1))
+    if status is not None:
+        refuse_duplicate_message(room, number, status)
+
+
+def refuse_duplicate_message(room: Room, number: str, status: str) -> None:
+    """The Conflict for a person already waiting (pending) or living (verified) in
+    `room`; the import reports it on the row."""
     if status == "pending":
         raise Conflict(
             _(
@@ -454,3 +465,43 @@ def reveal(session: Session, police: Any, residence: Residence) -> tuple[str, st
     audit.record(session, police, REVEALED, residence, {"person_id": person.id})
     session.flush()
     return person.id_number, person.phone
+
+
+PURGED_ID = "-"
+
+
+def purge_expired_residents(session: Session, today: date | None = None) -> int:
+    """Erase the personal data (name, ID number, phone, hometown) of the people whose
+    every residence ended more than RESIDENT_RETENTION_DAYS ago; their residence rows
+    keep room, dates, channel, status and late, so counts and rates stay as they
+    were. A person still living somewhere (or waiting for verification) keeps their
+    data. The keyed hash becomes "purged:<id>", so the same ID number reported again
+    is a new person. Returns how many people were erased."""
+    days = int(current_app.config.get("RESIDENT_RETENTION_DAYS", 365))
+    cutoff = (today or utc_today()) - timedelta(days=days)
+    ended = select(Residence.person_id).where(Residence.move_out < cutoff)
+    kept = select(Residence.person_id).where(
+        (Residence.move_out.is_(None)) | (Residence.move_out >= cutoff)
+    )
+    ids = session.scalars(
+        select(Person.id).where(
+            Person.id.in_(ended), Person.id.not_in(kept), Person.id_hash.not_like("purged:%")
+        )
+    ).all()
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            update(Person)
+            .where(Person.id.in_(ids[start : start + 1000]))
+            .values(
+                name="",
+                id_number=PURGED_ID,
+                id_hash=literal("purged:") + cast(Person.id, String),
+                phone=None,
+                hometown=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if ids:
+        audit.record(session, None, "person.purged", Person(), {"count": len(ids)})
+    session.flush()
+    return len(ids)

@@ -4,7 +4,19 @@ public self-declaration and status page."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, request, url_for
+import csv
+import io
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    redirect,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,23 +24,25 @@ from community.accounts.permissions import authorize_or_403, can, visible_or_404
 from community.core import events
 from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, choices
-from community.core.htmx import render, submit
+from community.core.htmx import is_partial, render, submit
 from community.core.once import commit, once
 from community.core.pagination import parse_page
+from community.core.validators import is_id
 from community.extensions import db, limiter
 from community.places import queries as places
-from community.residents import bp, queries, services
+from community.residents import bp, exports, imports, queries, services
 from community.residents.forms import (
     LABELS,
     STATUS_FILTERS,
     DeclarationForm,
+    ImportForm,
     MoveOutForm,
     PickForm,
     RejectForm,
     ResidenceForm,
     ResidentFilterForm,
 )
-from community.residents.models import Residence
+from community.residents.models import ImportJob, Residence
 from community.residents.permissions import channel_for, is_police
 
 
@@ -407,3 +421,152 @@ def declared():
         status=404 if ref and residence is None else 200,
         **LABELS,
     )
+
+
+# --- spreadsheet import ---------------------------------------------------------------------
+
+
+def _job_or_404(job_id: int) -> ImportJob:
+    """A job is seen only by the user who uploaded it (the file is theirs)."""
+    job = db.session.get(ImportJob, job_id) if is_id(job_id) else None
+    if job is None or job.user_id != current_user.id:
+        abort(404)
+    return job
+
+
+def _import_page(form: ImportForm, status: int = 200, conflict=None):
+    return render(
+        "residents/import.html",
+        "import_form",
+        form=form,
+        header=",".join(imports.HEADER),
+        max_mb=imports.max_bytes() // (1024 * 1024),
+        conflict=conflict,
+        status=status,
+    )
+
+
+@bp.route("/residents/import", methods=["GET", "POST"])
+@login_required
+@once
+def upload():
+    authorize_or_403("residence.import_any")
+    form = ImportForm()
+    if request.method == "GET":
+        return _import_page(form)
+
+    def step():
+        data = form.file.data
+        return imports.start_import(db.session, current_user, data.filename, data.read())
+
+    return submit(
+        form,
+        step,
+        page=lambda **kw: _import_page(form, **kw),
+        message=_("File received; the import runs now."),
+        location=lambda job: url_for("residents.import_job", job_id=job.id),
+    )
+
+
+def _job_page(job: ImportJob):
+    return render(
+        "residents/import_job.html",
+        "import_progress",
+        job=job,
+        step_form=EmptyForm(formdata=None),
+    )
+
+
+@bp.route("/residents/import/<int:job_id>")
+@login_required
+def import_job(job_id: int):
+    """The job's page; the progress block polls itself (htmx, every second) and
+    each poll of a running job processes its next chunk."""
+    authorize_or_403("residence.import_any")
+    job = _job_or_404(job_id)
+    if job.is_running and is_partial():
+        imports.run_step(db.session, current_user, job)
+        return commit(_job_page(job))
+    return _job_page(job)
+
+
+@bp.route("/residents/import/<int:job_id>/continue", methods=["POST"])
+@login_required
+def import_step(job_id: int):
+    """Without JavaScript: the "continue" button processes the next chunk."""
+    authorize_or_403("residence.import_any")
+    job = _job_or_404(job_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    imports.run_step(db.session, current_user, job)
+    if is_partial():
+        return commit(_job_page(job))
+    return commit(redirect(url_for("residents.import_job", job_id=job.id), code=303))
+
+
+@bp.route("/residents/import/<int:job_id>/errors.csv")
+@login_required
+def import_errors(job_id: int):
+    """The refused rows (line, reason): only what the user uploaded, never more."""
+    authorize_or_403("residence.import_any")
+    job = _job_or_404(job_id)
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([_("line"), _("reason")])
+        for row in imports.error_rows(job):
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        lines(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="import-{job.id}-errors.csv"'},
+    )
+
+
+# --- the register (一幢一册) as a spreadsheet -------------------------------------------------
+
+
+def _ledger(site, building, fmt: str, name: str):
+    """The register download: masked unless the police of the area ask (then an
+    audit event is committed first); CSV streamed, xlsx written row by row."""
+    if fmt not in exports.FORMATS:
+        abort(404)
+    authorize_or_403("residence.view_site", site)
+    unmasked = exports.unmasked_for(current_user, site)
+    exports.record_export(db.session, current_user, building or site, fmt, unmasked)
+    rows = exports.ledger_rows(db.session, site=site, building=building, unmasked=unmasked)
+    if fmt == "csv":
+        return commit(
+            Response(
+                stream_with_context(exports.csv_chunks(rows)),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
+        )
+    db.session.commit()
+    return send_file(
+        exports.write_xlsx(rows),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"{name}.xlsx",
+    )
+
+
+@bp.route("/buildings/<int:building_id>/ledger.<fmt>")
+@login_required
+def building_ledger(building_id: int, fmt: str):
+    building = visible_or_404(places.get_building(db.session, building_id), "building.view")
+    return _ledger(building.site, building, fmt, f"ledger-building-{building.id}")
+
+
+@bp.route("/sites/<int:site_id>/ledger.<fmt>")
+@login_required
+def site_ledger(site_id: int, fmt: str):
+    site = visible_or_404(places.get_site(db.session, site_id), "site.view")
+    return _ledger(site, None, fmt, f"ledger-site-{site.id}")

@@ -21,6 +21,11 @@ def _row(police, runners, other=403):
     return row
 
 
+_IMPORT_ROLES = ("enterprise", "landlord", "property_manager", "police")
+_IMPORTERS = {ANON: LOGIN, "*": 403, **{w: 200 for w in _IMPORT_ROLES}}
+
+_LEDGER = {ANON: LOGIN, "enterprise": 404, "volunteer": 403, "association": 403, "*": 200}
+
 EXPECTED = {
     "residents.index": (
         "GET",
@@ -57,14 +62,28 @@ EXPECTED = {
         },
     ),
     "residents.declared": ("GET", {ANON: 200, "*": 200}),
+    # The import: enterprises, landlords, property managers and the police; a job is
+    # seen by its uploader only (the world's job is the requesting user's, finished).
+    "residents.upload": ("GET", _IMPORTERS),
+    "residents.import_job": ("GET", _IMPORTERS),
+    "residents.import_step": ("POST", {**_IMPORTERS, **{w: 303 for w in _IMPORT_ROLES}}),
+    "residents.import_errors": ("GET", _IMPORTERS),
+    # The register download: whoever sees the site's residents; volunteers and the
+    # association see the building but not its residents (403).
+    "residents.building_ledger": ("GET", _LEDGER),
+    "residents.site_ledger": ("GET", _LEDGER),
 }
 
 
 def world(session, ctx):
     from community.accounts.models import User
     from community.residents import queries
+    from community.residents.models import ImportJob
 
     room = queries.get_room(session, ctx["room"].id)
     landlord = session.get(User, room.building.site.landlord_id)
     residence = make_residence(session, room=room, reporter=landlord)
-    return {"residence_id": residence.id}
+    job = ImportJob(user_id=(ctx["user"] or landlord).id, filename="a.csv", path="-", status="done")
+    session.add(job)
+    session.flush()
+    return {"residence_id": residence.id, "job_id": job.id, "fmt": "csv"}
