@@ -89,6 +89,8 @@ def _list_page(status: int = 200, conflict=None):
         decide_form=EmptyForm(formdata=None),
         reject_form=RejectForm(formdata=None),
         conflict=conflict,
+        can_report=can(current_user, "residence.report_any"),
+        can_import=can(current_user, "residence.import_any"),
         status=status,
         **LABELS,
     )

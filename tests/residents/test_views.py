@@ -462,3 +462,9 @@ def test_rotated_token_is_404(world, app, as_user):
         == 303
     )
     assert app.test_client().get(f"/declare/{old}").status_code == 404
+
+
+def test_the_list_offers_reporting_and_importing_to_who_may(client, login_as):
+    login_as("landlord")
+    page = client.get("/residents/").get_data(as_text=True)
+    assert 'href="/residents/new"' in page and 'href="/residents/import"' in page
