@@ -3,8 +3,8 @@ bar (entries registered by the packages, see core.nav), events, the language."""
 
 from __future__ import annotations
 
-from flask import Flask, g, request
-from flask_babel import get_locale, get_translations
+from flask import Flask, g, has_app_context, request
+from flask_babel import Domain, get_locale, get_translations
 from flask_login import current_user
 
 from community.core import badges, events
@@ -36,6 +36,32 @@ def _translations():
     return translations
 
 
+def _cache_domain_lookups() -> None:
+    """Python's `_()` and lazy strings (form labels, navigation) go through
+    Flask-Babel's Domain.get_translations, which looks the locale and catalogue up on
+    every call (about 70 times per list page). Serve those from the same per-locale
+    cache as the templates; a miss (first call, or after refresh/force_locale)
+    asks Flask-Babel as before."""
+    original = Domain.get_translations
+    if getattr(original, "community_cached", False):
+        return
+
+    def get_translations(self):
+        ns = g.get("_flask_babel") if has_app_context() else None
+        if ns is not None:
+            cached = getattr(ns, "community_translations", None)
+            if cached is not None and cached[0] is getattr(ns, "babel_locale", None):
+                return cached[1]
+        translations = original(self)
+        ns = g.get("_flask_babel") if has_app_context() else None
+        if ns is not None:
+            ns.community_translations = (getattr(ns, "babel_locale", None), translations)
+        return translations
+
+    get_translations.community_cached = True
+    Domain.get_translations = get_translations
+
+
 def translate(text: str, **variables) -> str:
     """gettext with the cached per-request lookup (for Python that renders markup)."""
     result = _translations().ugettext(text)
@@ -43,6 +69,7 @@ def translate(text: str, **variables) -> str:
 
 
 def init_templating(app: Flask) -> None:
+    _cache_domain_lookups()
     # Replaces the callables Flask-Babel installed (same behaviour, cached lookup).
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
