@@ -35,9 +35,9 @@ def visible_sites(user: Any) -> Select:
     return stmt.where(_site_scope(user))
 
 
-def at_visible_site(user: Any, site_id_column) -> Any:
-    """SQL condition for rows of another table (hazards, assessments, ...): the row's
-    site is one the user may see.
+def at_site_in(user: Any, site_id_column, scope: Any, area_roles=AREA_ROLES) -> Any:
+    """SQL condition for rows of another table (hazards, assessments, residences ...):
+    the row's site satisfies `scope` (a condition on Site for this user).
 
     Whole areas (police, coordinators, volunteers) cover thousands of sites: a
     correlated EXISTS lets the database walk the listed table in its own order and
@@ -46,14 +46,19 @@ def at_visible_site(user: Any, site_id_column) -> Any:
     their ids drive the query instead."""
     if is_admin(user):
         return true()
-    if scope_areas(user, *AREA_ROLES):
+    if scope_areas(user, *area_roles):
         return (
             select(Site.id)
-            .where(Site.id == site_id_column, _site_scope(user))
+            .where(Site.id == site_id_column, scope)
             .correlate_except(Site)
             .exists()
         )
-    return site_id_column.in_(select(Site.id).where(_site_scope(user)))
+    return site_id_column.in_(select(Site.id).where(scope))
+
+
+def at_visible_site(user: Any, site_id_column) -> Any:
+    """The row's site is one the user may see (see at_site_in)."""
+    return at_site_in(user, site_id_column, _site_scope(user))
 
 
 def _site_scope(user: Any) -> Any:

@@ -20,7 +20,7 @@ from community.accounts.permissions import (
     scope_areas,
 )
 from community.places.models import Site
-from community.places.permissions import runs_site
+from community.places.permissions import at_site_in, runs_site
 
 # Roles that see the residents of every site of their area subtree.
 RESIDENT_AREA_ROLES = ("police", "coordinator")
@@ -140,20 +140,10 @@ def reportable_sites(user: Any) -> Any:
 
 def at_resident_site(user: Any, site_id_column) -> Any:
     """SQL condition for rows joined to a site id (residence -> room -> building):
-    the user sees the residents of that site. Whole areas: a correlated EXISTS, so
-    the list walks residences in its own order and looks each site up by key (the
-    page costs what it shows); a few sites (landlord, company, enterprise): their
-    ids drive the query (as places.permissions.at_visible_site)."""
+    the user sees the residents of that site (see places.permissions.at_site_in)."""
     if is_admin(user):
         return true()
-    if scope_areas(user, *RESIDENT_AREA_ROLES):
-        return (
-            select(Site.id)
-            .where(Site.id == site_id_column, _scope(user))
-            .correlate_except(Site)
-            .exists()
-        )
-    return site_id_column.in_(select(Site.id).where(_scope(user)))
+    return at_site_in(user, site_id_column, _scope(user), RESIDENT_AREA_ROLES)
 
 
 def employs_at(user: Any, site: Any) -> bool:
