@@ -48,10 +48,7 @@ def at_site_in(user: Any, site_id_column, scope: Any, area_roles=AREA_ROLES) -> 
         return true()
     if scope_areas(user, *area_roles):
         return (
-            select(Site.id)
-            .where(Site.id == site_id_column, scope)
-            .correlate_except(Site)
-            .exists()
+            select(Site.id).where(Site.id == site_id_column, scope).correlate_except(Site).exists()
         )
     return site_id_column.in_(select(Site.id).where(scope))
 
