@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from community.accounts.models import Area
 from community.core.crypto import lookup_hash
 from community.core.pagination import PER_PAGE, Page, paginate
 from community.core.validators import is_id, normalize_id_number
@@ -256,3 +257,133 @@ def picker(
     result.building_id = building_id
     result.rooms = room_choices(session, building_id)
     return result
+
+
+# --- registration rate ---------------------------------------------------------------------
+#
+# DESIGN: verified active residents / max(known occupants, active residents), where
+# known occupants are the rooms' head counts (room.occupants). Each level (room,
+# building, site, community) sums active residents and head counts over its rooms
+# and divides once. One aggregate query per list: a per-room subquery (head count,
+# active count) grouped by the level's key.
+
+
+@dataclass(frozen=True)
+class Rate:
+    active: int = 0
+    occupants: int = 0
+
+    @property
+    def base(self) -> int:
+        return max(self.occupants, self.active)
+
+    @property
+    def percent(self) -> int | None:
+        """Whole percent, None when nobody is counted or registered."""
+        return round(100 * self.active / self.base) if self.base else None
+
+    @property
+    def ratio(self) -> float:
+        """0..1; a room nobody lives in (no head count, no resident) counts as complete."""
+        return self.active / self.base if self.base else 1.0
+
+    def __add__(self, other: Rate) -> Rate:
+        return Rate(self.active + other.active, self.occupants + other.occupants)
+
+
+def _active_on(on=None):
+    """SQL condition on Residence: verified and living there (on the day `on`, or now)."""
+    if on is None:
+        return (Residence.status == "verified") & Residence.move_out.is_(None)
+    return (
+        (Residence.status == "verified")
+        & (Residence.move_in <= on)
+        & (Residence.move_out.is_(None) | (Residence.move_out > on))
+    )
+
+
+def _rates(session: Session, key, where, on=None, label=None) -> dict[Any, Rate]:
+    """{key value: Rate} over the rooms matching `where` (conditions on Room and
+    Building), grouped by `key` (a Room or Building column); with `label` (a
+    column functionally dependent on the key) the dict keys are (key, label)."""
+    active = (
+        select(func.count())
+        .where(Residence.room_id == Room.id, _active_on(on))
+        .correlate(Room)
+        .scalar_subquery()
+    )
+    columns = [key.label("key"), Room.occupants.label("occupants"), active.label("active")]
+    if label is not None:
+        columns.append(label.label("label"))
+    per_room = (
+        select(*columns)
+        .select_from(Room)
+        .join(Building, Room.building_id == Building.id)
+        .where(where)
+        .subquery()
+    )
+    keys = [per_room.c.key] if label is None else [per_room.c.key, per_room.c.label]
+    rows = session.execute(
+        select(
+            func.coalesce(func.sum(per_room.c.active), 0),
+            func.coalesce(func.sum(per_room.c.occupants), 0),
+            *keys,
+        ).group_by(*keys)
+    )
+    return {(tuple(k) if label is not None else k[0]): Rate(int(a), int(o)) for a, o, *k in rows}
+
+
+def room_rates(session: Session, building: Building) -> dict[int, Rate]:
+    """room id -> Rate, for the building's rooms (one query)."""
+    return _rates(session, Room.id, Room.building_id == building.id)
+
+
+@dataclass(frozen=True)
+class BuildingRate:
+    id: int
+    name: str
+    rate: Rate
+
+
+def building_rates(session: Session, site: Site) -> list[BuildingRate]:
+    """The site's buildings (with rooms) by name, each with its Rate (one query)."""
+    rates = _rates(session, Building.id, Building.site_id == site.id, label=Building.name)
+    found = [BuildingRate(key, name, rate) for (key, name), rate in rates.items()]
+    return sorted(found, key=lambda b: (b.name, b.id))
+
+
+def site_rates(session: Session, site_ids: list[int], on=None) -> dict[int, Rate]:
+    """site id -> Rate for the given sites (one query; a site without rooms is
+    missing). `on`: as it stood on that day (the star assessment's month end)."""
+    ids = [i for i in site_ids if is_id(i)]
+    if not ids:
+        return {}
+    return _rates(session, Building.site_id, Building.site_id.in_(ids), on)
+
+
+def area_rate(session: Session, area: Any) -> Rate:
+    """The rate of every site in the area and its sub-areas (one query)."""
+    areas = select(Area.id).where(Area.path.like(f"{area.path}%"))
+    sites = select(Site.id).where(Site.area_id.in_(areas))
+    rates = _rates(session, Building.site_id, Building.site_id.in_(sites))
+    return sum(rates.values(), Rate())
+
+
+def late_report_count(session: Session, site_id: int, start, end) -> int:
+    """Residence reports at the site that arrived late, reported in [start, end)
+    (datetimes)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Residence)
+            .join(Room, Residence.room_id == Room.id)
+            .join(Building, Room.building_id == Building.id)
+            .where(
+                Building.site_id == site_id,
+                Residence.late.is_(True),
+                Residence.reported_at >= start,
+                Residence.reported_at < end,
+            )
+        )
+        or 0
+    )
