@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from flask_babel import force_locale
 
 from community.assessments import criteria
 from community.assessments.criteria import (
@@ -193,7 +194,7 @@ def _residents_world(session, site):
     return queries.get_room(session, room.id)
 
 
-def test_registration_rate_gives_the_weight_times_the_rate_at_month_end(session, site):
+def test_registration_rate_gives_the_weight_times_the_rate_at_month_end(app, session, site):
     from tests.factories.accounts import make_role_user
 
     police = make_role_user(session, "police", area=site.area)
@@ -218,7 +219,10 @@ def test_registration_rate_gives_the_weight_times_the_rate_at_month_end(session,
     )
     points, stored = criteria.registration_rate(session, site, MARCH, MARCH_END)
     assert points == 5  # 10 x 2 / 4
-    assert "2 of 4" in criteria.render_detail(stored) and "50%" in criteria.render_detail(stored)
+    with force_locale("en"):
+        assert criteria.render_detail(stored) == (
+            "2 of 4 residents registered at the end of the month (50%)."
+        )
 
 
 def test_registration_rate_full_when_nobody_is_counted(session, site):
@@ -226,7 +230,7 @@ def test_registration_rate_full_when_nobody_is_counted(session, site):
     assert points == 10 and criteria.render_detail(stored)
 
 
-def test_late_reports_of_the_month_cost_two_points_each(session, site):
+def test_late_reports_of_the_month_cost_two_points_each(app, session, site):
     room = _residents_world(session, site)
     assert criteria.late_reports(session, site, MARCH, MARCH_END)[0] == 5
     r = make_residence(session, room=room, move_in=date(2025, 3, 1), today=date(2025, 3, 10))
@@ -238,7 +242,8 @@ def test_late_reports_of_the_month_cost_two_points_each(session, site):
     session.flush()
     points, stored = criteria.late_reports(session, site, MARCH, MARCH_END)
     assert points == 3
-    assert criteria.render_detail(stored).startswith("1 residence report")
+    with force_locale("en"):
+        assert criteria.render_detail(stored).startswith("1 residence report")
     r2 = make_residence(session, room=room, move_in=date(2025, 3, 1), today=date(2025, 3, 31))
     r2.reported_at = datetime(2025, 3, 31, 23, 59)
     r3 = make_residence(session, room=room, move_in=date(2025, 3, 1), today=date(2025, 3, 31))
