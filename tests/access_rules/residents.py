@@ -72,6 +72,14 @@ EXPECTED = {
     # association see the building but not its residents (403).
     "residents.building_ledger": ("GET", _LEDGER),
     "residents.site_ledger": ("GET", _LEDGER),
+    # Compliance: the police and coordinators of the area and administrators see
+    # the page; only the police issue yellow cards (a POST without target or reason
+    # is 422).
+    "residents.compliance": (
+        "GET",
+        {ANON: LOGIN, "admin": 200, "police": 200, "coordinator": 200, "*": 403},
+    ),
+    "residents.issue_card": ("POST", {ANON: LOGIN, "police": 422, "*": 403}),
 }
 
 
