@@ -44,6 +44,7 @@ from community.residents.forms import (
     RejectForm,
     ResidenceForm,
     ResidentFilterForm,
+    ResubmitForm,
     YellowCardForm,
 )
 from community.residents.models import ImportJob, Residence
@@ -207,6 +208,7 @@ def _card(
         "decide": residence.status == "pending" and can(user, "residence.decide", residence),
         "reveal": can(user, "residence.reveal", residence),
         "move_out": active and can(user, "residence.move_out", residence),
+        "resubmit": residence.status == "rejected" and can(user, "residence.resubmit", residence),
     }
     return render(
         "residents/show.html",
@@ -218,6 +220,7 @@ def _card(
         reject_form=forms.get("reject_form") or RejectForm(formdata=None),
         move_out_form=forms.get("move_out_form") or MoveOutForm(formdata=None),
         reveal_form=EmptyForm(formdata=None),
+        resubmit_form=forms.get("resubmit_form") or _resubmit_form(residence),
         conflict=conflict,
         status=status,
         trigger=trigger,
@@ -229,6 +232,51 @@ def _card(
 @login_required
 def show(residence_id: int):
     return _card(_residence_or_404(residence_id))
+
+
+def _resubmit_form(residence: Residence) -> ResubmitForm | None:
+    """The rejected report's fields to correct (the ID number is not echoed: the
+    reporter types it again)."""
+    if residence.status != "rejected":
+        return None
+    return ResubmitForm(
+        formdata=None,
+        name=residence.person.name,
+        move_in=residence.move_in,
+        hometown=residence.person.hometown,
+        employer=residence.employer,
+    )
+
+
+@bp.route("/residents/<int:residence_id>/resubmit", methods=["POST"])
+@login_required
+@once
+def resubmit(residence_id: int):
+    residence = _residence_or_404(residence_id)
+    authorize_or_403("residence.resubmit", residence)
+    form = ResubmitForm()
+    return submit(
+        form,
+        lambda: services.resubmit_residence(
+            db.session,
+            current_user,
+            residence,
+            name=form.name.data,
+            id_number=form.id_number.data,
+            phone=form.phone.data,
+            move_in=form.move_in.data,
+            hometown=form.hometown.data,
+            employer=form.employer.data,
+        ),
+        page=lambda status, conflict=None: _card(
+            residence, status=status, conflict=conflict, resubmit_form=form
+        ),
+        message=_("Registration corrected; the police will verify it again."),
+        location=url_for("residents.show", residence_id=residence.id),
+        fragment=lambda _r: _card(
+            _residence_or_404(residence_id), trigger=events.RESIDENCE_RESUBMITTED
+        ),
+    )
 
 
 @bp.route("/residents/<int:residence_id>/reveal", methods=["POST"])

@@ -47,6 +47,12 @@ EXPECTED = {
     "residents.reject": ("POST", _row(422, 403)),
     "residents.reveal": ("POST", _row(200, 403)),
     "residents.move_out": ("POST", _row(422, 422)),
+    # Only the reporter (the site's landlord) corrects it, and only once it was
+    # sent back: the world's residence is pending, so the landlord gets 422.
+    "residents.resubmit": (
+        "POST",
+        {ANON: LOGIN, "landlord": 422, "*": 403, **_NO_RESIDENTS},
+    ),
     "residents.verify_many": ("POST", {ANON: LOGIN, "police": 422, "*": 403}),
     # places.rotate_token runs first (endpoint order): for those who may rotate the
     # site's token, the old QR address is gone (404) — as a rotation should do.
