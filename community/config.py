@@ -43,6 +43,11 @@ class Config:
     COMMUNITY_DATA_KEY = os.environ.get("COMMUNITY_DATA_KEY")
     REDIS_URL = os.environ.get("REDIS_URL")
     REPORT_DEADLINE_DAYS = _int("REPORT_DEADLINE_DAYS", 3)
+    # The compliance ledger: points per timely / late residence report, and the late
+    # reports in a month from which the compliance page proposes a yellow card.
+    POINTS_TIMELY = _int("POINTS_TIMELY", 1)
+    POINTS_LATE = _int("POINTS_LATE", -2)
+    COMPLIANCE_YELLOW_CARD_LATE = _int("COMPLIANCE_YELLOW_CARD_LATE", 5)
     DUTY_CANCEL_HOURS = _int("DUTY_CANCEL_HOURS", 24)
     # Self-declarations (/declare/<token>, public) per client address.
     DECLARE_RATE_LIMIT = os.environ.get("DECLARE_RATE_LIMIT", "10/hour;30/day")

@@ -115,6 +115,9 @@ CALLS = {
         s, w["police"], ResidentFilters(q="11010519491231002X")
     ),
     "building residents": lambda w, s: residents.building_residents(s, w["building"]),
+    "room rates": lambda w, s: residents.room_rates(s, w["building"]),
+    "building rates": lambda w, s: residents.building_rates(s, w["site"]),
+    "site rates of a page": lambda w, s: residents.site_rates(s, [w["site"].id, w["room"].id]),
 }
 
 

@@ -2,13 +2,12 @@
 (provider functions reading the data) and the manual items an inspector scores.
 
 The 100 points are split in WEIGHTS only. A provider reads its own weight from
-there, so changing the split is a data change. The residents issue adds two
-computed criteria here: "registration_rate" (verified active residents against
-known occupants at month end) and "late_reports" (residence reports of the month
-that arrived after the deadline). For each: a WEIGHTS row (take the points from
-the other rows so the total stays 100 — tests/assessments/test_criteria.py
-checks it) and a provider decorated with @criterion("code", _l("label")). Nothing
-else changes: the assessment page and the stored JSON list whatever is registered.
+there, so changing the split is a data change. Adding a criterion: a WEIGHTS row
+(take the points from the other rows so the total stays 100 —
+tests/assessments/test_criteria.py checks it) and a provider decorated with
+@criterion("code", _l("label")). Nothing else changes: the assessment page and
+the stored JSON list whatever is registered. "registration_rate" and
+"late_reports" read the residents' figures (residents.queries).
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from community.hazards.models import Hazard
 from community.inspections.models import Incident
+from community.residents import queries as residents
 
 # code -> points. Computed criteria first, then the manual items; the total is 100.
 WEIGHTS: dict[str, int] = {
@@ -33,11 +33,13 @@ WEIGHTS: dict[str, int] = {
     "admission": 25,
     "hazards": 15,
     "incidents": 20,
-    # (residents issue: "registration_rate", "late_reports" go here)
-    # scored by the police liaison when deciding
-    "fire_safety": 15,
-    "order_hygiene": 10,
-    "cooperation": 15,
+    "registration_rate": 10,
+    "late_reports": 5,
+    # scored by the police liaison when deciding (15 points moved from here to the
+    # two residents criteria above)
+    "fire_safety": 10,
+    "order_hygiene": 5,
+    "cooperation": 10,
 }
 TOTAL_POINTS = 100
 
@@ -254,6 +256,40 @@ def incidents(session: Session, site: Any, month_start: date, month_end: date):
     points = full // 4 if count == 1 else 0
     return points, detail_plural(
         "%(num)d incident since %(date)s.", "%(num)d incidents since %(date)s.", count, date=since
+    )
+
+
+@criterion("registration_rate", _l("Registration rate"))
+def registration_rate(session: Session, site: Any, month_start: date, month_end: date):
+    """Verified residents living there at month end against the rooms' head counts
+    (residents.queries.site_rates): the weight times the rate, rounded down; full
+    points when nobody is counted or registered."""
+    full = WEIGHTS["registration_rate"]
+    rate = residents.site_rates(session, [site.id], on=month_end).get(site.id)
+    if rate is None or rate.percent is None:
+        return full, detail("No resident counted at the end of the month.")
+    return int(full * rate.ratio), detail(
+        "%(active)d of %(base)d residents registered at the end of the month (%(percent)d%%).",
+        active=rate.active,
+        base=rate.base,
+        percent=rate.percent,
+    )
+
+
+@criterion("late_reports", _l("Late residence reports"))
+def late_reports(session: Session, site: Any, month_start: date, month_end: date):
+    """Residence reports made in the month (by reported_at) after the deadline
+    (move-in + REPORT_DEADLINE_DAYS): each costs 2 of the 5 points, never below 0."""
+    full = WEIGHTS["late_reports"]
+    count = residents.late_report_count(
+        session, site.id, _end_bound(month_start - timedelta(days=1)), _end_bound(month_end)
+    )
+    if not count:
+        return full, detail("No late residence report in the month.")
+    return max(0, full - 2 * count), detail_plural(
+        "%(num)d residence report of the month arrived late.",
+        "%(num)d residence reports of the month arrived late.",
+        count,
     )
 
 

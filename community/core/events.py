@@ -25,6 +25,8 @@ RESIDENCE_REPORTED = "residence-reported"
 RESIDENCE_VERIFIED = "residence-verified"
 RESIDENCE_REJECTED = "residence-rejected"
 RESIDENCE_MOVED_OUT = "residence-moved-out"
+RESIDENCE_RESUBMITTED = "residence-resubmitted"
+YELLOW_CARD_ISSUED = "yellow-card-issued"
 
 
 def as_dict() -> dict[str, str]:

@@ -54,3 +54,33 @@ def register_building_panel(fn: BuildingPanelFunction) -> BuildingPanelFunction:
 def building_panels(session: Session, user: Any, building: Any, rooms: list) -> list[Panel]:
     found = (fn(session, user, building, rooms) for fn in _BUILDING_PANELS)
     return sorted((p for p in found if p is not None), key=lambda p: p.order)
+
+
+# The site list (/sites/) shows columns contributed by the packages above places
+# (residents: the registration rate). A column function gets the session, the
+# acting user and the page's sites, computes its figures for all of them at once
+# (one query per page, never one per row) and returns a SiteColumn, or None to
+# show no column. Cells are plain text keyed by site id ("—" where missing).
+@dataclass
+class SiteColumn:
+    name: str  # a CSS-safe name: the cells carry data-column="<name>"
+    header: Any
+    cells: dict[int, str] = field(default_factory=dict)
+    order: int = 50
+
+
+SiteColumnFunction = Callable[[Session, Any, list], SiteColumn | None]
+_SITE_COLUMNS: list[SiteColumnFunction] = []
+
+
+def register_site_column(fn: SiteColumnFunction) -> SiteColumnFunction:
+    if fn not in _SITE_COLUMNS:
+        _SITE_COLUMNS.append(fn)
+    return fn
+
+
+def site_columns(session: Session, user: Any, sites: list) -> list[SiteColumn]:
+    if not sites:
+        return []
+    found = (fn(session, user, sites) for fn in _SITE_COLUMNS)
+    return sorted((c for c in found if c is not None), key=lambda c: c.order)

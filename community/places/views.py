@@ -27,7 +27,7 @@ from community.places.forms import (
     SiteForm,
 )
 from community.places.models import AssociationApplication, Site
-from community.places.panels import building_panels, site_panels
+from community.places.panels import building_panels, site_columns, site_panels
 from community.places.permissions import is_manager_only
 from community.places.qr import qr_svg
 
@@ -48,10 +48,12 @@ def _site_or_404(site_id: int) -> Site:
 @login_required
 def index():
     filters = queries.SiteFilters.from_args(request.args)
+    page = queries.list_sites(db.session, current_user, filters)
     return render(
         "places/index.html",
         "results",
-        page=queries.list_sites(db.session, current_user, filters),
+        page=page,
+        columns=site_columns(db.session, current_user, page.items),
         filters=filters,
         areas=queries.community_choices(db.session, current_user),
         can_create=can(current_user, "site.create"),

@@ -15,4 +15,11 @@ register_nav(
     "residents.index", _l("Residents"), order=25, visible=lambda u: can(u, "nav.residents")
 )
 
+register_nav(
+    "residents.compliance",
+    _l("Compliance"),
+    order=27,
+    visible=lambda u: can(u, "nav.compliance"),
+)
+
 from community.residents import panels, permissions, views  # noqa: E402,F401

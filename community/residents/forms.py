@@ -7,7 +7,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from community.core.forms import OnceForm, choices
@@ -137,3 +144,27 @@ class ImportForm(OnceForm):
         _l("Spreadsheet (CSV or xlsx)"),
         validators=[FileRequired(message=_l("Choose a CSV or xlsx file."))],
     )
+
+
+class YellowCardForm(OnceForm):
+    """POST /compliance/cards: target ("user-<id>" or "org-<id>"), month (YYYY-MM),
+    reason. Whether the target reported in the police's area that month is checked
+    against the compliance rows."""
+
+    target = HiddenField(validators=[DataRequired(), Length(max=30)])
+    month = HiddenField(validators=[DataRequired(), Length(max=7)])
+    reason = StringField(
+        _l("Why is the yellow card issued?"),
+        validators=[
+            DataRequired(message=_l("Say why the yellow card is issued.")),
+            Length(max=255),
+        ],
+    )
+
+
+class ResubmitForm(_PersonFields):
+    """POST /residents/<id>/resubmit: the corrected report (name, id_number, phone,
+    move_in, hometown, employer) of a registration that was sent back."""
+
+    hometown = StringField(_l("Hometown (optional)"), validators=[Optional(), Length(max=60)])
+    employer = StringField(_l("Employer (optional)"), validators=[Optional(), Length(max=120)])

@@ -140,3 +140,57 @@ class ImportJob(db.Model):
         if self.status == "done":
             return 100
         return int(100 * self.done / self.total) if self.total else 0
+
+
+# Exactly one of user_id (a landlord) and organization_id (a property company).
+_ONE_TARGET = "(user_id IS NULL) <> (organization_id IS NULL)"
+
+
+class PointsEntry(db.Model):
+    """One line of the compliance points ledger, written when a report is made:
+    +POINTS_TIMELY for a timely report, POINTS_LATE (negative) for a late one, to
+    the site's landlord (landlord channel) or property company (property_manager
+    channel). A balance is a SUM over these rows, never a stored total."""
+
+    __tablename__ = "points_entry"
+    __table_args__ = (
+        CheckConstraint(_ONE_TARGET, name="one_target"),
+        CheckConstraint("reason IN ('timely', 'late')", name="reason"),
+        Index("ix_points_entry_site_id_month", "site_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    residence_id: Mapped[int] = mapped_column(
+        ForeignKey("residence.id", ondelete="CASCADE"), unique=True
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)  # first day of the report's month
+    points: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class YellowCard(db.Model):
+    """A yellow card (黄牌警告) issued by the police to a landlord or property
+    company for a month, with the reason."""
+
+    __tablename__ = "yellow_card"
+    __table_args__ = (CheckConstraint(_ONE_TARGET, name="one_target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    month: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(255))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -177,3 +177,16 @@ def import_channel(user: Any, site: Any) -> str:
     if site.enterprise_id is not None:
         return "enterprise"
     return "property_manager" if site.company_id is not None else "landlord"
+
+
+@rule("nav.compliance", "compliance.view")
+def _sees_compliance(user: Any, obj: Any) -> bool:
+    """The compliance page (points, late reports, yellow cards of the sites in
+    scope): the police and coordinators of the area, and administrators."""
+    return has_role(user, "admin", "police", "coordinator")
+
+
+@rule("compliance.issue_card")
+def _issues_cards(user: Any, obj: Any) -> bool:
+    """Yellow cards are the police's (to a landlord or company on their page)."""
+    return has_role(user, "police")

@@ -7,15 +7,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from community.accounts.models import Area, Organization, User
 from community.core.crypto import lookup_hash
 from community.core.pagination import PER_PAGE, Page, paginate
 from community.core.validators import is_id, normalize_id_number
 from community.places.models import Building, Room, Site
-from community.residents.models import REFERENCE_LENGTH, Person, Residence
+from community.residents.models import (
+    REFERENCE_LENGTH,
+    Person,
+    PointsEntry,
+    Residence,
+    YellowCard,
+)
 from community.residents.permissions import at_resident_site, reportable_sites
 
 _ID_LIKE = re.compile(r"^\d{17}[\dX]$")
@@ -256,3 +263,210 @@ def picker(
     result.building_id = building_id
     result.rooms = room_choices(session, building_id)
     return result
+
+
+# --- registration rate ---------------------------------------------------------------------
+#
+# DESIGN: verified active residents / max(known occupants, active residents), where
+# known occupants are the rooms' head counts (room.occupants). Each level (room,
+# building, site, community) sums active residents and head counts over its rooms
+# and divides once. One aggregate query per list: a per-room subquery (head count,
+# active count) grouped by the level's key.
+
+
+@dataclass(frozen=True)
+class Rate:
+    active: int = 0
+    occupants: int = 0
+
+    @property
+    def base(self) -> int:
+        return max(self.occupants, self.active)
+
+    @property
+    def percent(self) -> int | None:
+        """Whole percent, None when nobody is counted or registered."""
+        return round(100 * self.active / self.base) if self.base else None
+
+    @property
+    def ratio(self) -> float:
+        """0..1; a room nobody lives in (no head count, no resident) counts as complete."""
+        return self.active / self.base if self.base else 1.0
+
+    def __add__(self, other: Rate) -> Rate:
+        return Rate(self.active + other.active, self.occupants + other.occupants)
+
+
+def _active_on(on=None):
+    """SQL condition on Residence: verified and living there (on the day `on`, or now)."""
+    if on is None:
+        return (Residence.status == "verified") & Residence.move_out.is_(None)
+    return (
+        (Residence.status == "verified")
+        & (Residence.move_in <= on)
+        & (Residence.move_out.is_(None) | (Residence.move_out > on))
+    )
+
+
+def _rates(session: Session, key, where, on=None, label=None) -> dict[Any, Rate]:
+    """{key value: Rate} over the rooms matching `where` (conditions on Room and
+    Building), grouped by `key` (a Room or Building column); with `label` (a
+    column functionally dependent on the key) the dict keys are (key, label)."""
+    active = (
+        select(func.count())
+        .where(Residence.room_id == Room.id, _active_on(on))
+        .correlate(Room)
+        .scalar_subquery()
+    )
+    columns = [key.label("key"), Room.occupants.label("occupants"), active.label("active")]
+    if label is not None:
+        columns.append(label.label("label"))
+    per_room = (
+        select(*columns)
+        .select_from(Room)
+        .join(Building, Room.building_id == Building.id)
+        .where(where)
+        .subquery()
+    )
+    keys = [per_room.c.key] if label is None else [per_room.c.key, per_room.c.label]
+    rows = session.execute(
+        select(
+            func.coalesce(func.sum(per_room.c.active), 0),
+            func.coalesce(func.sum(per_room.c.occupants), 0),
+            *keys,
+        ).group_by(*keys)
+    )
+    return {(tuple(k) if label is not None else k[0]): Rate(int(a), int(o)) for a, o, *k in rows}
+
+
+def room_rates(session: Session, building: Building) -> dict[int, Rate]:
+    """room id -> Rate, for the building's rooms (one query)."""
+    return _rates(session, Room.id, Room.building_id == building.id)
+
+
+@dataclass(frozen=True)
+class BuildingRate:
+    id: int
+    name: str
+    rate: Rate
+
+
+def building_rates(session: Session, site: Site) -> list[BuildingRate]:
+    """The site's buildings (with rooms) by name, each with its Rate (one query)."""
+    rates = _rates(session, Building.id, Building.site_id == site.id, label=Building.name)
+    found = [BuildingRate(key, name, rate) for (key, name), rate in rates.items()]
+    return sorted(found, key=lambda b: (b.name, b.id))
+
+
+def site_rates(session: Session, site_ids: list[int], on=None) -> dict[int, Rate]:
+    """site id -> Rate for the given sites (one query; a site without rooms is
+    missing). `on`: as it stood on that day (the star assessment's month end)."""
+    ids = [i for i in site_ids if is_id(i)]
+    if not ids:
+        return {}
+    return _rates(session, Building.site_id, Building.site_id.in_(ids), on)
+
+
+def area_rate(session: Session, area: Any) -> Rate:
+    """The rate of every site in the area and its sub-areas (one query)."""
+    areas = select(Area.id).where(Area.path.like(f"{area.path}%"))
+    sites = select(Site.id).where(Site.area_id.in_(areas))
+    rates = _rates(session, Building.site_id, Building.site_id.in_(sites))
+    return sum(rates.values(), Rate())
+
+
+def late_report_count(session: Session, site_id: int, start, end) -> int:
+    """Residence reports at the site that arrived late, reported in [start, end)
+    (datetimes)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Residence)
+            .join(Room, Residence.room_id == Room.id)
+            .join(Building, Room.building_id == Building.id)
+            .where(
+                Building.site_id == site_id,
+                Residence.late.is_(True),
+                Residence.reported_at >= start,
+                Residence.reported_at < end,
+            )
+        )
+        or 0
+    )
+
+
+# --- compliance: points and yellow cards ------------------------------------------------------
+
+
+@dataclass
+class ComplianceRow:
+    """A landlord (kind "user") or property company (kind "org") that reported at
+    sites in the viewer's scope in the month."""
+
+    kind: str
+    id: int
+    name: str
+    timely: int
+    late: int
+    balance: int  # all points to the end of the month, at sites in scope
+    card: Any = None  # the month's YellowCard
+    proposed: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}-{self.id}"
+
+
+def compliance_rows(session: Session, user: Any, month, threshold: int) -> list[ComplianceRow]:
+    """The month's reporters at sites in the user's scope with timely and late
+    counts and their balance (SUM of the ledger up to the month), most late first;
+    a card is proposed from `threshold` late reports when none was issued. Four
+    queries whatever the number of rows."""
+    in_month = PointsEntry.month == month
+    rows = session.execute(
+        select(
+            PointsEntry.user_id,
+            PointsEntry.organization_id,
+            func.sum(case((in_month & (PointsEntry.reason == "timely"), 1), else_=0)),
+            func.sum(case((in_month & (PointsEntry.reason == "late"), 1), else_=0)),
+            func.sum(PointsEntry.points),
+        )
+        .where(PointsEntry.month <= month, at_resident_site(user, PointsEntry.site_id))
+        .group_by(PointsEntry.user_id, PointsEntry.organization_id)
+        .having(func.sum(case((in_month, 1), else_=0)) > 0)
+    ).all()
+    user_ids = {r[0] for r in rows if r[0] is not None}
+    org_ids = {r[1] for r in rows if r[1] is not None}
+    users = (
+        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
+        if user_ids
+        else {}
+    )
+    orgs = (
+        dict(
+            session.execute(
+                select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
+            ).all()
+        )
+        if org_ids
+        else {}
+    )
+    cards = {}
+    if rows:
+        for card in session.scalars(
+            select(YellowCard).where(
+                YellowCard.month == month,
+                YellowCard.user_id.in_(user_ids) | YellowCard.organization_id.in_(org_ids),
+            )
+        ):
+            key = f"user-{card.user_id}" if card.user_id else f"org-{card.organization_id}"
+            cards[key] = card
+    result = []
+    for uid, oid, timely, late, balance in rows:
+        kind, target = ("user", uid) if uid is not None else ("org", oid)
+        name = users.get(uid, "") if uid is not None else orgs.get(oid, "")
+        row = ComplianceRow(kind, target, name, int(timely), int(late), int(balance))
+        row.card = cards.get(row.key)
+        row.proposed = row.card is None and row.late >= threshold
+        result.append(row)
+    return sorted(result, key=lambda r: (-r.late, r.name, r.key))

@@ -45,7 +45,7 @@ from community.core.validators import (
     phone_error,
 )
 from community.places.models import Room
-from community.residents.models import CHANNELS, Person, Residence
+from community.residents.models import CHANNELS, Person, PointsEntry, Residence, YellowCard
 
 # Audit actions (object type "residence").
 REPORTED, VERIFIED, REJECTED, RESUBMITTED, MOVED_OUT, REVEALED = (
@@ -261,10 +261,87 @@ def report_residence(
             "late": residence.late,
         },
     )
+    _add_points(session, residence, room, reported_on)
     if channel == "police":
         _decide(session, reporter, residence, "verified")
     session.flush()
     return residence
+
+
+def _add_points(session: Session, residence: Residence, room: Room, reported_on: date) -> None:
+    """The compliance ledger line of a report by the site's landlord (landlord
+    channel) or property company (property_manager channel): POINTS_TIMELY, or
+    POINTS_LATE when late. Other channels (police, enterprise, self-declaration)
+    earn nothing."""
+    site = room.building.site
+    if residence.channel == "landlord" and site.landlord_id is not None:
+        target = {"user_id": site.landlord_id}
+    elif residence.channel == "property_manager" and site.company_id is not None:
+        target = {"organization_id": site.company_id}
+    else:
+        return
+    config = current_app.config
+    session.add(
+        PointsEntry(
+            **target,
+            residence_id=residence.id,
+            site_id=site.id,
+            month=reported_on.replace(day=1),
+            points=int(config["POINTS_LATE"] if residence.late else config["POINTS_TIMELY"]),
+            reason="late" if residence.late else "timely",
+        )
+    )
+
+
+def issue_yellow_card(
+    session: Session,
+    police: Any,
+    *,
+    month: date,
+    reason: str,
+    user_id: int | None = None,
+    organization_id: int | None = None,
+) -> YellowCard:
+    """A yellow card (黄牌警告) to a landlord (user_id) or property company
+    (organization_id) for `month`, with the reason they read. RuleViolation("reason")
+    when it is empty or too long; Conflict when the target already has a card
+    for that month. Who may issue, and to whom, is decided by the view
+    (residents.permissions and the compliance rows in the user's scope)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise RuleViolation("reason", _("Say why the yellow card is issued."))
+    if len(reason) > 255:
+        raise RuleViolation("reason", _("At most 255 characters."))
+    month = month.replace(day=1)
+    existing = session.scalar(
+        select(YellowCard.id).where(
+            YellowCard.month == month,
+            YellowCard.user_id == user_id if user_id else YellowCard.user_id.is_(None),
+            YellowCard.organization_id == organization_id
+            if organization_id
+            else YellowCard.organization_id.is_(None),
+        )
+    )
+    if existing is not None:
+        raise Conflict(_("A yellow card was already issued for this month."))
+    card = YellowCard(
+        user_id=user_id,
+        organization_id=organization_id,
+        month=month,
+        reason=reason,
+        issued_by_id=police.id,
+        issued_at=utcnow(),
+    )
+    session.add(card)
+    session.flush()
+    audit.record(
+        session,
+        police,
+        "yellow_card.issued",
+        card,
+        {"user_id": user_id, "organization_id": organization_id, "month": month.isoformat()},
+    )
+    return card
 
 
 def _end_previous(session: Session, residence: Residence) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import date
 
 from flask import (
     Response,
@@ -27,6 +29,7 @@ from community.core.forms import EmptyForm, choices
 from community.core.htmx import is_partial, render, submit
 from community.core.once import commit, once
 from community.core.pagination import parse_page
+from community.core.timeutil import today as utc_today
 from community.core.validators import is_id
 from community.extensions import db, limiter
 from community.places import queries as places
@@ -41,6 +44,8 @@ from community.residents.forms import (
     RejectForm,
     ResidenceForm,
     ResidentFilterForm,
+    ResubmitForm,
+    YellowCardForm,
 )
 from community.residents.models import ImportJob, Residence
 from community.residents.permissions import channel_for, is_police
@@ -203,6 +208,7 @@ def _card(
         "decide": residence.status == "pending" and can(user, "residence.decide", residence),
         "reveal": can(user, "residence.reveal", residence),
         "move_out": active and can(user, "residence.move_out", residence),
+        "resubmit": residence.status == "rejected" and can(user, "residence.resubmit", residence),
     }
     return render(
         "residents/show.html",
@@ -214,6 +220,7 @@ def _card(
         reject_form=forms.get("reject_form") or RejectForm(formdata=None),
         move_out_form=forms.get("move_out_form") or MoveOutForm(formdata=None),
         reveal_form=EmptyForm(formdata=None),
+        resubmit_form=forms.get("resubmit_form") or _resubmit_form(residence),
         conflict=conflict,
         status=status,
         trigger=trigger,
@@ -225,6 +232,51 @@ def _card(
 @login_required
 def show(residence_id: int):
     return _card(_residence_or_404(residence_id))
+
+
+def _resubmit_form(residence: Residence) -> ResubmitForm | None:
+    """The rejected report's fields to correct (the ID number is not echoed: the
+    reporter types it again)."""
+    if residence.status != "rejected":
+        return None
+    return ResubmitForm(
+        formdata=None,
+        name=residence.person.name,
+        move_in=residence.move_in,
+        hometown=residence.person.hometown,
+        employer=residence.employer,
+    )
+
+
+@bp.route("/residents/<int:residence_id>/resubmit", methods=["POST"])
+@login_required
+@once
+def resubmit(residence_id: int):
+    residence = _residence_or_404(residence_id)
+    authorize_or_403("residence.resubmit", residence)
+    form = ResubmitForm()
+    return submit(
+        form,
+        lambda: services.resubmit_residence(
+            db.session,
+            current_user,
+            residence,
+            name=form.name.data,
+            id_number=form.id_number.data,
+            phone=form.phone.data,
+            move_in=form.move_in.data,
+            hometown=form.hometown.data,
+            employer=form.employer.data,
+        ),
+        page=lambda status, conflict=None: _card(
+            residence, status=status, conflict=conflict, resubmit_form=form
+        ),
+        message=_("Registration corrected; the police will verify it again."),
+        location=url_for("residents.show", residence_id=residence.id),
+        fragment=lambda _r: _card(
+            _residence_or_404(residence_id), trigger=events.RESIDENCE_RESUBMITTED
+        ),
+    )
 
 
 @bp.route("/residents/<int:residence_id>/reveal", methods=["POST"])
@@ -572,3 +624,80 @@ def building_ledger(building_id: int, fmt: str):
 def site_ledger(site_id: int, fmt: str):
     site = visible_or_404(places.get_site(db.session, site_id), "site.view")
     return _ledger(site, None, fmt, f"ledger-site-{site.id}")
+
+
+# --- compliance: points and yellow cards -----------------------------------------------------
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _month(value: str | None) -> date:
+    """The first day of YYYY-MM; this month for anything else."""
+    match = _MONTH_RE.match(value or "")
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        if 2000 <= year <= 2999 and 1 <= month <= 12:
+            return date(year, month, 1)
+    return utc_today().replace(day=1)
+
+
+def _compliance_page(month: date, status: int = 200, trigger=None, conflict=None, card_form=None):
+    rows = queries.compliance_rows(
+        db.session, current_user, month, current_app.config["COMPLIANCE_YELLOW_CARD_LATE"]
+    )
+    return render(
+        "residents/compliance.html",
+        "compliance",
+        rows=rows,
+        month=month,
+        can_issue=can(current_user, "compliance.issue_card"),
+        card_form=card_form or YellowCardForm(formdata=None),
+        blank_form=YellowCardForm(formdata=None),
+        threshold=current_app.config["COMPLIANCE_YELLOW_CARD_LATE"],
+        conflict=conflict,
+        status=status,
+        trigger=trigger,
+    )
+
+
+@bp.route("/compliance/")
+@login_required
+def compliance():
+    authorize_or_403("compliance.view")
+    return _compliance_page(_month(request.args.get("month")))
+
+
+@bp.route("/compliance/cards", methods=["POST"])
+@login_required
+@once
+def issue_card():
+    authorize_or_403("compliance.issue_card")
+    form = YellowCardForm()
+    month = _month(form.month.data)
+    threshold = current_app.config["COMPLIANCE_YELLOW_CARD_LATE"]
+
+    def step():
+        rows = queries.compliance_rows(db.session, current_user, month, threshold)
+        row = {r.key: r for r in rows}.get(form.target.data or "")
+        if row is None:
+            raise RuleViolation(None, _("Choose a landlord or company that reported this month."))
+        return services.issue_yellow_card(
+            db.session,
+            current_user,
+            month=month,
+            reason=form.reason.data,
+            user_id=row.id if row.kind == "user" else None,
+            organization_id=row.id if row.kind == "org" else None,
+        )
+
+    location = url_for("residents.compliance", month=month.strftime("%Y-%m"))
+    return submit(
+        form,
+        step,
+        page=lambda status, conflict=None: _compliance_page(
+            month, status=status, conflict=conflict, card_form=form
+        ),
+        message=_("Yellow card issued."),
+        location=location,
+        fragment=lambda _r: _compliance_page(month, trigger=events.YELLOW_CARD_ISSUED),
+    )

@@ -47,6 +47,12 @@ EXPECTED = {
     "residents.reject": ("POST", _row(422, 403)),
     "residents.reveal": ("POST", _row(200, 403)),
     "residents.move_out": ("POST", _row(422, 422)),
+    # Only the reporter (the site's landlord) corrects it, and only once it was
+    # sent back: the world's residence is pending, so the landlord gets 422.
+    "residents.resubmit": (
+        "POST",
+        {ANON: LOGIN, "landlord": 422, "*": 403, **_NO_RESIDENTS},
+    ),
     "residents.verify_many": ("POST", {ANON: LOGIN, "police": 422, "*": 403}),
     # places.rotate_token runs first (endpoint order): for those who may rotate the
     # site's token, the old QR address is gone (404) — as a rotation should do.
@@ -72,6 +78,14 @@ EXPECTED = {
     # association see the building but not its residents (403).
     "residents.building_ledger": ("GET", _LEDGER),
     "residents.site_ledger": ("GET", _LEDGER),
+    # Compliance: the police and coordinators of the area and administrators see
+    # the page; only the police issue yellow cards (a POST without target or reason
+    # is 422).
+    "residents.compliance": (
+        "GET",
+        {ANON: LOGIN, "admin": 200, "police": 200, "coordinator": 200, "*": 403},
+    ),
+    "residents.issue_card": ("POST", {ANON: LOGIN, "police": 422, "*": 403}),
 }
 
 

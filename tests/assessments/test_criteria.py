@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from flask_babel import force_locale
 
 from community.assessments import criteria
 from community.assessments.criteria import (
@@ -17,7 +18,8 @@ from community.assessments.criteria import (
 from tests.factories.accounts import make_area_tree
 from tests.factories.hazards import make_hazard
 from tests.factories.inspections import make_incident
-from tests.factories.places import make_site
+from tests.factories.places import make_building, make_room, make_site
+from tests.factories.residents import make_residence
 
 MARCH = date(2025, 3, 1)
 MARCH_END = date(2025, 3, 31)
@@ -182,6 +184,74 @@ def test_two_incidents_give_nothing(session, site):
     assert "2" in detail
 
 
+# --- registration rate and late reports (residents) ---------------------------------
+
+
+def _residents_world(session, site):
+    from community.residents import queries
+
+    room = make_room(session, building=make_building(session, site=site), occupants=4)
+    return queries.get_room(session, room.id)
+
+
+def test_registration_rate_gives_the_weight_times_the_rate_at_month_end(app, session, site):
+    from tests.factories.accounts import make_role_user
+
+    police = make_role_user(session, "police", area=site.area)
+    room = _residents_world(session, site)
+    for day in (date(2025, 3, 2), date(2025, 3, 20)):
+        make_residence(
+            session,
+            room=room,
+            move_in=day,
+            status="verified",
+            decider=police,
+            today=date(2025, 3, 31),
+        )
+    # moved in after the month: not counted at month end
+    make_residence(
+        session,
+        room=room,
+        move_in=date(2025, 4, 2),
+        status="verified",
+        decider=police,
+        today=date(2025, 4, 3),
+    )
+    points, stored = criteria.registration_rate(session, site, MARCH, MARCH_END)
+    assert points == 5  # 10 x 2 / 4
+    with force_locale("en"):
+        assert criteria.render_detail(stored) == (
+            "2 of 4 residents registered at the end of the month (50%)."
+        )
+
+
+def test_registration_rate_full_when_nobody_is_counted(session, site):
+    points, stored = criteria.registration_rate(session, site, MARCH, MARCH_END)
+    assert points == 10 and criteria.render_detail(stored)
+
+
+def test_late_reports_of_the_month_cost_two_points_each(app, session, site):
+    room = _residents_world(session, site)
+    assert criteria.late_reports(session, site, MARCH, MARCH_END)[0] == 5
+    r = make_residence(session, room=room, move_in=date(2025, 3, 1), today=date(2025, 3, 10))
+    r.reported_at = datetime(2025, 3, 10, 9)
+    timely = make_residence(session, room=room, move_in=date(2025, 3, 9), today=date(2025, 3, 10))
+    timely.reported_at = datetime(2025, 3, 10, 9)
+    april = make_residence(session, room=room, move_in=date(2025, 3, 1), today=date(2025, 4, 1))
+    april.reported_at = datetime(2025, 4, 1, 0, 0)
+    session.flush()
+    points, stored = criteria.late_reports(session, site, MARCH, MARCH_END)
+    assert points == 3
+    with force_locale("en"):
+        assert criteria.render_detail(stored).startswith("1 residence report")
+    r2 = make_residence(session, room=room, move_in=date(2025, 3, 1), today=date(2025, 3, 31))
+    r2.reported_at = datetime(2025, 3, 31, 23, 59)
+    r3 = make_residence(session, room=room, move_in=date(2025, 3, 1), today=date(2025, 3, 31))
+    r3.reported_at = datetime(2025, 3, 1, 0, 0)
+    session.flush()
+    assert criteria.late_reports(session, site, MARCH, MARCH_END)[0] == 0
+
+
 # --- all together -------------------------------------------------------------------
 
 
@@ -189,7 +259,7 @@ def test_compute_all_stores_points_max_and_detail_per_code(session, site):
     site.admitted_on = date(2025, 1, 1)
     _hz(session, site)
     result = compute_all(session, site, MARCH, MARCH_END)
-    assert set(result) == {"admission", "hazards", "incidents"}
+    assert set(result) == {"admission", "hazards", "incidents", "registration_rate", "late_reports"}
     assert result["admission"] == {"points": 25, "max": 25, "detail": result["admission"]["detail"]}
     assert result["hazards"]["points"] == 10
     assert result["incidents"]["max"] == 20

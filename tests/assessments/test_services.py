@@ -22,7 +22,7 @@ from tests.factories.assessments import make_assessment
 from tests.factories.inspections import make_incident
 from tests.factories.places import make_site
 
-MANUAL = {"fire_safety": 15, "order_hygiene": 10, "cooperation": 15}
+MANUAL = {"fire_safety": 10, "order_hygiene": 5, "cooperation": 10}
 
 
 @pytest.fixture
@@ -69,7 +69,13 @@ def test_start_defaults_to_previous_month_and_computes_criteria(session, world):
         "max": 25,
         "detail": a.computed["admission"]["detail"],
     }
-    assert set(a.computed) == {"admission", "hazards", "incidents"}
+    assert set(a.computed) == {
+        "admission",
+        "hazards",
+        "incidents",
+        "registration_rate",
+        "late_reports",
+    }
 
 
 def test_start_normalises_the_month_to_its_first_day(session, world):
@@ -190,12 +196,14 @@ def test_approve_scores_computed_plus_manual_and_sets_stars(session, world):
         a,
         "approve",
         "",
-        {"fire_safety": 10, "order_hygiene": 5, "cooperation": 5},
+        {"fire_safety": 5, "order_hygiene": 0, "cooperation": 0},
     )
     assert a.status == "approved"
-    assert a.score == 25 + 15 + 20 + 20
+    # computed: admission, hazards, incidents, registration rate (no one counted:
+    # full), late reports (none: full); manual 5 + 0 + 0
+    assert a.score == 25 + 15 + 20 + 10 + 5 + 5
     assert a.stars == 4
-    assert a.manual == {"fire_safety": 10, "order_hygiene": 5, "cooperation": 5}
+    assert a.manual == {"fire_safety": 5, "order_hygiene": 0, "cooperation": 0}
     assert a.decided_by_id == world["police"].id and a.decided_at is not None
     assert world["site"].stars == 4
     assert world["site"].last_assessed_month == a.month

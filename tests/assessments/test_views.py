@@ -31,9 +31,9 @@ from tests.factories.places import make_site
 LAST_MONTH = add_months(today(), -1)
 APPROVE = {
     "decision": "approve",
-    "manual_fire_safety": "15",
-    "manual_order_hygiene": "10",
-    "manual_cooperation": "15",
+    "manual_fire_safety": "10",
+    "manual_order_hygiene": "5",
+    "manual_cooperation": "10",
 }
 
 
@@ -378,7 +378,7 @@ def test_approve_without_javascript_redirects(client, police_and_submitted, sess
     resp = client.post(f"/assessments/{a.id}/decide", data=data)
     assert resp.status_code == 303
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "85 / 100" in page
+    assert "90 / 100" in page
     assert "decision was saved" in page
 
 
