@@ -51,6 +51,8 @@ class Config:
     DUTY_CANCEL_HOURS = _int("DUTY_CANCEL_HOURS", 24)
     # Self-declarations (/declare/<token>, public) per client address.
     DECLARE_RATE_LIMIT = os.environ.get("DECLARE_RATE_LIMIT", "10/hour;30/day")
+    # Status look-ups by reference number (/declare/status, public) per client address.
+    DECLARE_STATUS_RATE_LIMIT = os.environ.get("DECLARE_STATUS_RATE_LIMIT", "60/hour")
 
     SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
     SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)

@@ -407,6 +407,10 @@ def _declare_limit() -> str:
     return current_app.config.get("DECLARE_RATE_LIMIT", "10/hour;30/day")
 
 
+def _status_limit() -> str:
+    return current_app.config.get("DECLARE_STATUS_RATE_LIMIT", "60/hour")
+
+
 def _site_by_token_or_404(token: str):
     site = places.get_site_by_token(db.session, token)
     if site is None:
@@ -463,6 +467,7 @@ def declare(token: str):
 
 
 @bp.route("/declare/status")
+@limiter.limit(_status_limit)  # reference numbers must not be guessable by trying
 def declared():
     """What a tenant sees with their reference number: the site, the room and the
     status (with the police's reason when sent back) — no personal data."""

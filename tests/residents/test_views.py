@@ -468,3 +468,11 @@ def test_the_list_offers_reporting_and_importing_to_who_may(client, login_as):
     login_as("landlord")
     page = client.get("/residents/").get_data(as_text=True)
     assert 'href="/residents/new"' in page and 'href="/residents/import"' in page
+
+
+def test_status_lookups_are_rate_limited(app, monkeypatch):
+    """Trying reference numbers one after another stops at the limit (429)."""
+    monkeypatch.setitem(app.config, "DECLARE_STATUS_RATE_LIMIT", "3/hour")
+    client = app.test_client()
+    answers = [client.get(f"/declare/status?ref=NOSUCH{n:04d}").status_code for n in range(4)]
+    assert answers == [404, 404, 404, 429]
