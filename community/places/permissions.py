@@ -58,25 +58,39 @@ def at_visible_site(user: Any, site_id_column) -> Any:
     return at_site_in(user, site_id_column, _site_scope(user))
 
 
-def _site_scope(user: Any) -> Any:
+def site_scope(
+    user: Any,
+    area_roles: tuple[str, ...] = AREA_ROLES,
+    *,
+    associations: bool = True,
+    enterprises: bool = True,
+) -> Any:
+    """SQL condition on Site: the sites of the user's areas (through `area_roles`),
+    of their association and property company, their dormitories (enterprises) and
+    their own (landlords). Features with a narrower audience (residents) pass fewer
+    area roles or leave associations or enterprises out."""
     conditions = []
-    areas = scope_areas(user, *AREA_ROLES)
+    areas = scope_areas(user, *area_roles)
     if areas:
         conditions.append(
             Site.area_id.in_(select(Area.id).where(area_subtree_filter(Area.path, areas)))
         )
-    associations = org_ids(user, "association")
-    if associations:
-        conditions.append(Site.association_id.in_(associations))
+    association_ids = org_ids(user, "association") if associations else set()
+    if association_ids:
+        conditions.append(Site.association_id.in_(association_ids))
     companies = org_ids(user, "property_manager")
     if companies:
         conditions.append(Site.company_id.in_(companies))
-    enterprises = org_ids(user, "enterprise")
-    if enterprises:
-        conditions.append(Site.enterprise_id.in_(enterprises))
+    enterprise_ids = org_ids(user, "enterprise") if enterprises else set()
+    if enterprise_ids:
+        conditions.append(Site.enterprise_id.in_(enterprise_ids))
     if has_role(user, "landlord"):
         conditions.append(Site.landlord_id == user.id)
     return or_(*conditions) if conditions else false()
+
+
+def _site_scope(user: Any) -> Any:
+    return site_scope(user)
 
 
 def can_see_site(user: Any, site: Any) -> bool:

@@ -89,19 +89,7 @@ def _fill_choices(form: SiteForm, site: Site | None = None) -> None:
 
 
 def _site_data(form: SiteForm) -> dict:
-    return {
-        name: form[name].data
-        for name in (
-            "name",
-            "kind",
-            "area_id",
-            "address",
-            "association_id",
-            "company_id",
-            "enterprise_id",
-            "landlord_username",
-        )
-    }
+    return {name: form[name].data for name in services.SITE_FIELDS}
 
 
 def _site_form_page(form: SiteForm, site: Site | None, status: int = 200, conflict=None):

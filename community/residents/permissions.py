@@ -7,20 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import true
 
-from community.accounts.models import Area
 from community.accounts.permissions import (
-    area_subtree_filter,
     has_role,
     in_scope_area,
     is_admin,
     org_ids,
     rule,
-    scope_areas,
 )
-from community.places.models import Site
-from community.places.permissions import at_site_in, runs_site
+from community.places.permissions import at_site_in, runs_site, site_scope
 
 # Roles that see the residents of every site of their area subtree.
 RESIDENT_AREA_ROLES = ("police", "coordinator")
@@ -115,22 +111,8 @@ def is_police(user: Any) -> bool:
 def _scope(user: Any, *, report: bool = False) -> Any:
     """SQL condition on Site: the sites whose residents the user sees (report=True:
     where the user may report)."""
-    conditions = []
     roles = ("police",) if report else RESIDENT_AREA_ROLES
-    areas = scope_areas(user, *roles)
-    if areas:
-        conditions.append(
-            Site.area_id.in_(select(Area.id).where(area_subtree_filter(Area.path, areas)))
-        )
-    companies = org_ids(user, "property_manager")
-    if companies:
-        conditions.append(Site.company_id.in_(companies))
-    if has_role(user, "landlord"):
-        conditions.append(Site.landlord_id == user.id)
-    enterprises = org_ids(user, "enterprise")
-    if enterprises and not report:
-        conditions.append(Site.enterprise_id.in_(enterprises))
-    return or_(*conditions) if conditions else false()
+    return site_scope(user, roles, associations=False, enterprises=not report)
 
 
 def reportable_sites(user: Any) -> Any:

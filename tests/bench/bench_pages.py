@@ -80,6 +80,7 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("residents", "/residents/", {}),
     ("residents, by ID number", "/residents/?q=11010519491231002X", {}),
     ("self-declaration", "/declare/{token}", {}),
+    ("resident import form", "/residents/import", {}),
     ("compliance", "/compliance/", {}),
     ("duties", "/duties/", {}),
     ("reviews", "/reviews/", {}),
