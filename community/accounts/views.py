@@ -31,6 +31,7 @@ from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, apply_violation, choices
 from community.core.htmx import render, saved, submit
 from community.core.once import once
+from community.core.start import start_sections
 from community.extensions import db
 
 # Labels every template may use. (The header's logout and language forms are plain
@@ -87,7 +88,8 @@ def logout():
 @bp.route("/")
 @login_required
 def home():
-    return render("accounts/home.html", my_roles=role_list(current_user))
+    sections = start_sections(db.session, current_user._get_current_object())
+    return render("accounts/home.html", my_roles=role_list(current_user), sections=sections)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

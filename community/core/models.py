@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from community.core.timeutil import utcnow
@@ -36,3 +36,33 @@ class SubmissionToken(db.Model):
     location: Mapped[str | None] = mapped_column(String(500))
     body: Mapped[str | None] = mapped_column(Text)
     headers: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Notification(db.Model):
+    """One in-app notice for one user. The text is rendered at read time from `kind`
+    (a message registered in core.notify) and `params`, so it follows the reader's
+    language; `params` never holds personal data (names of places and duties only)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        # notify(..., key=...) is idempotent per (user, key): a reminder run twice
+        # or a retried request does not notify twice.
+        Index(
+            "uq_notification_user_key",
+            "user_id",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("dedupe_key IS NOT NULL"),
+            postgresql_where=text("dedupe_key IS NOT NULL"),
+        ),
+        Index("ix_notification_user_unread", "user_id", "read_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict | None] = mapped_column(JSON)
+    link: Mapped[str | None] = mapped_column(String(300))
+    dedupe_key: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(default=None)
