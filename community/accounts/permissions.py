@@ -25,16 +25,35 @@ from community.accounts.models import Area, Membership
 from community.extensions import db
 
 
+def _real(user: Any) -> Any:
+    """The user object behind `current_user`: a rule reads several attributes, and each
+    read through the proxy looks the user up again."""
+    get = getattr(user, "_get_current_object", None)
+    return get() if get is not None else user
+
+
+def _cache() -> dict:
+    """Per-request memo of memberships and roles, keyed by (kind, user id); outside a
+    request nothing is memoised (services and tests see changes at once)."""
+    if not has_request_context():
+        return {}
+    found = g.get("_memberships")
+    if found is None:
+        found = g._memberships = {}
+    return found
+
+
 def memberships(user: Any) -> list[Membership]:
     """The user's memberships, loaded once per request."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    cache = g.setdefault("_memberships", {}) if has_request_context() else {}
-    if user.id not in cache:
-        cache[user.id] = list(
+    cache = _cache()
+    key = ("m", user.id)
+    if key not in cache:
+        cache[key] = list(
             db.session.scalars(select(Membership).where(Membership.user_id == user.id))
         )
-    return cache[user.id]
+    return cache[key]
 
 
 def forget_memberships() -> None:
@@ -42,8 +61,14 @@ def forget_memberships() -> None:
         g.pop("_memberships", None)
 
 
-def roles(user: Any) -> set[str]:
-    return {m.role for m in memberships(user)}
+def roles(user: Any) -> frozenset[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cache = _cache()
+    key = ("r", user.id)
+    if key not in cache:
+        cache[key] = frozenset(m.role for m in memberships(user))
+    return cache[key]
 
 
 def role_list(user: Any) -> list[str]:
@@ -52,7 +77,8 @@ def role_list(user: Any) -> list[str]:
 
 
 def has_role(user: Any, *wanted: str) -> bool:
-    return bool(roles(user) & set(wanted))
+    mine = roles(user)
+    return any(w in mine for w in wanted)
 
 
 def is_admin(user: Any) -> bool:
@@ -120,6 +146,7 @@ def rule(*actions: str) -> Callable[[Rule], Rule]:
 
 def can(user: Any, action: str, obj: Any = None) -> bool:
     """True when `user` may perform `action` (on `obj`). Unknown actions are refused."""
+    user = _real(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     found = _RULES.get(action)

@@ -704,7 +704,9 @@ def write_benchmarks(path: Path, sections: dict[str, str]) -> None:
 # --- profile ----------------------------------------------------------------------------
 
 
-def profile(app, client, paths: list[str], n: int = 50) -> None:
+def profile(
+    app, client, paths: list[str], n: int = 50, sort: str = "tottime", callers: str = ""
+) -> None:
     for path in paths:
         client.get(path).close()
         prof = cProfile.Profile()
@@ -713,12 +715,19 @@ def profile(app, client, paths: list[str], n: int = 50) -> None:
             client.get(path).close()
         prof.disable()
         out = io.StringIO()
-        stats = pstats.Stats(prof, stream=out).sort_stats("tottime")
+        stats = pstats.Stats(prof, stream=out).sort_stats(sort)
         total_ms = stats.total_tt / n * 1000
-        stats.print_stats(15)
-        print(f"\n== cProfile {path}: {n} requests, {total_ms:.1f} ms each (profiled)")
+        stats.print_stats(30)
+        print(
+            f"\n== cProfile {path}: {n} requests, {total_ms:.1f} ms each (profiled), "
+            f"{stats.total_calls / n:,.0f} function calls each"
+        )
         body = out.getvalue()
         print(body[body.index("ncalls") :] if "ncalls" in body else body)
+        if callers:
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats(sort).print_callers(callers)
+            print(out.getvalue())
 
 
 # --- main --------------------------------------------------------------------------------
@@ -738,6 +747,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--keep", action="store_true", help="keep the scratch SQLite file")
     parser.add_argument("--profile", action="store_true", help="cProfile /healthz and /sites/")
+    parser.add_argument(
+        "--profile-path", action="append", default=[], help="page to profile (repeatable)"
+    )
+    parser.add_argument("--profile-sort", default="tottime", help="pstats sort key (tottime)")
+    parser.add_argument("--profile-callers", default="", help="also print callers of these functions")
     args = parser.parse_args()
     notes = []
     if not args.profile and not shutil.which("wrk"):
@@ -758,7 +772,8 @@ def main() -> None:
         client = login_client(app, police)
         ids = pick_ids(app, client)
         if args.profile:
-            profile(app, client, ["/healthz", "/sites/"])
+            paths = [p.format(**ids) for p in args.profile_path] or ["/healthz", "/sites/"]
+            profile(app, client, paths, sort=args.profile_sort, callers=args.profile_callers)
             return
 
         pages: list[Page] = []
