@@ -751,7 +751,7 @@ def main() -> None:
         "--profile-path", action="append", default=[], help="page to profile (repeatable)"
     )
     parser.add_argument("--profile-sort", default="tottime", help="pstats sort key (tottime)")
-    parser.add_argument("--profile-callers", default="", help="also print callers of these functions")
+    parser.add_argument("--profile-callers", default="", help="print callers of these (regex)")
     args = parser.parse_args()
     notes = []
     if not args.profile and not shutil.which("wrk"):
