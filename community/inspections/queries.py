@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, case, cast, or_, select
+from sqlalchemy import Date, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.functions import FunctionElement
 
-from community.core.pagination import PER_PAGE, Page, paginate
+from community.core.pagination import PER_PAGE, Page
 from community.core.timeutil import today as _today
 from community.inspections.models import ChecklistItem, Incident, Inspection, InspectionResult
 from community.places.models import Site
@@ -143,23 +143,46 @@ def list_due(
     per_page: int = PER_PAGE,
 ) -> Page:
     """Sites the user may see whose next inspection is due within DUE_SOON_DAYS or is
-    overdue, never-inspected sites first, then by due date. Two queries."""
+    overdue, never-inspected sites first (by name), then by due date.
+
+    The two parts are counted and paged separately: never-inspected sites are walked
+    in name order from ix_site_due (last_inspected_on, name, area_id), so a district
+    with tens of thousands of uninspected sites neither sorts them all for a page nor
+    reads their rows to count them. Four queries at most."""
     today = today or _today()
-    stmt = (
-        visible_sites(user)
-        .where(_due_by_sql(today + timedelta(days=DUE_SOON_DAYS)))
-        .order_by(
-            case((Site.last_inspected_on.is_(None), 0), else_=1),
-            _plus_days(Site.last_inspected_on, _cadence_sql()),
-            Site.name,
-            Site.id,
-        )
-    )
-    result = paginate(session, stmt, page, per_page)
-    result.items = [
-        DueSite(site=s, due_on=next_due_on(s), days=due_in_days(s, today)) for s in result.items
-    ]
-    return result
+    scoped = visible_sites(user)
+    never = scoped.where(Site.last_inspected_on.is_(None))
+    horizon = today + timedelta(days=DUE_SOON_DAYS)
+    # Every cadence compares last_inspected_on with horizon - cadence; the widest bound
+    # first lets the database range-scan ix_site_due instead of OR-ing indexes.
+    widest = horizon - timedelta(days=min(_all_cadences()))
+    seen = scoped.where(Site.last_inspected_on <= widest, _due_by_sql(horizon))
+    n_never = _count(session, never)
+    n_seen = _count(session, seen)
+    total = n_never + n_seen
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    offset = (page - 1) * per_page
+    sites: list[Site] = []
+    if offset < n_never:
+        sites += session.scalars(
+            never.order_by(Site.name, Site.id).limit(per_page).offset(offset)
+        ).unique()
+    if len(sites) < per_page and n_seen:
+        sites += session.scalars(
+            seen.order_by(_plus_days(Site.last_inspected_on, _cadence_sql()), Site.name, Site.id)
+            .limit(per_page - len(sites))
+            .offset(max(0, offset - n_never))
+        ).unique()
+    items = [DueSite(site=s, due_on=next_due_on(s), days=due_in_days(s, today)) for s in sites]
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def _all_cadences() -> list[int]:
+    return [NOT_ADMITTED_CADENCE_DAYS, UNRATED_CADENCE_DAYS, *STAR_CADENCE_DAYS.values()]
+
+
+def _count(session: Session, stmt) -> int:
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
 @dataclass

@@ -264,3 +264,34 @@ def test_due_list_orders_never_inspected_then_by_due_date(session, world):
     assert order.index(never) < order.index(flagged.id) < order.index(five.id)
     assert order.index(five.id) < order.index(soon.id)
     assert [r.days for r in page.items if r.site.id == soon.id] == [3]
+
+
+def test_due_list_pages_run_on_from_never_inspected_into_inspected_sites(session, world):
+    """Never-inspected sites (by name) and inspected ones (by due date) are paged as one
+    list: a page that straddles the two parts takes the rest from the second."""
+    community = world["community"]
+    admin = make_role_user(session, "admin")
+    for n in range(3):
+        make_site(session, area=community, name=f"never-{n}")
+    inspected = [
+        make_site(
+            session,
+            area=community,
+            name=f"due-{n}",
+            last_inspected_on=TODAY - timedelta(days=40 + n),  # not admitted: overdue
+        )
+        for n in range(3)
+    ]
+    whole = inspections_queries.list_due(session, admin, today=TODAY, per_page=100)
+    pages = [
+        inspections_queries.list_due(session, admin, today=TODAY, page=p, per_page=2)
+        for p in range(1, 5)
+    ]
+    assert whole.total == pages[0].total == sum(len(p.items) for p in pages)
+    assert [r.site.id for p in pages for r in p.items] == [r.site.id for r in whole.items]
+    never_count = sum(1 for r in whole.items if r.due_on is None)
+    assert [r.due_on is None for r in whole.items] == [True] * never_count + [False] * 3
+    # the inspected part is ordered by due date: the longest overdue first
+    assert [r.site.id for r in whole.items[never_count:]] == [s.id for s in reversed(inspected)]
+    # a page past the end answers the last page
+    assert inspections_queries.list_due(session, admin, today=TODAY, page=99, per_page=2).page == 4
