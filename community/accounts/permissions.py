@@ -86,7 +86,17 @@ def is_admin(user: Any) -> bool:
 
 
 def scope_areas(user: Any, *role_names: str) -> list[Area]:
-    """Root areas the user covers through the given roles (all roles if none given)."""
+    """Root areas the user covers through the given roles (all roles if none given);
+    memoised per request like the memberships they come from."""
+    cache = _cache()
+    key = ("a", getattr(user, "id", None), role_names)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _scope_areas(user, role_names)
+    return found
+
+
+def _scope_areas(user: Any, role_names: tuple[str, ...]) -> list[Area]:
     result = []
     for m in memberships(user):
         if role_names and m.role not in role_names:
