@@ -78,9 +78,11 @@ def create_app(config: Any = None) -> Flask:
                 "SECRET_KEY is not set: export SECRET_KEY=<random string> "
                 "(on a development machine, `make run` writes one to instance/config.py)."
             )
+    from community.core.health import HealthCheck
     from community.core.security import SecureCookiesOverHttps
 
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
+    app.wsgi_app = HealthCheck(app.wsgi_app, lambda: _engine_of(app))
     if app.config.get("PROXY_FIX"):
         n = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -245,3 +247,10 @@ def _register_errors(app: Flask) -> None:
 
 
 __all__ = ["create_app"]
+
+
+def _engine_of(app: Flask):
+    from community.extensions import db
+
+    with app.app_context():
+        return db.engine

@@ -106,14 +106,36 @@ def test_healthz_ok(client):
 
 
 def test_healthz_503_when_the_database_fails(client, monkeypatch):
-    def broken(*args, **kwargs):
+    from community.core import health
+
+    def broken(engine):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    with client.application.app_context():
-        monkeypatch.setattr(db.session, "execute", broken)
-        resp = client.get("/healthz")
+    monkeypatch.setattr(health, "ping", broken)
+    resp = client.get("/healthz")
     assert resp.status_code == 503
-    assert resp.get_json()["database"] == "error"
+    assert resp.get_json() == {"status": "error", "database": "error"}
+
+
+def test_healthz_is_answered_without_a_session_or_cookie(client, login_as):
+    """The load balancer's poll costs no session, user or rate-limit work: it sets no
+    cookie and is never cached, logged in or not."""
+    login_as("police")
+    resp = client.get("/healthz")
+    assert resp.status_code == 200 and resp.get_json() == {"status": "ok", "database": "ok"}
+    assert "Set-Cookie" not in resp.headers
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    head = client.head("/healthz")
+    assert head.status_code == 200 and head.data == b""
+
+
+def test_the_healthz_route_gives_the_same_answer_behind_the_middleware(app):
+    """Served without the middleware (e.g. mounted under another WSGI wrapper), the
+    Flask route answers the same."""
+    with app.test_request_context("/healthz"):
+        resp = app.view_functions["core.healthz"]()
+    assert resp.get_json() == {"status": "ok", "database": "ok"}
 
 
 def test_request_too_large_is_413_not_500(client):
