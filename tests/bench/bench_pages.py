@@ -4,7 +4,8 @@ Flask hello world served the same way in the same run.
 A scratch database (SQLite file in a temp dir, or BENCH_DATABASE_URL) is migrated
 with `flask db upgrade`, seeded with `flask seed-demo`, and filled with N generated
 sites (each with a building and three rooms). Then, logged in as the demo police
-liaison, every page of PAGES gets: requests/s, p50 and p99 at 16 connections, the
+liaison (the public pages of ANONYMOUS without a login, as their visitors open
+them), every page of PAGES gets: requests/s, p50 and p99 at 16 connections, the
 ratio to hello world, response bytes (plain and compressed as a browser would
 get them) and SQL statements per request (counted in-process with the test
 client). Also: the site search's SQL time (index against LIKE), first-load
@@ -85,6 +86,10 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("duties", "/duties/", {}),
     ("reviews", "/reviews/", {}),
 ]
+
+# Pages their real visitors open without logging in (a load balancer, a tenant scanning
+# the door QR code): measured without the session cookie.
+ANONYMOUS = {"healthz", "public plaque", "self-declaration"}
 
 WRK_TIMEOUT = "30s"
 
@@ -611,7 +616,8 @@ def render_section(ctx: dict) -> str:
         f"- serving: gunicorn {ctx['workers']} sync workers; "
         f"`wrk -t{ctx['threads']} -c{ctx['connections']} -d{ctx['duration']}s --latency "
         f"--timeout {WRK_TIMEOUT}` "
-        "per page, logged in as the demo police liaison",
+        "per page, logged in as the demo police liaison "
+        f"({', '.join(sorted(ANONYMOUS))}: anonymous, as their visitors open them)",
         f"- hello world (Flask, same gunicorn setup): {ctx['hello_runs'][0]:,.0f} req/s before "
         f"the pages, {ctx['hello_runs'][1]:,.0f} after; ratios use the mean, {hello:,.0f}",
         f"- command: `{ctx['command']}`",
@@ -783,7 +789,7 @@ def main() -> None:
                 notes.append(f"{label} (`{path}`): skipped, the app has no such route yet")
                 continue
             page = Page(label, path, headers)
-            count_in_process(app, client, page)
+            count_in_process(app, app.test_client() if label in ANONYMOUS else client, page)
             pages.append(page)
         search = search_timing(app, client, ids["q"])
         assets = asset_sizes(app)
@@ -807,7 +813,9 @@ def main() -> None:
         with gunicorn("app:app", env, args.workers) as (base, proc):
             cookie = http_login(base, police)
             for page in pages:
-                headers = {"Cookie": cookie, **page.headers}
+                headers = dict(page.headers)
+                if page.label not in ANONYMOUS:
+                    headers["Cookie"] = cookie
                 status = http_status(base + page.path, headers)
                 if status != page.status:
                     page.wrk_notes.append(f"status {status} over HTTP, {page.status} in-process")
