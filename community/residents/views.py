@@ -532,6 +532,7 @@ def _job_page(job: ImportJob):
         "residents/import_job.html",
         "import_progress",
         job=job,
+        has_report=not job.is_running and imports.has_error_report(job),
         step_form=EmptyForm(formdata=None),
     )
 
