@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import true
 
 from community.accounts.permissions import (
+    area_subtree_filter,
     has_role,
     in_scope_area,
     is_admin,
     org_ids,
     rule,
+    scope_areas,
 )
 from community.places.permissions import at_site_in, runs_site, site_scope
 
@@ -159,6 +161,23 @@ def import_channel(user: Any, site: Any) -> str:
     if site.enterprise_id is not None:
         return "enterprise"
     return "property_manager" if site.company_id is not None else "landlord"
+
+
+# Roles that look after whole communities and see their registration rates.
+RATE_AREA_ROLES = ("police", "coordinator", "association")
+
+
+def rate_areas(user: Any, path_column) -> Any:
+    """SQL condition on an Area path column: the area lies where the user sees
+    registration rates (aggregates, no personal data) — the police's and
+    coordinators' areas, an association's community; administrators everywhere."""
+    if is_admin(user):
+        return true()
+    return area_subtree_filter(path_column, scope_areas(user, *RATE_AREA_ROLES))
+
+
+def sees_community_rates(user: Any) -> bool:
+    return has_role(user, "association")
 
 
 @rule("nav.compliance", "compliance.view")
