@@ -142,7 +142,7 @@ def _enterprise(session, world):
 def test_enterprise_sees_report_counts_masked_reports_and_uploads(client, login, session, world):
     boss, room = _enterprise(session, world)
     numbers = [id_number() for _ in range(4)]
-    for number, status in zip(numbers, ["pending", "pending", "verified", "rejected"]):
+    for number, status in zip(numbers, ["pending", "pending", "verified", "rejected"], strict=True):
         make_residence(
             session,
             room=room,
