@@ -168,7 +168,7 @@ def register_cli(app: Flask) -> None:
         if path.stat().st_size > max_bytes():
             _fail(f"the file is larger than {max_bytes() // (1024 * 1024)} MB: nothing imported")
         try:
-            result = import_file(db.session, user, path.read_bytes())
+            result = import_file(db.session, user, path)
         except ImportRefused as exc:
             db.session.rollback()
             _fail(f"{exc.message} Nothing imported.")
@@ -233,18 +233,25 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("purge-expired")
     def purge_expired() -> None:
-        """Delete what is kept only for a while: one-time form tokens older than a day
-        (and, with the residents module, moved-out residents' personal data)."""
+        """Delete what is kept only for a while: one-time form tokens older than a day,
+        moved-out residents' personal data, and import files older than
+        IMPORT_RETENTION_HOURS."""
         from community.core.once import purge_expired as purge_tokens
+        from community.residents.imports import purge_import_files
         from community.residents.services import purge_expired_residents
 
         tokens = purge_tokens(db.session)
         people = purge_expired_residents(db.session)
         db.session.commit()
+        files = purge_import_files()
         click.echo(f"submission tokens deleted: {tokens}")
         click.echo(
             f"moved-out residents erased (after {current_app.config['RESIDENT_RETENTION_DAYS']}"
             f" days): {people}"
+        )
+        click.echo(
+            f"import files deleted (after {current_app.config['IMPORT_RETENTION_HOURS']}"
+            f" hours): {files}"
         )
 
     @app.cli.command("backup")

@@ -92,6 +92,9 @@ class Config:
     # leaves room for the form around the largest file.
     IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
     IMPORT_DIR = os.environ.get("IMPORT_DIR", str(INSTANCE_DIR / "imports"))
+    # Hours an import's files (upload, rows, refused rows) are kept: `flask
+    # purge-expired` deletes older ones.
+    IMPORT_RETENTION_HOURS = _int("IMPORT_RETENTION_HOURS", 24)
     # Days after a move-out when `flask purge-expired` erases the person's data.
     RESIDENT_RETENTION_DAYS = _int("RESIDENT_RETENTION_DAYS", 365)
     MAX_CONTENT_LENGTH = max(16 * 1024 * 1024, IMPORT_MAX_BYTES + 1024 * 1024)

@@ -68,6 +68,12 @@ def tabs_for(user: Any) -> list[str]:
     return tabs
 
 
+def fixes_hazards(user: Any) -> bool:
+    """Landlords and property managers fix the hazards assigned to them (their start
+    page lists the open ones)."""
+    return has_role(user, "landlord", "property_manager")
+
+
 def has_jurisdiction(user: Any) -> bool:
     """Whole areas (police, coordinators, volunteers, administrators), as opposed to
     the few sites of a landlord, company or association."""

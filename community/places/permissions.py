@@ -114,6 +114,19 @@ def runs_site(user: Any, site: Any) -> bool:
     return site.company_id is not None and site.company_id in org_ids(user, "property_manager")
 
 
+def run_sites(user: Any) -> Any | None:
+    """SQL condition on Site twinning runs_site: the user's own sites (landlord) and
+    their property company's; None when the user runs no site by role (start-page
+    sections then skip their queries)."""
+    conditions = []
+    if has_role(user, "landlord"):
+        conditions.append(Site.landlord_id == user.id)
+    companies = org_ids(user, "property_manager")
+    if companies:
+        conditions.append(Site.company_id.in_(companies))
+    return or_(*conditions) if conditions else None
+
+
 def polices_site(user: Any, site: Any) -> bool:
     return is_admin(user) or in_scope_area(user, site.area, "police")
 

@@ -127,6 +127,17 @@ def _check_header(first: list[str] | None) -> None:
         )
 
 
+def _csv_reader(lines) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(lines)
+    try:
+        for row in reader:
+            if any("\x00" in cell for cell in row):
+                raise _not_spreadsheet()
+            yield reader.line_num, row
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise _not_spreadsheet() from exc
+
+
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     try:
         text = data.decode("utf-8-sig")
@@ -134,48 +145,71 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
         raise _not_spreadsheet() from exc
     if "\x00" in text:
         raise _not_spreadsheet()
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        for row in reader:
-            yield reader.line_num, row
-    except csv.Error as exc:
-        raise _not_spreadsheet() from exc
+    yield from _csv_reader(io.StringIO(text, newline=""))
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+def _csv_file_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """A CSV file read a line at a time (a bad byte anywhere refuses the file)."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        yield from _csv_reader(f)
+
+
+def _xlsx_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's rows. openpyxl's read_only mode streams the sheet's XML
+    from the zip: a stored file is opened (a file object: openpyxl refuses a file
+    name without an xlsx extension) and never read whole."""
     import openpyxl
 
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise _not_spreadsheet()
+    opened: Any = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise _not_spreadsheet() from exc
-    try:
-        for number, row in enumerate(rows, start=1):
-            yield number, [_cell(v) for v in row]
-    except Exception as exc:
-        raise _not_spreadsheet() from exc
+        if not zipfile.is_zipfile(opened):
+            raise _not_spreadsheet()
+        opened.seek(0)
+        try:
+            book = openpyxl.load_workbook(opened, read_only=True, data_only=True)
+            sheet = book.worksheets[0]
+            rows = sheet.iter_rows(values_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            raise _not_spreadsheet() from exc
+        try:
+            for number, row in enumerate(rows, start=1):
+                yield number, [_cell(v) for v in row]
+        except Exception as exc:
+            raise _not_spreadsheet() from exc
+        finally:
+            book.close()
     finally:
-        book.close()
+        opened.close()
 
 
-def read_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    """The data rows (line number, cells) of a CSV or xlsx file after checking its
-    size and header. ImportRefused (before any row) for a file that is too big,
-    empty, not a spreadsheet or without the contract header."""
-    if len(data) > max_bytes():
-        raise ImportRefused(
-            _("The file is larger than %(mb)d MB.", mb=max(1, max_bytes() // (1024 * 1024)))
-        )
-    if not data.strip():
-        raise ImportRefused(_("The file is empty."))
-    if data[:4] == b"PK\x03\x04":
-        rows = _xlsx_rows(data)
+def _too_big() -> ImportRefused:
+    return ImportRefused(
+        _("The file is larger than %(mb)d MB.", mb=max(1, max_bytes() // (1024 * 1024)))
+    )
+
+
+def read_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
+    """The data rows (line number, cells) of a CSV or xlsx file — its bytes, or its
+    path (then streamed: neither kind is read whole into memory) — after checking
+    its size and header. ImportRefused (before any row) for a file that is too
+    big, empty, not a spreadsheet or without the contract header."""
+    if isinstance(source, bytes):
+        if len(source) > max_bytes():
+            raise _too_big()
+        if not source.strip():
+            raise ImportRefused(_("The file is empty."))
+        head = source[:4]
+        rows = _xlsx_rows(source) if head == b"PK\x03\x04" else _csv_rows(source)
     else:
-        rows = _csv_rows(data)
+        path = Path(source)
+        size = path.stat().st_size
+        if size > max_bytes():
+            raise _too_big()
+        if size == 0:
+            raise ImportRefused(_("The file is empty."))
+        with path.open("rb") as f:
+            head = f.read(4)
+        rows = _xlsx_rows(path) if head == b"PK\x03\x04" else _csv_file_rows(path)
     first = next(rows, None)
     _check_header(first[1] if first else None)
     for line, cells in rows:
@@ -498,9 +532,9 @@ def import_rows(
 
 
 def import_file(
-    session: Session, user: Any, data: bytes, *, today: date | None = None
+    session: Session, user: Any, data: bytes | Path, *, today: date | None = None
 ) -> ImportResult:
-    """Import a whole CSV or xlsx file (bytes) for `user`. ImportRefused (nothing
+    """Import a whole CSV or xlsx file (its bytes or its path) for `user`. ImportRefused (nothing
     imported) for a file too big, empty, not a spreadsheet or with a wrong header;
     each invalid row is in the result's errors (line, reason)."""
     rows = read_rows(data)
@@ -561,12 +595,25 @@ def _prepare(job: ImportJob) -> None:
     total = 0
     with rows_path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        for line, cells in read_rows(Path(job.path).read_bytes()):
+        for line, cells in read_rows(Path(job.path)):
             writer.writerow([line, *cells[: len(HEADER)]])
             total += 1
     job.rows_path, job.total = str(rows_path), total
     job.errors_path = str(Path(job.path).with_suffix(".errors.csv"))
     _unlink(job.path)
+
+
+def _fail(job: ImportJob, message: str) -> None:
+    job.status, job.message, job.finished_at = "failed", message, utcnow()
+    _unlink(job.path)
+    _unlink(job.rows_path)
+
+
+def _expired_message() -> str:
+    return _(
+        "The uploaded file is no longer kept (after %(hours)d hours); upload it again.",
+        hours=retention_hours(),
+    )
 
 
 def run_step(
@@ -598,14 +645,18 @@ def run_step(
         try:
             _prepare(job)
         except ImportRefused as exc:
-            job.status, job.message, job.finished_at = "failed", exc.message, utcnow()
-            _unlink(job.path)
-            session.flush()
-            return job
+            _fail(job, exc.message)
+        except FileNotFoundError:
+            _fail(job, _expired_message())
         session.flush()
         return job
-    with open(job.rows_path, encoding="utf-8", newline="") as f:
-        batch = [(int(r[0]), r[1:]) for r in itertools.islice(csv.reader(f), seen, seen + size)]
+    try:
+        with open(job.rows_path, encoding="utf-8", newline="") as f:
+            batch = [(int(r[0]), r[1:]) for r in itertools.islice(csv.reader(f), seen, seen + size)]
+    except FileNotFoundError:
+        _fail(job, _expired_message())
+        session.flush()
+        return job
     result = Importer(session, user, today).run(batch)
     if result.errors:
         with open(job.errors_path, "a", encoding="utf-8", newline="") as f:
@@ -619,6 +670,36 @@ def run_step(
         _unlink(job.rows_path)
     session.flush()
     return job
+
+
+def retention_hours() -> int:
+    return int(current_app.config.get("IMPORT_RETENTION_HOURS", 24))
+
+
+# What start_import and _prepare name the files of a job; nothing else in the folder
+# is ever deleted.
+_JOB_FILE = re.compile(r"^[0-9a-f]{32}\.(upload|rows\.csv|errors\.csv)$")
+
+
+def purge_import_files(now: datetime | None = None) -> int:
+    """Delete the import files (uploads, rows and refused-rows reports) last written
+    more than IMPORT_RETENTION_HOURS ago: a job abandoned half way, or the refused
+    rows of a finished one (its page then no longer offers them). Returns how many
+    files were deleted."""
+    folder = _import_dir()
+    cutoff = (now or datetime.now()).timestamp() - retention_hours() * 3600
+    deleted = 0
+    for entry in folder.iterdir():
+        if not _JOB_FILE.match(entry.name) or not entry.is_file():
+            continue
+        if entry.stat().st_mtime < cutoff:
+            entry.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
+def has_error_report(job: ImportJob) -> bool:
+    return bool(job.errors_path) and Path(job.errors_path).exists()
 
 
 def error_rows(job: ImportJob) -> Iterator[list[str]]:

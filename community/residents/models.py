@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
@@ -146,16 +146,22 @@ class ImportJob(db.Model):
 _ONE_TARGET = "(user_id IS NULL) <> (organization_id IS NULL)"
 
 
+POINTS_EVENTS = ("report", "move_out")
+
+
 class PointsEntry(db.Model):
-    """One line of the compliance points ledger, written when a report is made:
-    +POINTS_TIMELY for a timely report, POINTS_LATE (negative) for a late one, to
-    the site's landlord (landlord channel) or property company (property_manager
-    channel). A balance is a SUM over these rows, never a stored total."""
+    """One line of the compliance points ledger, written when a report is made
+    (event "report": the move-in) or a move-out is recorded (event "move_out"):
+    +POINTS_TIMELY when timely, POINTS_LATE (negative) when late, to the site's
+    landlord or property company that reported it. At most one line per residence
+    and event. A balance is a SUM over these rows, never a stored total."""
 
     __tablename__ = "points_entry"
     __table_args__ = (
         CheckConstraint(_ONE_TARGET, name="one_target"),
         CheckConstraint("reason IN ('timely', 'late')", name="reason"),
+        CheckConstraint("event IN ('report', 'move_out')", name="event"),
+        UniqueConstraint("residence_id", "event"),
         Index("ix_points_entry_site_id_month", "site_id", "month"),
     )
 
@@ -166,9 +172,8 @@ class PointsEntry(db.Model):
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
-    residence_id: Mapped[int] = mapped_column(
-        ForeignKey("residence.id", ondelete="CASCADE"), unique=True
-    )
+    residence_id: Mapped[int] = mapped_column(ForeignKey("residence.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(10), default="report", server_default="report")
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
     month: Mapped[date] = mapped_column(Date)  # first day of the report's month
     points: Mapped[int]

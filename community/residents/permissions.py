@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import true
+from sqlalchemy import or_, true
 
 from community.accounts.permissions import (
+    area_subtree_filter,
     has_role,
     in_scope_area,
     is_admin,
     org_ids,
     rule,
+    scope_areas,
 )
+from community.places.models import Site
 from community.places.permissions import at_site_in, runs_site, site_scope
+from community.residents.models import PointsEntry
 
 # Roles that see the residents of every site of their area subtree.
 RESIDENT_AREA_ROLES = ("police", "coordinator")
@@ -159,6 +163,50 @@ def import_channel(user: Any, site: Any) -> str:
     if site.enterprise_id is not None:
         return "enterprise"
     return "property_manager" if site.company_id is not None else "landlord"
+
+
+# Roles that look after whole communities and see their registration rates.
+RATE_AREA_ROLES = ("police", "coordinator", "association")
+
+
+def rate_areas(user: Any, path_column) -> Any:
+    """SQL condition on an Area path column: the area lies where the user sees
+    registration rates (aggregates, no personal data) — the police's and
+    coordinators' areas, an association's community; administrators everywhere."""
+    if is_admin(user):
+        return true()
+    return area_subtree_filter(path_column, scope_areas(user, *RATE_AREA_ROLES))
+
+
+def sees_community_rates(user: Any) -> bool:
+    """The start page shows an association its community's registration rate (the
+    police and coordinators read them on /compliance/)."""
+    return has_role(user, "association")
+
+
+def enterprise_sites(user: Any) -> Any | None:
+    """SQL condition on Site: the dormitories of the user's enterprises; None for a
+    user of no enterprise."""
+    ids = org_ids(user, "enterprise")
+    return Site.enterprise_id.in_(ids) if ids else None
+
+
+def imports_in_bulk(user: Any) -> bool:
+    """Enterprises report their employees by spreadsheet: their start page lists
+    their uploads."""
+    return has_role(user, "enterprise")
+
+
+def points_targets(user: Any) -> Any | None:
+    """SQL condition on PointsEntry: the ledger lines of the user as a landlord and
+    of their property companies; None when the user is neither."""
+    conditions = []
+    if has_role(user, "landlord"):
+        conditions.append(PointsEntry.user_id == user.id)
+    companies = org_ids(user, "property_manager")
+    if companies:
+        conditions.append(PointsEntry.organization_id.in_(companies))
+    return or_(*conditions) if conditions else None
 
 
 @rule("nav.compliance", "compliance.view")

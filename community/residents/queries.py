@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from community.accounts.models import Area, Organization, User
@@ -23,7 +23,7 @@ from community.residents.models import (
     Residence,
     YellowCard,
 )
-from community.residents.permissions import at_resident_site, reportable_sites
+from community.residents.permissions import at_resident_site, rate_areas, reportable_sites
 
 _ID_LIKE = re.compile(r"^\d{17}[\dX]$")
 _REF_RE = re.compile(r"^[0-9A-Z]{6,16}$")
@@ -308,9 +308,10 @@ def _active_on(on=None):
     )
 
 
-def _rates(session: Session, key, where, on=None, label=None) -> dict[Any, Rate]:
+def _rates(session: Session, key, where, on=None, label=None, joins=()) -> dict[Any, Rate]:
     """{key value: Rate} over the rooms matching `where` (conditions on Room and
-    Building), grouped by `key` (a Room or Building column); with `label` (a
+    Building, and on the `joins`: (target, on clause) pairs joined after Building),
+    grouped by `key` (a Room or Building column, or a joined one); with `label` (a
     column functionally dependent on the key) the dict keys are (key, label)."""
     active = (
         select(func.count())
@@ -321,13 +322,10 @@ def _rates(session: Session, key, where, on=None, label=None) -> dict[Any, Rate]
     columns = [key.label("key"), Room.occupants.label("occupants"), active.label("active")]
     if label is not None:
         columns.append(label.label("label"))
-    per_room = (
-        select(*columns)
-        .select_from(Room)
-        .join(Building, Room.building_id == Building.id)
-        .where(where)
-        .subquery()
-    )
+    rooms = select(*columns).select_from(Room).join(Building, Room.building_id == Building.id)
+    for target, onclause in joins:
+        rooms = rooms.join(target, onclause)
+    per_room = rooms.where(where).subquery()
     keys = [per_room.c.key] if label is None else [per_room.c.key, per_room.c.label]
     rows = session.execute(
         select(
@@ -373,6 +371,34 @@ def area_rate(session: Session, area: Any) -> Rate:
     sites = select(Site.id).where(Site.area_id.in_(areas))
     rates = _rates(session, Building.site_id, Building.site_id.in_(sites))
     return sum(rates.values(), Rate())
+
+
+@dataclass(frozen=True)
+class CommunityRate:
+    id: int
+    name: str
+    rate: Rate
+
+
+def community_rates(session: Session, user: Any) -> list[CommunityRate]:
+    """The communities (areas of level "community") the user looks after, by name,
+    each with the Rate of every building at its sites and its sub-areas' (the
+    DESIGN definition summed over those rooms, as area_rate; one query). A
+    community without rooms is missing."""
+    community, site_area = aliased(Area), aliased(Area)
+    rates = _rates(
+        session,
+        community.id,
+        (community.level == "community") & rate_areas(user, community.path),
+        label=community.name,
+        joins=(
+            (Site, Site.id == Building.site_id),
+            (site_area, site_area.id == Site.area_id),
+            (community, site_area.path.like(community.path + "%")),
+        ),
+    )
+    found = [CommunityRate(key, name, rate) for (key, name), rate in rates.items()]
+    return sorted(found, key=lambda c: (c.name, c.id))
 
 
 def late_report_count(session: Session, site_id: int, start, end) -> int:

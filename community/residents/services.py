@@ -45,7 +45,9 @@ from community.core.validators import (
     phone_error,
 )
 from community.places.models import Room
+from community.places.permissions import runs_site
 from community.residents.models import CHANNELS, Person, PointsEntry, Residence, YellowCard
+from community.residents.permissions import channel_for
 
 # Audit actions (object type "residence").
 REPORTED, VERIFIED, REJECTED, RESUBMITTED, MOVED_OUT, REVEALED = (
@@ -273,10 +275,24 @@ def _add_points(session: Session, residence: Residence, room: Room, reported_on:
     channel) or property company (property_manager channel): POINTS_TIMELY, or
     POINTS_LATE when late. Other channels (police, enterprise, self-declaration)
     earn nothing."""
+    _ledger_line(session, residence, room, residence.channel, "report", residence.late, reported_on)
+
+
+def _ledger_line(
+    session: Session,
+    residence: Residence,
+    room: Room,
+    channel: str,
+    event: str,
+    late: bool,
+    reported_on: date,
+) -> None:
+    """One points_entry line for `event` ("report" or "move_out") through `channel`,
+    to the site's landlord or property company; nothing for other channels."""
     site = room.building.site
-    if residence.channel == "landlord" and site.landlord_id is not None:
+    if channel == "landlord" and site.landlord_id is not None:
         target = {"user_id": site.landlord_id}
-    elif residence.channel == "property_manager" and site.company_id is not None:
+    elif channel == "property_manager" and site.company_id is not None:
         target = {"organization_id": site.company_id}
     else:
         return
@@ -285,10 +301,11 @@ def _add_points(session: Session, residence: Residence, room: Room, reported_on:
         PointsEntry(
             **target,
             residence_id=residence.id,
+            event=event,
             site_id=site.id,
             month=reported_on.replace(day=1),
-            points=int(config["POINTS_LATE"] if residence.late else config["POINTS_TIMELY"]),
-            reason="late" if residence.late else "timely",
+            points=int(config["POINTS_LATE"] if late else config["POINTS_TIMELY"]),
+            reason="late" if late else "timely",
         )
     )
 
@@ -500,9 +517,20 @@ def resubmit_residence(
     return residence
 
 
-def move_out(session: Session, actor: Any, residence: Residence, on: date | None) -> Residence:
+def move_out(
+    session: Session, actor: Any, residence: Residence, on: date | None, today: date | None = None
+) -> Residence:
     """End a verified residence on `on` (not before move-in, not in the future).
-    RuleViolation("move_out") for a bad date; Conflict when it is not active."""
+    RuleViolation("move_out") for a bad date; Conflict when it is not active.
+
+    A move-out is a report too: recorded by the site's landlord or a manager of its
+    property company, it writes a points line (event "move_out") to them, with the
+    report's rule: late (POINTS_LATE, reason "late") when recorded after
+    move-out + REPORT_DEADLINE_DAYS, else timely (POINTS_TIMELY) — keeping the
+    register current earns what reporting a move-in earns. Recorded by the police
+    it earns nothing, as a police report does. `residence` must have its room,
+    building and site loaded."""
+    reported_on = today or utc_today()
     if on is None:
         raise RuleViolation("move_out", _("Enter the move-out date (YYYY-MM-DD)."))
     if residence.status != "verified" or residence.move_out is not None:
@@ -515,7 +543,7 @@ def move_out(session: Session, actor: Any, residence: Residence, on: date | None
                 date=residence.move_in.isoformat(),
             ),
         )
-    if on > utc_today():
+    if on > reported_on:
         raise RuleViolation("move_out", _("The move-out date cannot be in the future."))
     result = session.execute(
         update(Residence)
@@ -530,7 +558,14 @@ def move_out(session: Session, actor: Any, residence: Residence, on: date | None
     session.expire(residence, ["move_out", "status"])
     if result.rowcount != 1:
         raise Conflict(_("Only a current, verified resident can move out."))
-    audit.record(session, actor, MOVED_OUT, residence, {"move_out": on.isoformat()})
+    late = reported_on > on + timedelta(days=deadline_days())
+    room = residence.room
+    site = room.building.site
+    if actor is not None and runs_site(actor, site):
+        _ledger_line(
+            session, residence, room, channel_for(actor, site), "move_out", late, reported_on
+        )
+    audit.record(session, actor, MOVED_OUT, residence, {"move_out": on.isoformat(), "late": late})
     session.flush()
     return residence
 

@@ -555,6 +555,7 @@ def _job_page(job: ImportJob):
         "residents/import_job.html",
         "import_progress",
         job=job,
+        has_report=not job.is_running and imports.has_error_report(job),
         step_form=EmptyForm(formdata=None),
     )
 
@@ -673,10 +674,13 @@ def _compliance_page(month: date, status: int = 200, trigger=None, conflict=None
     rows = queries.compliance_rows(
         db.session, current_user, month, current_app.config["COMPLIANCE_YELLOW_CARD_LATE"]
     )
+    # The community rates sit outside the block an htmx answer swaps.
+    communities = None if is_partial() else queries.community_rates(db.session, current_user)
     return render(
         "residents/compliance.html",
         "compliance",
         rows=rows,
+        communities=communities,
         month=month,
         can_issue=can(current_user, "compliance.issue_card"),
         card_form=card_form or YellowCardForm(formdata=None),
