@@ -45,6 +45,7 @@ from community.core.validators import (
     phone_error,
 )
 from community.places.models import Room
+from community.residents import rollups
 from community.residents.models import CHANNELS, Person, PointsEntry, Residence, YellowCard
 
 # Audit actions (object type "residence").
@@ -281,6 +282,7 @@ def _add_points(session: Session, residence: Residence, room: Room, reported_on:
     else:
         return
     config = current_app.config
+    rollups.report_counted(session, site.area_id, reported_on.replace(day=1), residence.late)
     session.add(
         PointsEntry(
             **target,
@@ -347,6 +349,16 @@ def issue_yellow_card(
 def _end_previous(session: Session, residence: Residence) -> None:
     """End the person's other active residence on the new move-in day (never before
     its own move-in day)."""
+    previous = session.execute(
+        select(Residence.room_id, Residence.move_in).where(
+            Residence.person_id == residence.person_id,
+            Residence.id != residence.id,
+            Residence.status == "verified",
+            Residence.move_out.is_(None),
+        )
+    ).all()
+    for room_id, moved_in in previous:
+        rollups.resident_left(session, room_id, max(moved_in, residence.move_in))
     session.execute(
         update(Residence)
         .where(
@@ -391,6 +403,8 @@ def _decide(
             )
             if result.rowcount != 1:
                 raise Conflict(already)
+            if status == "verified":
+                rollups.resident_arrived(session, residence.room_id, residence.move_in)
     except IntegrityError as exc:
         raise Conflict(
             _(
@@ -530,6 +544,7 @@ def move_out(session: Session, actor: Any, residence: Residence, on: date | None
     session.expire(residence, ["move_out", "status"])
     if result.rowcount != 1:
         raise Conflict(_("Only a current, verified resident can move out."))
+    rollups.resident_left(session, residence.room_id, on)
     audit.record(session, actor, MOVED_OUT, residence, {"move_out": on.isoformat()})
     session.flush()
     return residence
