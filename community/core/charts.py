@@ -244,7 +244,7 @@ def bar_chart(
                 continue
             h = height_of(value)
             part = series_labels[s] if s < len(series_labels) else ""
-            label = f"{name} {part}: {_fmt(value)}".replace("  ", " ")
+            label = f"{name} {part}: {_fmt(value)}" if part else f"{name}: {_fmt(value)}"
             chart.bars.append(
                 Bar(
                     round(centre - bar_width / 2, 1),
