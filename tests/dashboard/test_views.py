@@ -30,7 +30,7 @@ def test_district_page_shows_headlines_charts_tables_and_children(world, client_
     assert re.search(r"<small>Registration rate</small><strong>75%</strong>", html)
     assert re.search(r"<small>Open hazards</small><strong>3</strong>", html)
     for slug in ("registration", "reports", "stars", "admission", "hazards"):
-        assert f'<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in html
+        assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in html
         assert f'id="chart-{slug}"' in html
         assert f"/dashboard/{slug}.csv?area={world.d.id}" in html
     # The numbers are in the charts (bar totals, point titles) and in the tables.
@@ -38,7 +38,12 @@ def test_district_page_shows_headlines_charts_tables_and_children(world, client_
     svg = hazards.split("</svg>")[0]
     assert "<title>91+ days: 1</title>" in svg
     assert "<title>31–90 days: 1</title>" in svg
-    assert [int(t) for t in re.findall(r'<text x="[\d.]+" y="[\d.]+">(\d+)</text>', svg)] == [1, 0, 1, 1]
+    assert [int(t) for t in re.findall(r'<text x="[\d.]+" y="[\d.]+">(\d+)</text>', svg)] == [
+        1,
+        0,
+        1,
+        1,
+    ]
     assert re.search(r"<th scope=\"row\">31–90 days</th><td>1</td>", hazards)
     month = months_back(0).strftime("%Y-%m")
     assert f"<title>{month}: 75%</title>" in html
