@@ -83,7 +83,7 @@ def build_world(session):
     r1, r2, r3, r_c = room(site_a, 3), room(site_a, 1), room(site_b, 0), room(site_c, 5)
 
     m2, m1 = months_back(2), months_back(1)
-    res1 = make_residence(
+    make_residence(
         session,
         room=r1,
         reporter=landlord,

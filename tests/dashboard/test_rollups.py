@@ -23,7 +23,7 @@ from tests.factories.residents import id_number, make_residence
 
 
 def test_counters_kept_on_write_equal_a_rebuild(session):
-    world = build_world(session)
+    build_world(session)
     assert current(session) == contributions(session)
     assert current(session)  # something was counted
 

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from community.core.rollups import rebuild
-from tests.dashboard.conftest import build_world, months_back
+from tests.dashboard.conftest import months_back
 from tests.factories.accounts import make_role_user
 from tests.factories.places import make_building, make_room, make_site
 from tests.factories.residents import make_residence
@@ -195,8 +195,3 @@ def test_rebuild_changes_nothing_the_page_shows(session, world, client_as):
     assert rebuild(session) > 0
     session.commit()
     assert _text(client.get(url, headers=fragment)) == before
-
-
-def test_world_is_rebuilt_the_same_from_scratch(session):
-    """The fixture world twice in one database: figures are per area."""
-    build_world(session)
