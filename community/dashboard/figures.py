@@ -15,10 +15,10 @@ from sqlalchemy import case, func, select
 
 from community.core.charts import Datum, bar_chart, line_chart
 from community.core.figures import Figure, FigureContext, Headline, register_figure
-from community.core.rollups import TOTAL, RollupMonth
+from community.core.rollups import TOTAL
+from community.dashboard.queries import rollup_counters, site_counts
 from community.hazards.models import Hazard
 from community.places.models import Site
-from community.places.queries import shuangwu_sql
 from community.places.rollups import OCCUPANTS
 from community.residents.queries import Rate
 from community.residents.rollups import ACTIVE, LATE, TIMELY
@@ -32,26 +32,12 @@ def _month(m) -> str:
     return m.strftime("%Y-%m")
 
 
-def counters(ctx: FigureContext) -> dict[tuple[str, Any], int]:
-    """{(metric, month): sum over the areas of the context}: one query, shared."""
-
-    def load():
-        rows = ctx.session.execute(
-            select(RollupMonth.metric, RollupMonth.month, func.sum(RollupMonth.value))
-            .where(RollupMonth.area_id.in_(ctx.area_ids))
-            .group_by(RollupMonth.metric, RollupMonth.month)
-        )
-        return {(metric, month): int(v or 0) for metric, month, v in rows}
-
-    return ctx.once("rollups", load)
-
-
 def registration_rates(ctx: FigureContext) -> tuple[Rate, list[tuple[Any, Rate]]]:
     """The rate now and at the end of each of the context's months. Active residents
     at a month's end are the ACTIVE flows up to that month (residents.rollups); the
     known occupants are today's head counts (rooms keep no history of them), as
     the star assessment's rate for a past month also uses them."""
-    sums = counters(ctx)
+    sums = rollup_counters(ctx)
     occupants = sums.get((OCCUPANTS, TOTAL), 0)
     flows = sorted((m, v) for (metric, m), v in sums.items() if metric == ACTIVE)
     trend = []
@@ -95,7 +81,7 @@ def _registration(ctx: FigureContext) -> Figure:
 
 
 def _reports(ctx: FigureContext) -> Figure:
-    sums = counters(ctx)
+    sums = rollup_counters(ctx)
     timely = [sums.get((TIMELY, m), 0) for m in ctx.months]
     late = [sums.get((LATE, m), 0) for m in ctx.months]
     rows = []
@@ -116,30 +102,6 @@ def _reports(ctx: FigureContext) -> Figure:
         headline=[Headline(_("Late reports this month"), str(late[-1]), warn=late[-1] > 0)],
         note=_("Reports by landlords and property companies (the compliance ledger)."),
     )
-
-
-def site_counts(ctx: FigureContext) -> dict[str, int]:
-    """Sites of the context by admission, 双无 and current stars: one query, shared."""
-
-    def load():
-        def count_if(condition):
-            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-        row = ctx.session.execute(
-            select(
-                func.count(Site.id),
-                count_if(Site.admitted_on.is_not(None)),
-                count_if(shuangwu_sql(ctx.today)),
-                *[count_if(Site.stars == n) for n in range(1, 6)],
-            ).where(Site.area_id.in_(ctx.area_ids))
-        ).one()
-        total, admitted, shuangwu, *stars = (int(v or 0) for v in row)
-        counts = {"total": total, "admitted": admitted, "shuangwu": shuangwu}
-        counts.update({str(n): stars[n - 1] for n in range(1, 6)})
-        counts["unrated"] = total - sum(stars)
-        return counts
-
-    return ctx.once("sites", load)
 
 
 def _stars(ctx: FigureContext) -> Figure:

@@ -39,7 +39,7 @@ def index():
         "dashboard",
         area=area,
         crumbs=queries.breadcrumb(db.session, current_user, area),
-        children=queries.children(db.session, current_user, area),
+        children=queries.children(ctx),
         figures=build_figures(ctx),
     )
 

@@ -33,7 +33,9 @@ def test_registration_rate_and_trend_for_the_district(session, world):
 
 
 def test_rate_per_community_in_the_drill_down(session, world):
-    rows = {r.area.name: r for r in queries.children(session, world.police, world.s)}
+    rows = {
+        r.area.name: r for r in queries.children(queries.context(session, world.police, world.s))
+    }
     assert set(rows) == {"C1-community", "C2-community"}
     assert (rows["C1-community"].rate.percent, rows["C1-community"].rate.active) == (50, 2)
     assert (rows["C2-community"].rate.percent, rows["C2-community"].rate.active) == (100, 1)
