@@ -54,6 +54,9 @@ def register_cli(app: Flask) -> None:
             if not as_json:
                 seconds = time.perf_counter() - started
                 click.echo(f"{written} demo residences added in {seconds:.1f} s")
+        from community.core.rollups import rebuild
+
+        rebuild(db.session)  # the demo writes some rows in bulk, past the services
         db.session.commit()
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
@@ -64,6 +67,19 @@ def register_cli(app: Flask) -> None:
                 f"  {acc['username']:<12} {acc['password']:<18} {acc['role']:<17} "
                 f"{acc['org'] or acc['area'] or ''}"
             )
+
+    @app.cli.command("rebuild-rollups")
+    def rebuild_rollups() -> None:
+        """Recompute the dashboard's per-area counters from the base tables (safe to
+        run twice; run it after a bulk load that bypassed the services)."""
+        import time
+
+        from community.core.rollups import rebuild
+
+        started = time.perf_counter()
+        written = rebuild(db.session)
+        db.session.commit()
+        click.echo(f"{written} counters rebuilt in {time.perf_counter() - started:.1f} s")
 
     @app.cli.command("create-area")
     @click.argument("name")

@@ -130,4 +130,164 @@ def render_line_chart(chart: LineChart, chart_id: str) -> Markup:
     return Markup(macro(chart, chart_id))
 
 
-__all__ = ["Datum", "LineChart", "Point", "Tick", "line_chart", "render_line_chart"]
+# --- bar charts ----------------------------------------------------------------------
+#
+# Slots as in line_chart; each slot holds one value per series, stacked (a month's
+# timely and late reports) or a single series (sites per star). The total is written
+# above each slot, so the numbers are read without hovering.
+
+SERIES_COLOURS = ("#1d6fd8", "#d9480f", "#2b8a3e", "#ae3ec9", "#868e96")
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    value: float
+    label: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class Total:
+    x: float
+    y: float
+    text: str
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    x: float
+    label: str
+    colour: str
+
+
+@dataclass
+class BarChart:
+    title: str
+    description: str
+    width: int
+    height: int
+    left: float
+    top: float
+    right: float
+    bottom: float
+    bars: list[Bar] = field(default_factory=list)
+    totals: list[Total] = field(default_factory=list)
+    legend: list[LegendEntry] = field(default_factory=list)
+    x_ticks: list[Tick] = field(default_factory=list)
+    y_ticks: list[Tick] = field(default_factory=list)
+
+    @property
+    def view_box(self) -> str:
+        return f"0 0 {self.width} {self.height}"
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k at or above `value` (at least 1)."""
+    if value <= 1:
+        return 1.0
+    magnitude = 1.0
+    while magnitude * 10 <= value:
+        magnitude *= 10
+    for step in (1, 2, 5, 10):
+        if step * magnitude >= value:
+            return float(step * magnitude)
+    return float(10 * magnitude)  # pragma: no cover
+
+
+def bar_chart(
+    ticks: Sequence[str],
+    series: Sequence[Sequence[float]],
+    *,
+    title: str,
+    series_labels: Sequence[str] = (),
+    slot_labels: Sequence[str] = (),
+    description: str = "",
+    width: int = 320,
+    height: int = 160,
+) -> BarChart:
+    """Stacked bars: `series[s][i]` is series s's value in slot i (under `ticks[i]`);
+    `slot_labels[i]` names the slot in each bar's <title>. The y axis runs from 0 to
+    a round number above the largest total."""
+    n = max(len(ticks), 1)
+    has_legend = len(series_labels) > 1
+    chart = BarChart(
+        title=title,
+        description=description,
+        width=width,
+        height=height,
+        left=28.0,
+        top=24.0 if has_legend else 14.0,
+        right=float(width - 6),
+        bottom=float(height - 22),
+    )
+    totals = [sum(s[i] for s in series) for i in range(len(ticks))]
+    y_max = nice_ceiling(max(totals, default=0))
+    span_y = chart.bottom - chart.top
+    slot = (chart.right - chart.left) / n
+    bar_width = round(min(slot * 0.7, 40), 1)
+
+    def height_of(value: float) -> float:
+        return value / y_max * span_y
+
+    for i, tick in enumerate(ticks):
+        centre = chart.left + (i + 0.5) * slot
+        chart.x_ticks.append(Tick(round(centre, 1), tick))
+        base = chart.bottom
+        name = slot_labels[i] if i < len(slot_labels) else tick
+        for s, values in enumerate(series):
+            value = values[i]
+            if not value:
+                continue
+            h = height_of(value)
+            part = series_labels[s] if s < len(series_labels) else ""
+            label = f"{name} {part}: {_fmt(value)}" if part else f"{name}: {_fmt(value)}"
+            chart.bars.append(
+                Bar(
+                    round(centre - bar_width / 2, 1),
+                    round(base - h, 1),
+                    bar_width,
+                    round(h, 1),
+                    value,
+                    label,
+                    SERIES_COLOURS[s % len(SERIES_COLOURS)],
+                )
+            )
+            base -= h
+        chart.totals.append(Total(round(centre, 1), round(base - 3, 1), _fmt(totals[i])))
+    for v in (0, y_max / 2, y_max):
+        chart.y_ticks.append(Tick(round(chart.bottom - height_of(v), 1), _fmt(v)))
+    if has_legend:
+        step = (chart.right - chart.left) / len(series_labels)
+        for s, label in enumerate(series_labels):
+            chart.legend.append(
+                LegendEntry(
+                    round(chart.left + s * step, 1), label, SERIES_COLOURS[s % len(SERIES_COLOURS)]
+                )
+            )
+    return chart
+
+
+def render_chart(chart: LineChart | BarChart, chart_id: str) -> Markup:
+    """The <svg> markup of either kind of chart (the macros templates call)."""
+    module = current_app.jinja_env.get_template("_macros/charts.html").module
+    macro = module.bar_chart if isinstance(chart, BarChart) else module.line_chart
+    return Markup(macro(chart, chart_id))
+
+
+__all__ = [
+    "Bar",
+    "BarChart",
+    "Datum",
+    "LineChart",
+    "Point",
+    "Tick",
+    "bar_chart",
+    "line_chart",
+    "nice_ceiling",
+    "render_chart",
+    "render_line_chart",
+]

@@ -18,8 +18,9 @@ from community.accounts.models import Area, Organization, User
 from community.accounts.permissions import can, org_ids
 from community.core import audit
 from community.core.errors import Conflict, NotPermitted, RuleViolation
+from community.core.rollups import move_site
 from community.core.timeutil import today, utcnow
-from community.places import queries
+from community.places import queries, rollups
 from community.places.models import (
     MAX_PEOPLE,
     SITE_KINDS,
@@ -222,6 +223,8 @@ def update_site(session: Session, actor: Any, site: Site, **data: Any) -> Site:
     unchanged."""
     fields = _site_fields(session, actor, site, **data)
     changed = sorted(k for k, v in fields.items() if getattr(site, k) != v)
+    # The area's counters (dashboard figures) follow the site to its new area.
+    move_site(session, site.id, site.area_id, fields["area_id"])
     for key, value in fields.items():
         setattr(site, key, value)
     session.flush()
@@ -323,6 +326,7 @@ def add_room(
         counted_on=today(),
     )
     _flush_unique(session, room, "number", message)
+    rollups.occupants_changed(session, building.id, occupants)
     audit.record(session, actor, "room_added", room, {"building": building.id})
     return room
 
@@ -342,6 +346,7 @@ def update_room(
     ]
     if not changed:
         return room
+    delta = occupants - room.occupants
     try:
         with session.begin_nested():
             if occupants != room.occupants or room.counted_on is None:
@@ -349,6 +354,7 @@ def update_room(
             room.number, room.beds, room.occupants = number, beds, occupants
     except IntegrityError:
         raise RuleViolation("number", message) from None
+    rollups.occupants_changed(session, room.building_id, delta)
     audit.record(session, actor, "room_updated", room, {"fields": changed})
     return room
 

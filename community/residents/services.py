@@ -46,6 +46,7 @@ from community.core.validators import (
 )
 from community.places.models import Room
 from community.places.permissions import runs_site
+from community.residents import rollups
 from community.residents.models import CHANNELS, Person, PointsEntry, Residence, YellowCard
 from community.residents.permissions import channel_for
 
@@ -297,6 +298,7 @@ def _ledger_line(
     else:
         return
     config = current_app.config
+    rollups.report_counted(session, site.area_id, reported_on.replace(day=1), residence.late)
     session.add(
         PointsEntry(
             **target,
@@ -364,6 +366,16 @@ def issue_yellow_card(
 def _end_previous(session: Session, residence: Residence) -> None:
     """End the person's other active residence on the new move-in day (never before
     its own move-in day)."""
+    previous = session.execute(
+        select(Residence.room_id, Residence.move_in).where(
+            Residence.person_id == residence.person_id,
+            Residence.id != residence.id,
+            Residence.status == "verified",
+            Residence.move_out.is_(None),
+        )
+    ).all()
+    for room_id, moved_in in previous:
+        rollups.resident_left(session, room_id, max(moved_in, residence.move_in))
     session.execute(
         update(Residence)
         .where(
@@ -408,6 +420,8 @@ def _decide(
             )
             if result.rowcount != 1:
                 raise Conflict(already)
+            if status == "verified":
+                rollups.resident_arrived(session, residence.room_id, residence.move_in)
     except IntegrityError as exc:
         raise Conflict(
             _(
@@ -565,6 +579,7 @@ def move_out(
         _ledger_line(
             session, residence, room, channel_for(actor, site), "move_out", late, reported_on
         )
+    rollups.resident_left(session, residence.room_id, on)
     audit.record(session, actor, MOVED_OUT, residence, {"move_out": on.isoformat(), "late": late})
     session.flush()
     return residence

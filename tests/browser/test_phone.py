@@ -45,6 +45,7 @@ PAGES = {
         "/residents/new",
         "/residents/import",
         "/compliance/",
+        "/dashboard/",
     ],
     "landlord": [
         "/",
@@ -58,7 +59,7 @@ PAGES = {
         "/residents/import",
     ],
     "volunteer": ["/", "/sites/", "/hazards/"],
-    "association": ["/associations/"],
+    "association": ["/associations/", "/dashboard/"],
     "admin": ["/admin/users", "/admin/orgs", "/admin/orgs/{org}", "/admin/areas"],
 }
 

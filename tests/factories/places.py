@@ -6,6 +6,7 @@ import itertools
 
 from community.core.timeutil import today, utcnow
 from community.places.models import AssociationApplication, Building, Room, Site
+from community.places.rollups import occupants_changed
 
 _seq = itertools.count(1)
 
@@ -57,6 +58,8 @@ def make_room(session, *, building, number=None, beds=2, occupants=0) -> Room:
     )
     session.add(room)
     session.flush()
+    # As places.services.add_room does: the area's head-count counter follows.
+    occupants_changed(session, building.id, occupants)
     return room
 
 

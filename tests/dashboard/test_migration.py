@@ -1,0 +1,96 @@
+"""Migration 0012_rollups fills the counters of a database that already holds data,
+equal to what `rebuild-rollups` computes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import flask_migrate
+from sqlalchemy.orm import Session
+
+from community import create_app
+from community.accounts.models import Area, User
+from community.config import TestConfig
+from community.core.rollups import TOTAL, contributions, current
+from community.extensions import db
+from community.places.models import Building, Room, Site
+from community.residents.models import Person, PointsEntry, Residence
+from tests import dbutil
+
+
+def test_upgrade_fills_the_counters_of_existing_data(app):
+    url = dbutil.scratch_url("rollups")
+    scratch = create_app(type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with scratch.app_context():
+        flask_migrate.upgrade(revision="0009_notifications")
+        # Its own session: the test's db.session is bound to the main test database.
+        s = Session(db.engine)
+        district = Area(name="D", level="district", path="/1/", id=1)
+        community = Area(name="C", level="community", parent_id=1, path="/1/2/", id=2)
+        landlord = User(username="l", display_name="l", password_hash="x")
+        s.add_all([district, community, landlord])
+        s.flush()
+        site = Site(name="S", kind="rental_house", area_id=2, address="a", landlord_id=landlord.id)
+        s.add(site)
+        s.flush()
+        building = Building(site_id=site.id, name="A")
+        s.add(building)
+        s.flush()
+        room = Room(building_id=building.id, number="1", beds=4, occupants=3)
+        s.add(room)
+        s.flush()
+
+        def residence(n, move_in, status="verified", move_out=None):
+            person = Person(
+                name=f"p{n}",
+                id_number="-",
+                id_hash=f"h{n}",
+                gender="M",
+                birth_date=date(1990, 1, 1),
+            )
+            s.add(person)
+            s.flush()
+            r = Residence(
+                person_id=person.id,
+                room_id=room.id,
+                move_in=move_in,
+                move_out=move_out,
+                channel="landlord",
+                reported_at=datetime(2026, 2, 1),
+                status=status,
+            )
+            s.add(r)
+            s.flush()
+            return r
+
+        active = residence(1, date(2026, 1, 10))
+        left = residence(2, date(2025, 12, 1), move_out=date(2026, 2, 3))
+        residence(3, date(2026, 2, 1), status="pending")
+        for r, month, reason in (
+            (active, date(2026, 1, 1), "timely"),
+            (left, date(2026, 2, 1), "late"),
+        ):
+            s.add(
+                PointsEntry(
+                    user_id=landlord.id,
+                    residence_id=r.id,
+                    site_id=site.id,
+                    month=month,
+                    points=1,
+                    reason=reason,
+                )
+            )
+        s.commit()
+        flask_migrate.upgrade()
+        counters = current(s)
+        assert counters == {
+            (2, date(2025, 12, 1), "residents.active"): 1,
+            (2, date(2026, 1, 1), "residents.active"): 1,
+            (2, date(2026, 2, 1), "residents.active"): -1,
+            (2, date(2026, 1, 1), "reports.timely"): 1,
+            (2, date(2026, 2, 1), "reports.late"): 1,
+            (2, TOTAL, "rooms.occupants"): 3,
+        }
+        assert counters == contributions(s)
+        s.close()
+        db.engine.dispose()
