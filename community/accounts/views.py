@@ -77,7 +77,7 @@ def login():
 @login_required
 def logout():
     if EmptyForm().validate_on_submit():
-        services.end_sessions(current_user)
+        services.log_out(db.session, current_user)
         db.session.commit()
     logout_user()
     fresh_session()
@@ -296,6 +296,7 @@ def users():
             form.password.data,
             display_name=form.display_name.data,
             phone=form.phone.data,
+            actor=current_user,
         ),
         page=page,
         message=_("User created."),
