@@ -28,14 +28,15 @@ def record(
     detail: dict | None = None,
     *,
     object_type: str | None = None,
+    object_id: int | None = None,
 ) -> AuditEvent:
-    """Add one event; `object_type` names the object when `obj` is None (a failed
-    login names no user)."""
+    """Add one event; `object_type` (and `object_id`) name the object when `obj` is
+    None (a failed login names no user; a bulk UPDATE loads no rows)."""
     event = AuditEvent(
         actor_id=getattr(actor, "id", None),
         action=action,
         object_type=object_type or type(obj).__name__.lower(),
-        object_id=getattr(obj, "id", None),
+        object_id=object_id if object_id is not None else getattr(obj, "id", None),
         detail=detail,
         address=client_address(),
     )

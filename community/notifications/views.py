@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, redirect, request, url_for
+from flask import Response, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -44,9 +44,10 @@ def bell():
     if not current_user.is_authenticated:
         return Response(status=204)
     count = services.unread_count(db.session, current_user.id)
-    resp = render("notifications/bell.html", "bell", count=count)
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+    # Rendered without the context processors (the navigation bar would cost the
+    # memberships query on every poll): the fragment needs only the count.
+    body = current_app.jinja_env.get_template("notifications/bell.html").render(count=count)
+    return Response(body, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
 def _notice_or_404(notice_id: int) -> Notification:

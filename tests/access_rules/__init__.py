@@ -19,13 +19,15 @@ def modules():
     from tests.access_rules import (
         accounts,
         assessments,
+        audit,
         hazards,
         inspections,
+        notifications,
         places,
         residents,
     )
 
-    return [places, accounts, inspections, hazards, assessments, residents]
+    return [places, accounts, inspections, hazards, assessments, residents, notifications, audit]
 
 
 def expected() -> dict:
