@@ -68,11 +68,29 @@ def filtered(session: Session, filters: Filters) -> Select | None:
         stmt = stmt.where(AuditEvent.object_id == filters.object_id)
     if filters.action:
         stmt = stmt.where(AuditEvent.action == filters.action.strip())
+    # A date range becomes an id range too (events are appended: times follow ids),
+    # each bound one seek in ix_audit_event_at, so the newest-first walk on the id
+    # starts at the range instead of filtering every newer row.
     if filters.date_from:
-        stmt = stmt.where(AuditEvent.at >= datetime.combine(filters.date_from, time.min))
+        start = datetime.combine(filters.date_from, time.min)
+        first = (
+            select(AuditEvent.id)
+            .where(AuditEvent.at >= start)
+            .order_by(AuditEvent.at, AuditEvent.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        stmt = stmt.where(AuditEvent.at >= start, AuditEvent.id >= first)
     if filters.date_to:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min)
-        stmt = stmt.where(AuditEvent.at < end)
+        last = (
+            select(AuditEvent.id)
+            .where(AuditEvent.at < end)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        stmt = stmt.where(AuditEvent.at < end, AuditEvent.id <= last)
     return stmt
 
 
