@@ -164,10 +164,12 @@ def _register_blueprints(app: Flask) -> None:
     from community.accounts import admin_bp
     from community.accounts import bp as accounts_bp
     from community.assessments import bp as assessments_bp
+    from community.audit import bp as audit_bp
     from community.core.views import bp as core_bp
     from community.dashboard import bp as dashboard_bp
     from community.hazards import bp as hazards_bp
     from community.inspections import bp as inspections_bp
+    from community.notifications import bp as notifications_bp
     from community.places import bp as places_bp
     from community.residents import bp as residents_bp
 
@@ -181,6 +183,8 @@ def _register_blueprints(app: Flask) -> None:
         assessments_bp,
         residents_bp,
         dashboard_bp,
+        notifications_bp,
+        audit_bp,
     ):
         app.register_blueprint(blueprint)
 

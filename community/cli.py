@@ -270,6 +270,35 @@ def register_cli(app: Flask) -> None:
             f" hours): {files}"
         )
 
+    @app.cli.command("send-reminders")
+    def send_reminders() -> None:
+        """Run by cron every few minutes (safe to run twice): the features' reminders
+        (community.core.reminders), then the outbox: one message per new notice, the
+        daily digests, and delivery of what is due."""
+        from community.core.reminders import run_reminders
+        from community.core.timeutil import utcnow
+        from community.notifications import outbox
+
+        now = utcnow()
+        counts = run_reminders(db.session, now)
+        queued = outbox.queue_notices(db.session, now)
+        digests = outbox.queue_digests(db.session, now)
+        db.session.commit()
+        for name, count in counts.items():
+            click.echo(f"reminder {name}: {count} notices")
+        click.echo(f"outbox: {queued} messages and {digests} digests queued")
+        sent, failed = outbox.deliver_due(db.session, now)
+        click.echo(f"outbox: {sent} sent, {failed} failed (retried later)")
+
+    @app.cli.command("send-outbox")
+    def send_outbox() -> None:
+        """Deliver the outbox messages that are due (never one twice)."""
+        from community.core.timeutil import utcnow
+        from community.notifications import outbox
+
+        sent, failed = outbox.deliver_due(db.session, utcnow())
+        click.echo(f"outbox: {sent} sent, {failed} failed (retried later)")
+
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, writable=True))
     def backup(path: str) -> None:

@@ -49,6 +49,12 @@ class Config:
     POINTS_LATE = _int("POINTS_LATE", -2)
     COMPLIANCE_YELLOW_CARD_LATE = _int("COMPLIANCE_YELLOW_CARD_LATE", 5)
     DUTY_CANCEL_HOURS = _int("DUTY_CANCEL_HOURS", 24)
+    # The outbox (notifications.outbox): the sender of SMS/e-mail messages, a dotted
+    # path to fn(delivery); the default only logs (ids and lengths, no personal data).
+    NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER", "community.notifications.outbox.log_sender")
+    # Hour (UTC) from which the day's digests go out; 0 is 08:00 China time.
+    NOTIFY_DIGEST_HOUR = _int("NOTIFY_DIGEST_HOUR", 0)
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
     # Self-declarations (/declare/<token>, public) per client address.
     DECLARE_RATE_LIMIT = os.environ.get("DECLARE_RATE_LIMIT", "10/hour;30/day")
     # Status look-ups by reference number (/declare/status, public) per client address.

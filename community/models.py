@@ -2,7 +2,7 @@
 
 from community.accounts.models import Area, Membership, Organization, User  # noqa: F401
 from community.assessments.models import Assessment  # noqa: F401
-from community.core.models import AuditEvent, SubmissionToken  # noqa: F401
+from community.core.models import AuditEvent, Notification, SubmissionToken  # noqa: F401
 from community.core.rollups import RollupMonth  # noqa: F401
 from community.hazards.models import Hazard  # noqa: F401
 from community.inspections.models import (  # noqa: F401
@@ -11,5 +11,6 @@ from community.inspections.models import (  # noqa: F401
     Inspection,
     InspectionResult,
 )
+from community.notifications.models import OutboxMessage  # noqa: F401
 from community.places.models import AssociationApplication, Building, Room, Site  # noqa: F401
 from community.residents.models import Person, Residence  # noqa: F401

@@ -18,12 +18,14 @@ LAYERS = {
     "core": 0,
     "accounts": 1,
     "places": 2,
+    "notifications": 2,
     "inspections": 3,
     "hazards": 3,
     "residents": 3,
     "assessments": 4,
     "duty": 4,
     "reviews": 5,
+    "audit": 5,
     "dashboard": 6,
 }
 # The application's root modules wire everything together.

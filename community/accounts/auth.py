@@ -75,6 +75,11 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+# Endpoints polled by the page on its own (the notification bell): they end an
+# expired session but do not count as activity, or an open tab would never idle out.
+PASSIVE_ENDPOINTS: set[str] = set()
+
+
 def init_auth(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
@@ -97,6 +102,8 @@ def init_auth(app: Flask) -> None:
             for key in _SESSION_KEYS:
                 session.pop(key, None)
             g.session_expired = True
+            return
+        if request.endpoint in PASSIVE_ENDPOINTS:
             return
         if now - last_seen >= 30 or request.method == "POST":
             session["last_seen"] = now

@@ -95,6 +95,10 @@ class PasswordForm(FlaskForm):
     )
 
 
+class DigestForm(FlaskForm):
+    digest = BooleanField(_l("One message a day summarising my unread notices"))
+
+
 class LocaleForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=choices(LANGUAGE_LABELS.items()))
 

@@ -54,11 +54,23 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        return None
-    user.last_login_at = utcnow()
-    return user
+    elif check_password_hash(user.password_hash, password) and user.active:
+        user.last_login_at = utcnow()
+        audit.record(session, user, "login", user)
+        return user
+    # The typed username (never the password), so a guessing run shows in the log.
+    audit.record(
+        session,
+        None,
+        "login_failed",
+        user,
+        {
+            "username": username.strip()[:USERNAME_MAX],
+            "disabled": bool(user and user.active is False),
+        },
+        object_type="user",
+    )
+    return None
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
@@ -74,6 +86,13 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 def end_sessions(user: User) -> None:
     """Every session and remember cookie issued before now stops working."""
     user.session_version += 1
+
+
+def log_out(session: Session, user: User) -> None:
+    """Logout: ends every session of the user (see end_sessions), audited."""
+    end_sessions(user)
+    audit.record(session, user, "logout", user)
+    session.flush()
 
 
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:
@@ -173,6 +192,8 @@ def create_user(
     display_name: str | None = None,
     phone: str | None = None,
     locale: str | None = None,
+    *,
+    actor: Any = None,
 ) -> User:
     """A new user. The username follows USERNAME_RE and is unique whatever its case;
     raises RuleViolation on "password", "username" or "display_name"."""
@@ -204,6 +225,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.record(session, actor, "user_created", user, {"username": user.username})
     return user
 
 
@@ -227,10 +249,46 @@ def update_user(
     set_active). Raises RuleViolation."""
     display_name = check_display_name(display_name)
     set_active(session, actor, user, active)
+    # Field names only: the values (a phone above all) are personal data.
+    changed = [
+        name
+        for name, old, new in (
+            ("display_name", user.display_name, display_name),
+            ("phone", user.phone, phone or None),
+        )
+        if old != new
+    ]
     user.display_name = display_name
     user.phone = phone or None
+    if changed:
+        audit.record(session, actor, "user_updated", user, {"fields": changed})
     session.flush()
     return user
+
+
+def set_digest(session: Session, user: User, digest: bool) -> None:
+    """The user's choice: one message a day summarising unread notices (True) or one
+    message per notice (False)."""
+    if user.notify_digest != digest:
+        user.notify_digest = digest
+        audit.record(session, user, "notify_digest_changed", user, {"digest": digest})
+    session.flush()
+
+
+def member_user_ids(session: Session, organization_ids: Any, *roles: str) -> list[int]:
+    """Ids of the active users holding one of `roles` (any role if none given) in
+    the organizations `organization_ids` (for notifying a company's staff)."""
+    ids = [i for i in organization_ids if i is not None]
+    if not ids:
+        return []
+    stmt = (
+        select(Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organization_id.in_(ids), User.active.is_(True))
+    )
+    if roles:
+        stmt = stmt.where(Membership.role.in_(roles))
+    return sorted(set(session.scalars(stmt)))
 
 
 def add_membership(
@@ -270,7 +328,14 @@ def add_membership(
         actor,
         "membership_added",
         membership,
-        {"user": user.username, "role": role, "org": organization.name if organization else None},
+        {
+            "user_id": user.id,
+            "user": user.username,
+            "role": role,
+            "org_id": organization.id if organization else None,
+            "org": organization.name if organization else None,
+            "area_id": membership.area_id,
+        },
     )
     return membership
 
@@ -283,7 +348,12 @@ def remove_membership(session: Session, actor: Any, membership: Membership) -> N
         actor,
         "membership_removed",
         membership,
-        {"user_id": membership.user_id, "role": membership.role},
+        {
+            "user_id": membership.user_id,
+            "role": membership.role,
+            "org_id": membership.organization_id,
+            "area_id": membership.area_id,
+        },
     )
     session.delete(membership)
     session.flush()

@@ -16,6 +16,7 @@ from community.accounts.forms import (
     ROLE_LABELS,
     AreaForm,
     AreaRoleForm,
+    DigestForm,
     LocaleForm,
     LoginForm,
     MemberForm,
@@ -77,7 +78,7 @@ def login():
 @login_required
 def logout():
     if EmptyForm().validate_on_submit():
-        services.end_sessions(current_user)
+        services.log_out(db.session, current_user)
         db.session.commit()
     logout_user()
     fresh_session()
@@ -110,8 +111,23 @@ def password():
             flash(_("Your password was changed; other sessions were logged out."), "success")
             return redirect(url_for("accounts.home"), code=303)
     return render(
-        "accounts/password.html", "password_form", form=form, status=422 if form.errors else 200
+        "accounts/password.html",
+        "password_form",
+        form=form,
+        digest_form=DigestForm(formdata=None, digest=current_user.notify_digest),
+        status=422 if form.errors else 200,
     )
+
+
+@bp.route("/account/digest", methods=["POST"])
+@login_required
+def digest():
+    """The daily-digest choice (account page)."""
+    form = DigestForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.set_digest(db.session, current_user, bool(form.digest.data))
+    return saved(_("Notification preference saved."), url_for("accounts.password"))
 
 
 @bp.route("/locale", methods=["POST"])
@@ -296,6 +312,7 @@ def users():
             form.password.data,
             display_name=form.display_name.data,
             phone=form.phone.data,
+            actor=current_user,
         ),
         page=page,
         message=_("User created."),

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from community.assessments.models import Assessment
 from community.assessments.queries import find_assessment
 from community.core import audit
 from community.core.errors import Conflict, NotPermitted, RuleViolation
+from community.core.notify import notify, path_for, register_message
 from community.core.timeutil import today, utcnow
 from community.places.models import Site
 
@@ -32,6 +34,17 @@ EARLIEST_MONTH = date(2000, 1, 1)
 # States from which the landlord or company may (re)submit; the card shows the
 # submit button for these.
 SUBMITTABLE_STATES = ("draft", "rejected")
+
+# Notices to the submitter (core.notify): the site and the month.
+APPROVED_NOTICE, REJECTED_NOTICE = "assessment-approved", "assessment-rejected"
+register_message(
+    APPROVED_NOTICE,
+    _l("The assessment of %(site)s for %(month)s was approved: %(stars)s stars."),
+)
+register_message(
+    REJECTED_NOTICE,
+    _l("The assessment of %(site)s for %(month)s was sent back; see the reason and submit again."),
+)
 
 
 # --- months ----------------------------------------------------------------------
@@ -250,6 +263,17 @@ def _record_decision(
         assessment.stars = stars_for(assessment.score)
         detail.update(score=assessment.score, stars=assessment.stars)
     audit.record(session, actor, f"assessment_{new_status}", assessment, detail)
+    if assessment.submitted_by_id is not None:
+        params = {"site": assessment.site.name, "month": assessment.month.strftime("%Y-%m")}
+        if new_status == "approved":
+            params["stars"] = assessment.stars
+        notify(
+            session,
+            [assessment.submitted_by_id],
+            APPROVED_NOTICE if new_status == "approved" else REJECTED_NOTICE,
+            link=path_for("assessments.show", assessment_id=assessment.id),
+            **params,
+        )
     session.flush()
     if new_status == "approved":
         refresh_site_stars(session, assessment.site)

@@ -1,12 +1,23 @@
-"""Append-only audit events: who did what to which object, and a summary."""
+"""Append-only audit events: who did what to which object, from which address, and
+a summary of what changed (ids, states and field names; never personal data in
+clear text). The database refuses UPDATE and DELETE on audit_event (triggers of
+migration 0011_audit_outbox); the app has no path that would try."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
 from community.core.models import AuditEvent
+
+
+def client_address() -> str | None:
+    """The request's client address (after ProxyFix), or None outside a request."""
+    if not has_request_context():
+        return None
+    return (request.remote_addr or "")[:64] or None
 
 
 def record(
@@ -15,13 +26,19 @@ def record(
     action: str,
     obj: Any,
     detail: dict | None = None,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
 ) -> AuditEvent:
+    """Add one event; `object_type` (and `object_id`) name the object when `obj` is
+    None (a failed login names no user; a bulk UPDATE loads no rows)."""
     event = AuditEvent(
         actor_id=getattr(actor, "id", None),
         action=action,
-        object_type=type(obj).__name__.lower(),
-        object_id=getattr(obj, "id", None),
+        object_type=object_type or type(obj).__name__.lower(),
+        object_id=object_id if object_id is not None else getattr(obj, "id", None),
         detail=detail,
+        address=client_address(),
     )
     session.add(event)
     return event

@@ -27,6 +27,7 @@ RESIDENCE_REJECTED = "residence-rejected"
 RESIDENCE_MOVED_OUT = "residence-moved-out"
 RESIDENCE_RESUBMITTED = "residence-resubmitted"
 YELLOW_CARD_ISSUED = "yellow-card-issued"
+NOTICES_READ = "notices-read"
 
 
 def as_dict() -> dict[str, str]:

@@ -12,11 +12,23 @@ from community.extensions import db
 
 
 class AuditEvent(db.Model):
+    """Append-only: the app has no update or delete path, and database triggers
+    (migration 0011_audit_outbox, PostgreSQL and SQLite) refuse UPDATE and DELETE.
+    Hence `actor_id` is ON DELETE RESTRICT: users are disabled, never deleted (a
+    delete would have to rewrite their events)."""
+
     __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_actor_id", "actor_id", "id"),
+        Index("ix_audit_event_object", "object_type", "object_id", "id"),
+        Index("ix_audit_event_action", "action", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    # The client's address when the event came from a request (None from the CLI).
+    address: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[int | None] = mapped_column(Integer)
@@ -56,6 +68,8 @@ class Notification(db.Model):
             postgresql_where=text("dedupe_key IS NOT NULL"),
         ),
         Index("ix_notification_user_unread", "user_id", "read_at", "id"),
+        # The outbox fan-out reads the notices of the last day (notifications.outbox).
+        Index("ix_notification_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

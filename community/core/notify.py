@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask import current_app, has_request_context, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,15 @@ def message(kind: str, params: dict | None) -> str:
         return str(text) % (params or {})
     except (KeyError, TypeError, ValueError):
         return str(text)
+
+
+def path_for(endpoint: str, **values: Any) -> str:
+    """The path of `endpoint` for a notice's link, in a request or not (a reminder run
+    by cron builds links too; a notice's link is a path, never a host)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    root = current_app.config.get("APPLICATION_ROOT") or "/"
+    return current_app.url_map.bind("localhost", script_name=root).build(endpoint, values)
 
 
 def notify(

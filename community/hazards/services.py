@@ -17,15 +17,20 @@ state does not allow.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import IO, Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from community.accounts.models import User
+from community.accounts.services import member_user_ids
 from community.core import audit, uploads
 from community.core.errors import Conflict, RuleViolation
+from community.core.notify import notify, path_for, register_message
+from community.core.reminders import register_reminder
 from community.core.timeutil import utcnow
 from community.hazards.models import SEVERITIES, Hazard
 from community.hazards.permissions import assignable_people
@@ -40,6 +45,41 @@ REPORTED, ASSIGNED, FIXED, REOPENED, CLOSED = (
     "hazard_closed",
 )
 HISTORY_ACTIONS = (REPORTED, ASSIGNED, FIXED, REOPENED, CLOSED)
+
+# Notices to whoever fixes (core.notify); params name the site only.
+ASSIGNED_NOTICE, REOPENED_NOTICE, OPEN_TOO_LONG_NOTICE = (
+    "hazard-assigned",
+    "hazard-reopened",
+    "hazard-open-too-long",
+)
+OPEN_TOO_LONG_DAYS = 7
+register_message(ASSIGNED_NOTICE, _l("A hazard at %(site)s was assigned to you: please fix it."))
+register_message(
+    REOPENED_NOTICE, _l("A hazard at %(site)s was reopened: the fix was not accepted.")
+)
+register_message(OPEN_TOO_LONG_NOTICE, _l("A hazard at %(site)s has been open for %(days)s days."))
+
+
+def fixer_ids(session: Session, hazard: Hazard) -> list[int]:
+    """Who fixes the hazard: the assigned user and the assigned company's property
+    managers."""
+    ids = member_user_ids(session, [hazard.assignee_org_id], "property_manager")
+    if hazard.assignee_user_id is not None:
+        ids.append(hazard.assignee_user_id)
+    return ids
+
+
+def _notify_fixers(session: Session, hazard: Hazard, kind: str, site_name: str, **kw) -> int:
+    return len(
+        notify(
+            session,
+            fixer_ids(session, hazard),
+            kind,
+            link=path_for("hazards.show", hazard_id=hazard.id),
+            site=site_name,
+            **kw,
+        )
+    )
 
 
 # --- report and assignment -------------------------------------------------------
@@ -106,6 +146,7 @@ def report_hazard(
         hazard,
         {"site_id": site.id, "severity": severity, "photo": image is not None},
     )
+    _notify_fixers(session, hazard, ASSIGNED_NOTICE, site.name)
     session.flush()
     return hazard
 
@@ -139,6 +180,13 @@ def assign_hazard(session: Session, actor: Any, hazard: Hazard, username: str) -
     hazard.assignee_user_id = user.id
     session.flush()
     audit.record(session, actor, ASSIGNED, hazard, {"to": user.display_name})
+    notify(
+        session,
+        [user.id],
+        ASSIGNED_NOTICE,
+        link=path_for("hazards.show", hazard_id=hazard.id),
+        site=hazard.site.name,
+    )
     return hazard
 
 
@@ -231,8 +279,40 @@ def reopen_hazard(session: Session, actor: Any, hazard: Hazard, reason: str) -> 
     audit.record(
         session, actor, REOPENED, hazard, {"from": "fixed", "to": "open", "reason": reason}
     )
+    _notify_fixers(session, hazard, REOPENED_NOTICE, hazard.site.name)
     session.flush()
     return hazard
+
+
+@register_reminder
+def remind_open_hazards(session: Session, now) -> int:
+    """Hazards open for OPEN_TOO_LONG_DAYS or more: their fixers get a notice once a
+    week (the key names the hazard and the week of its age)."""
+    rows = session.execute(
+        select(Hazard, Site.name)
+        .join(Site, Site.id == Hazard.site_id)
+        .where(
+            Hazard.status == "open",
+            Hazard.created_at <= now - timedelta(days=OPEN_TOO_LONG_DAYS),
+        )
+        .order_by(Hazard.id)
+    ).all()
+    added = 0
+    for hazard, site_name in rows:
+        days = (now - hazard.created_at).days
+        week = days // OPEN_TOO_LONG_DAYS
+        added += len(
+            notify(
+                session,
+                fixer_ids(session, hazard),
+                OPEN_TOO_LONG_NOTICE,
+                link=path_for("hazards.show", hazard_id=hazard.id),
+                key=f"hazard-open:{hazard.id}:{week}",
+                site=site_name,
+                days=days,
+            )
+        )
+    return added
 
 
 # --- reads -----------------------------------------------------------------------

@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from community.accounts.permissions import can
+from community.core.audit import client_address
 from community.core.crypto import lookup_hash
 from community.core.errors import Conflict, RuleViolation
 from community.core.models import AuditEvent
@@ -485,12 +486,14 @@ class Importer:
         ids = session.execute(
             table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
         ).scalars()
+        address = client_address()
         session.execute(
             AuditEvent.__table__.insert(),
             [
                 {
                     "at": now,
                     "actor_id": self.user.id,
+                    "address": address,
                     "action": services.REPORTED,
                     "object_type": "residence",
                     "object_id": rid,

@@ -28,13 +28,17 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import String, case, cast, literal, select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, case, cast, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from community.accounts.services import member_user_ids
 from community.core import audit
 from community.core.crypto import lookup_hash, mask_id_number
 from community.core.errors import Conflict, RuleViolation
+from community.core.notify import notify, path_for, register_message
+from community.core.reminders import register_reminder
 from community.core.timeutil import today as utc_today
 from community.core.timeutil import utcnow
 from community.core.validators import (
@@ -44,7 +48,7 @@ from community.core.validators import (
     normalize_phone,
     phone_error,
 )
-from community.places.models import Room
+from community.places.models import Building, Room, Site
 from community.places.permissions import runs_site
 from community.residents import rollups
 from community.residents.models import CHANNELS, Person, PointsEntry, Residence, YellowCard
@@ -58,6 +62,24 @@ REPORTED, VERIFIED, REJECTED, RESUBMITTED, MOVED_OUT, REVEALED = (
     "residence.resubmitted",
     "residence.moved_out",
     "residence.revealed",
+)
+
+
+# Notices (core.notify): params are names of places and months, never a resident's data.
+RESIDENCE_REJECTED_NOTICE = "residence-rejected"
+YELLOW_CARD_NOTICE = "yellow-card-issued"
+TO_CORRECT_NOTICE = "residences-to-correct"
+register_message(
+    RESIDENCE_REJECTED_NOTICE,
+    _l(
+        "Your registration for room %(room)s at %(site)s was sent back; "
+        "correct it and submit it again."
+    ),
+)
+register_message(YELLOW_CARD_NOTICE, _l("A yellow card was issued to you for %(month)s."))
+register_message(
+    TO_CORRECT_NOTICE,
+    _l("%(count)s registrations you reported were sent back and still wait for correction."),
 )
 
 
@@ -360,27 +382,38 @@ def issue_yellow_card(
         card,
         {"user_id": user_id, "organization_id": organization_id, "month": month.isoformat()},
     )
+    # The landlord, or the company's property managers.
+    recipients = [user_id] if user_id else member_user_ids(session, [organization_id])
+    notify(
+        session,
+        recipients,
+        YELLOW_CARD_NOTICE,
+        key=f"yellow-card:{card.id}",
+        month=month.strftime("%Y-%m"),
+    )
     return card
 
 
-def _end_previous(session: Session, residence: Residence) -> None:
+def _end_previous(session: Session, actor: Any, residence: Residence) -> None:
     """End the person's other active residence on the new move-in day (never before
-    its own move-in day)."""
+    its own move-in day); each one ended is an audit event of its own."""
     previous = session.execute(
-        select(Residence.room_id, Residence.move_in).where(
+        select(Residence.id, Residence.room_id, Residence.move_in).where(
             Residence.person_id == residence.person_id,
             Residence.id != residence.id,
             Residence.status == "verified",
             Residence.move_out.is_(None),
         )
     ).all()
-    for room_id, moved_in in previous:
+    if not previous:
+        return
+    ended = [rid for rid, _room, _moved_in in previous]
+    for _rid, room_id, moved_in in previous:
         rollups.resident_left(session, room_id, max(moved_in, residence.move_in))
     session.execute(
         update(Residence)
         .where(
-            Residence.person_id == residence.person_id,
-            Residence.id != residence.id,
+            Residence.id.in_(ended),
             Residence.status == "verified",
             Residence.move_out.is_(None),
         )
@@ -392,6 +425,16 @@ def _end_previous(session: Session, residence: Residence) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+    for rid in ended:
+        audit.record(
+            session,
+            actor,
+            MOVED_OUT,
+            None,
+            {"ended_by": residence.id, "move_in_of_new": residence.move_in.isoformat()},
+            object_type="residence",
+            object_id=rid,
+        )
 
 
 def _decide(
@@ -406,7 +449,7 @@ def _decide(
     try:
         with session.begin_nested():
             if status == "verified":
-                _end_previous(session, residence)
+                _end_previous(session, actor, residence)
             result = session.execute(
                 update(Residence)
                 .where(Residence.id == residence.id, Residence.status == "pending")
@@ -474,8 +517,65 @@ def reject_residence(session: Session, police: Any, residence: Residence, reason
     if len(reason) > 255:
         raise RuleViolation("reason", _("At most 255 characters."))
     _decide(session, police, residence, "rejected", reason)
+    _notify_rejected(session, residence)
     session.flush()
     return residence
+
+
+def _room_and_site(session: Session, room_id: int) -> tuple[str, str]:
+    row = session.execute(
+        select(Building.name, Room.number, Site.name)
+        .join(Building, Building.id == Room.building_id)
+        .join(Site, Site.id == Building.site_id)
+        .where(Room.id == room_id)
+    ).one()
+    return f"{row[0]} {row[1]}", row[2]
+
+
+def _notify_rejected(session: Session, residence: Residence) -> None:
+    """The reporter (an account; a self-declaring tenant reads the status page)."""
+    if residence.reporter_id is None:
+        return
+    room, site = _room_and_site(session, residence.room_id)
+    notify(
+        session,
+        [residence.reporter_id],
+        RESIDENCE_REJECTED_NOTICE,
+        link=path_for("residents.show", residence_id=residence.id),
+        room=room,
+        site=site,
+    )
+
+
+@register_reminder
+def remind_to_correct(session: Session, now) -> int:
+    """Reporters of registrations sent back more than a day ago and not corrected
+    yet: one notice a day per reporter with the count. (A report that is not made
+    yet is unknown here, since a move-in is learnt from its report: what is
+    honestly due is the correction of what was sent back.)"""
+    rows = session.execute(
+        select(Residence.reporter_id, func.count())
+        .where(
+            Residence.status == "rejected",
+            Residence.reporter_id.is_not(None),
+            Residence.verified_at <= now - timedelta(days=1),
+        )
+        .group_by(Residence.reporter_id)
+    ).all()
+    added = 0
+    day = now.date().isoformat()
+    for reporter_id, count in rows:
+        added += len(
+            notify(
+                session,
+                [reporter_id],
+                TO_CORRECT_NOTICE,
+                link=path_for("residents.index"),
+                key=f"residences-to-correct:{day}",
+                count=count,
+            )
+        )
+    return added
 
 
 def resubmit_residence(

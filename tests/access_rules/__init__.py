@@ -19,14 +19,26 @@ def modules():
     from tests.access_rules import (
         accounts,
         assessments,
+        audit,
         dashboard,
         hazards,
         inspections,
+        notifications,
         places,
         residents,
     )
 
-    return [places, accounts, inspections, hazards, assessments, residents, dashboard]
+    return [
+        places,
+        accounts,
+        inspections,
+        hazards,
+        assessments,
+        residents,
+        dashboard,
+        notifications,
+        audit,
+    ]
 
 
 def expected() -> dict:

@@ -15,6 +15,7 @@ EXPECTED = {
     "accounts.logout": ("POST", {ANON: LOGIN, "*": 303}),
     "accounts.home": ("GET", {ANON: LOGIN, "*": 200}),
     "accounts.password": ("GET", {ANON: LOGIN, "*": 200}),
+    "accounts.digest": ("POST", {ANON: LOGIN, "*": 303}),
     "accounts.set_locale": ("POST", {ANON: 422, "*": 422}),
     "admin.index": ("GET", {ANON: LOGIN, "admin": 302, "*": 403}),
     "admin.areas": ("GET", {ANON: LOGIN, "admin": 200, "*": 403}),

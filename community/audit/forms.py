@@ -1,0 +1,24 @@
+"""The audit page's filters (a GET query string)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, StringField
+from wtforms.validators import Length, NumberRange, Optional
+
+
+class AuditFilterForm(FlaskForm):
+    """No CSRF (a GET). Every field is optional; an invalid one is ignored."""
+
+    class Meta:
+        csrf = False
+
+    user = StringField(_l("User"), validators=[Optional(), Length(max=80)])
+    object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=64)])
+    object_id = IntegerField(
+        _l("Object id"), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)]
+    )
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
