@@ -163,6 +163,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.accounts import bp as accounts_bp
     from community.assessments import bp as assessments_bp
     from community.core.views import bp as core_bp
+    from community.duty import bp as duty_bp
     from community.hazards import bp as hazards_bp
     from community.inspections import bp as inspections_bp
     from community.places import bp as places_bp
@@ -177,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
         hazards_bp,
         assessments_bp,
         residents_bp,
+        duty_bp,
     ):
         app.register_blueprint(blueprint)
 
