@@ -44,6 +44,8 @@ def get_claim(session: Session, claim_id: int) -> DutyClaim | None:
             selectinload(DutyClaim.visits),
             joinedload(DutyClaim.volunteer, innerjoin=True),
         )
+        # After an on-duty step the page shows the claim as it is now.
+        .execution_options(populate_existing=True)
     )
 
 
@@ -351,3 +353,37 @@ def volunteer_record(session: Session, viewer: Any, volunteer: User) -> Record:
 
 def visits_by_checkpoint(claim: DutyClaim) -> dict[int, CheckpointVisit]:
     return {v.checkpoint_id: v for v in claim.visits}
+
+
+def publishable_teams(session: Session, user: Any) -> list[Organization]:
+    """Volunteer teams of the areas the user coordinates (a duty may be reserved)."""
+    from community.accounts.models import Area
+    from community.duty.permissions import publishing_areas
+
+    areas = publishing_areas(user).with_only_columns(Area.id)
+    return list(
+        session.scalars(
+            select(Organization)
+            .where(Organization.kind == "volunteer_team", Organization.area_id.in_(areas))
+            .order_by(Organization.name)
+        )
+    )
+
+
+def hazard_sites(session: Session, user: Any, task: DutyTask) -> list:
+    """Sites a hazard found on this duty may be reported at: the route's sites first,
+    then the other sites of the task's area the user sees (at most 100)."""
+    from community.accounts.models import Area
+    from community.places.models import Site
+    from community.places.permissions import visible_sites
+
+    route = [c.site for c in task.checkpoints if c.site is not None]
+    seen = {s.id for s in route}
+    others = session.scalars(
+        visible_sites(user)
+        .join(Area, Area.id == Site.area_id)
+        .where(Area.path.like(f"{task.area.path}%"))
+        .order_by(Site.name)
+        .limit(100)
+    )
+    return route + [s for s in others if s.id not in seen]

@@ -739,14 +739,19 @@ def check_out(
     if claim.status != "on_duty":
         raise Conflict(_("Only a duty you are on can be checked out."))
     for hazard in hazards:
-        report_hazard(
-            session,
-            volunteer,
-            hazard.site,
-            description=hazard.description,
-            severity=hazard.severity,
-            photo=hazard.photo,
-        )
+        try:
+            report_hazard(
+                session,
+                volunteer,
+                hazard.site,
+                description=hazard.description,
+                severity=hazard.severity,
+                photo=hazard.photo,
+            )
+        except RuleViolation as exc:  # the check-out form names its hazard fields hazard_*
+            raise RuleViolation.several(
+                [(f"hazard_{f}" if f else None, m) for f, m in exc.errors]
+            ) from exc
     _step(
         session,
         claim,

@@ -19,13 +19,14 @@ def modules():
     from tests.access_rules import (
         accounts,
         assessments,
+        duty,
         hazards,
         inspections,
         places,
         residents,
     )
 
-    return [places, accounts, inspections, hazards, assessments, residents]
+    return [places, accounts, inspections, hazards, assessments, residents, duty]
 
 
 def expected() -> dict:

@@ -1,0 +1,301 @@
+"""Duty pages three ways (page, htmx fragment, plain POST), the contract's status
+codes, and query budgets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from community.core.timeutil import utcnow
+from community.duty.models import DutyClaim, DutyTask
+from community.extensions import db
+from tests.factories.accounts import make_area_tree
+from tests.factories.duty import (
+    first_checkpoint,
+    make_claim,
+    make_duty,
+    make_volunteer,
+)
+
+
+@pytest.fixture
+def area(app):
+    with app.app_context():
+        community = make_area_tree(db.session)[2]
+        db.session.commit()
+        return community.id
+
+
+@pytest.fixture
+def login_in(app, login):
+    """login_in(role, area_id) logs in a new user holding `role` on that area."""
+    from tests.conftest import PASSWORD
+    from tests.factories.accounts import make_role_user
+
+    def do(role, area_id):
+        with app.app_context():
+            user = make_role_user(
+                db.session, role, password=PASSWORD, area=_area(db.session, area_id)
+            )
+            db.session.commit()
+            info = {"id": user.id, "username": user.username}
+        login(info["username"])
+        return info
+
+    return do
+
+
+def _area(session, area_id):
+    from community.accounts.models import Area
+
+    return session.get(Area, area_id)
+
+
+def _duty(app, area_id, **kw):
+    with app.app_context():
+        task = make_duty(db.session, area=_area(db.session, area_id), **kw)
+        db.session.commit()
+        return task.id
+
+
+def _token(client, path="/duties/"):
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def test_volunteer_sees_the_week_and_claims_in_place(client, htmx_client, login_in, app, area):
+    with app.app_context():
+        area_obj = _area(db.session, area)
+    login_in("volunteer", area)
+    task_id = _duty(app, area, title="东门夜巡", capacity=2)
+    page = client.get("/duties/")
+    assert page.status_code == 200 and "东门夜巡" in page.get_data(as_text=True)
+    token = _token(client)
+    resp = htmx_client.post(f"/duties/{task_id}/claim", data={"csrf_token": token})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "<html" not in body and f'id="duty-card-{task_id}"' in body
+    assert '<span data-testid="places">1/2</span>' in body
+    assert "duty-claimed" in resp.headers["HX-Trigger"]
+    assert resp.headers.get("Vary") and "HX-Request" in resp.headers["Vary"]
+    again = htmx_client.post(f"/duties/{task_id}/claim", data={"csrf_token": token})
+    assert again.status_code == 409 and "already claimed" in again.get_data(as_text=True)
+
+
+def test_plain_claim_redirects_and_full_duty_answers_409(client, login_in, app, area):
+    with app.app_context():
+        area_obj = _area(db.session, area)
+        task = make_duty(db.session, area=area_obj, capacity=1)
+        make_claim(db.session, task=task, volunteer=make_volunteer(db.session, area=area_obj))
+        db.session.commit()
+        full_id = task.id
+    login_in("volunteer", area)
+    free_id = _duty(app, area)
+    token = _token(client)
+    ok = client.post(f"/duties/{free_id}/claim", data={"csrf_token": token, "next": "/duties/"})
+    assert ok.status_code == 303 and ok.headers["Location"].endswith("/duties/")
+    full = client.post(f"/duties/{full_id}/claim", data={"csrf_token": token})
+    text = full.get_data(as_text=True)
+    assert full.status_code == 409
+    assert "已满" in text and 'data-testid="wait"' in text and "<html" in text
+    wait = client.post(f"/duties/{full_id}/wait", data={"csrf_token": token})
+    assert wait.status_code == 303
+    with app.app_context():
+        statuses = db.session.scalars(
+            select(DutyClaim.status).where(DutyClaim.task_id == full_id).order_by(DutyClaim.id)
+        ).all()
+        assert statuses == ["claimed", "waiting"]
+
+
+def test_claim_refusals_say_why(client, login_in, app, area):
+    with app.app_context():
+        area_obj = _area(db.session, area)
+    login_in("volunteer", area)
+    later = _duty(app, area, starts_in=timedelta(days=30))
+    past = _duty(app, area, starts_in=-timedelta(hours=4))
+    token = _token(client)
+    resp = client.post(f"/duties/{later}/claim", data={"csrf_token": token})
+    assert resp.status_code == 409 and "open on" in resp.get_data(as_text=True)
+    resp = client.post(f"/duties/{past}/claim", data={"csrf_token": token})
+    assert resp.status_code == 409 and "started or is over" in resp.get_data(as_text=True)
+
+
+def test_coordinator_publishes_with_weekly_repeat_and_bad_input_is_422(client, login_in, app, area):
+    with app.app_context():
+        area_obj = _area(db.session, area)
+    login_in("coordinator", area)
+    token = _token(client, "/duties/new")
+    start = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    end = (utcnow() + timedelta(days=3, hours=2)).strftime("%Y-%m-%dT%H:%M")
+    bad = client.post(
+        "/duties/new",
+        data={
+            "csrf_token": token,
+            "title": "巡逻",
+            "kind": "patrol",
+            "area_id": area,
+            "team_id": 0,
+            "starts_at": end,
+            "ends_at": start,
+            "capacity": 0,
+            "points": -1,
+            "checkpoints": "",
+            "repeat_weeks": 0,
+        },
+    )
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    for message in (
+        "after the start",
+        "At least one place",
+        "cannot be negative",
+        "at least one checkpoint",
+    ):
+        assert message in text
+    good = client.post(
+        "/duties/new",
+        data={
+            "csrf_token": token,
+            "title": "周巡",
+            "kind": "patrol",
+            "area_id": area,
+            "team_id": 0,
+            "starts_at": start,
+            "ends_at": end,
+            "capacity": 4,
+            "points": 8,
+            "checkpoints": "东门\n西门",
+            "repeat_weeks": 2,
+        },
+    )
+    assert good.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).where(DutyTask.title == "周巡")) == 3
+
+
+def test_on_duty_flow_check_in_tick_and_check_out(client, htmx_client, login_in, app, area):
+    with app.app_context():
+        area_obj = _area(db.session, area)
+    me = login_in("volunteer", area)
+    task_id = _duty(app, area, starts_in=timedelta(hours=3))
+    with app.app_context():
+        task = db.session.get(DutyTask, task_id)
+        claim = make_claim(db.session, task=task, volunteer=_user(me["id"]))
+        cp_id = first_checkpoint(db.session, task).id
+        db.session.commit()
+        claim_id = claim.id
+    token = _token(client)
+    early = client.post(f"/duties/claims/{claim_id}/check-in", data={"csrf_token": token})
+    assert early.status_code == 409 and "Check-in opens at" in early.get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(
+            update(DutyTask)
+            .where(DutyTask.id == task_id)
+            .values(starts_at=utcnow() + timedelta(minutes=5))
+        )
+        db.session.commit()
+    ok = htmx_client.post(f"/duties/claims/{claim_id}/check-in", data={"csrf_token": token})
+    assert ok.status_code == 200 and 'data-testid="tick"' in ok.get_data(as_text=True)
+    tick = htmx_client.post(
+        f"/duties/claims/{claim_id}/checkpoints/{cp_id}",
+        data={"csrf_token": token, "lat": "30.2", "lon": "120.1"},
+    )
+    assert tick.status_code == 200 and 'data-testid="ticked"' in tick.get_data(as_text=True)
+    empty = client.post(
+        f"/duties/claims/{claim_id}/check-out", data={"csrf_token": token, "report": ""}
+    )
+    assert empty.status_code == 422
+    out = client.post(
+        f"/duties/claims/{claim_id}/check-out",
+        data={
+            "csrf_token": token,
+            "report": "一切正常",
+            "hazard_site_id": 0,
+            "hazard_severity": "medium",
+        },
+    )
+    assert out.status_code == 303
+    with app.app_context():
+        assert db.session.get(DutyClaim, claim_id).status == "reported"
+
+
+def _user(user_id):
+    from community.accounts.models import User
+
+    return db.session.get(User, user_id)
+
+
+def test_someone_elses_claim_is_404(client, login_in, app, area):
+    with app.app_context():
+        area_obj = _area(db.session, area)
+        task = make_duty(db.session, area=area_obj)
+        other = make_claim(
+            db.session, task=task, volunteer=make_volunteer(db.session, area=area_obj)
+        )
+        cp_id = first_checkpoint(db.session, task).id
+        db.session.commit()
+        claim_id = other.id
+    login_in("volunteer", area)
+    token = _token(client)
+    resp = client.post(f"/duties/claims/{claim_id}/checkpoints/{cp_id}", data={"csrf_token": token})
+    assert resp.status_code == 404
+
+
+def test_coordinator_decides_once_then_409(client, htmx_client, login_in, app, area):
+    with app.app_context():
+        area_obj = _area(db.session, area)
+        task = make_duty(db.session, area=area_obj, points=7)
+        claim = make_claim(
+            db.session,
+            task=task,
+            volunteer=make_volunteer(db.session, area=area_obj),
+            status="reported",
+        )
+        db.session.commit()
+        claim_id = claim.id
+    login_in("coordinator", area)
+    page = client.get("/duties/reports")
+    assert page.status_code == 200 and f'id="report-{claim_id}"' in page.get_data(as_text=True)
+    token = _token(client, "/duties/reports")
+    missing = htmx_client.post(f"/duties/claims/{claim_id}/reject", data={"csrf_token": token})
+    assert missing.status_code == 422
+    ok = htmx_client.post(f"/duties/claims/{claim_id}/approve", data={"csrf_token": token})
+    assert ok.status_code == 200 and "duty-decided" in ok.headers["HX-Trigger"]
+    again = client.post(
+        f"/duties/claims/{claim_id}/reject", data={"csrf_token": token, "reason": "x"}
+    )
+    assert again.status_code == 409 and "already decided" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(DutyClaim, claim_id).points_awarded == 7
+
+
+def test_list_query_budget_does_not_grow_with_duties(client, login_in, app, area, count_queries):
+    with app.app_context():
+        area_obj = _area(db.session, area)
+    login_in("volunteer", area)
+    counts = []
+    for n in (2, 12):
+        for _i in range(n - (2 if counts else 0)):
+            _duty(app, area, starts_in=timedelta(days=1, hours=_i))
+        with count_queries() as q:
+            assert client.get("/duties/").status_code == 200
+        counts.append(q.count)
+    assert counts[0] == counts[1] <= 12, counts
+
+
+def test_mine_start_section_leaderboard_calendar_record(client, login_in, app, area):
+    with app.app_context():
+        area_obj = _area(db.session, area)
+    me = login_in("volunteer", area)
+    task_id = _duty(app, area, title="消防巡查", kind="fire_check", starts_in=timedelta(days=2))
+    with app.app_context():
+        make_claim(db.session, task=db.session.get(DutyTask, task_id), volunteer=_user(me["id"]))
+        db.session.commit()
+    assert "消防巡查" in client.get("/duties/mine").get_data(as_text=True)
+    assert "消防巡查" in client.get("/").get_data(as_text=True)
+    assert "消防巡查" in client.get("/duties/calendar").get_data(as_text=True)
+    assert client.get("/duties/leaderboard?by=team").status_code == 200
+    assert client.get(f"/duties/volunteers/{me['id']}").status_code == 200
