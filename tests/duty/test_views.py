@@ -67,8 +67,6 @@ def _token(client, path="/duties/"):
 
 
 def test_volunteer_sees_the_week_and_claims_in_place(client, htmx_client, login_in, app, area):
-    with app.app_context():
-        area_obj = _area(db.session, area)
     login_in("volunteer", area)
     task_id = _duty(app, area, title="东门夜巡", capacity=2)
     page = client.get("/duties/")
@@ -111,8 +109,6 @@ def test_plain_claim_redirects_and_full_duty_answers_409(client, login_in, app, 
 
 
 def test_claim_refusals_say_why(client, login_in, app, area):
-    with app.app_context():
-        area_obj = _area(db.session, area)
     login_in("volunteer", area)
     later = _duty(app, area, starts_in=timedelta(days=30))
     past = _duty(app, area, starts_in=-timedelta(hours=4))
@@ -124,8 +120,6 @@ def test_claim_refusals_say_why(client, login_in, app, area):
 
 
 def test_coordinator_publishes_with_weekly_repeat_and_bad_input_is_422(client, login_in, app, area):
-    with app.app_context():
-        area_obj = _area(db.session, area)
     login_in("coordinator", area)
     token = _token(client, "/duties/new")
     start = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
@@ -177,8 +171,6 @@ def test_coordinator_publishes_with_weekly_repeat_and_bad_input_is_422(client, l
 
 
 def test_on_duty_flow_check_in_tick_and_check_out(client, htmx_client, login_in, app, area):
-    with app.app_context():
-        area_obj = _area(db.session, area)
     me = login_in("volunteer", area)
     task_id = _duty(app, area, starts_in=timedelta(hours=3))
     with app.app_context():
@@ -273,8 +265,6 @@ def test_coordinator_decides_once_then_409(client, htmx_client, login_in, app, a
 
 
 def test_list_query_budget_does_not_grow_with_duties(client, login_in, app, area, count_queries):
-    with app.app_context():
-        area_obj = _area(db.session, area)
     login_in("volunteer", area)
     counts = []
     for n in (2, 12):
@@ -287,8 +277,6 @@ def test_list_query_budget_does_not_grow_with_duties(client, login_in, app, area
 
 
 def test_mine_start_section_leaderboard_calendar_record(client, login_in, app, area):
-    with app.app_context():
-        area_obj = _area(db.session, area)
     me = login_in("volunteer", area)
     task_id = _duty(app, area, title="消防巡查", kind="fire_check", starts_in=timedelta(days=2))
     with app.app_context():
