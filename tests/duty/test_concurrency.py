@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import flask_migrate
 import pytest
+from flask import g
 from flask import session as flask_session
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
@@ -301,6 +302,7 @@ def _session_cookie(app, user_id: int) -> tuple[str, str]:
         user = db.session.get(User, user_id)
         login_user(user)
         start_session()
+        g.pop("csrf_token", None)  # Flask-WTF caches it on the app context
         token = generate_csrf()
         cookie = app.session_interface.get_signing_serializer(app).dumps(dict(flask_session))
         db.session.remove()
