@@ -23,6 +23,7 @@ import flask_migrate
 import pytest
 from flask import g
 from flask import session as flask_session
+from flask_babel import force_locale
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
@@ -130,7 +131,7 @@ def _publish(app, ids, capacity: int) -> int:
 
 def _act(app, action: str, task_id: int, user_id: int) -> str:
     """One request's worth of work: the service call, commit or roll back."""
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         s = db.session
         try:
             user, task = s.get(User, user_id), s.get(DutyTask, task_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +25,13 @@ from tests.factories.duty import (
     make_volunteer,
 )
 from tests.factories.places import make_site
+
+
+@pytest.fixture(autouse=True)
+def _english(app_ctx):
+    """Services speak the default language (Chinese) outside a request; tests read English."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture
