@@ -287,3 +287,120 @@ def test_mine_start_section_leaderboard_calendar_record(client, login_in, app, a
     assert "消防巡查" in client.get("/duties/calendar").get_data(as_text=True)
     assert client.get("/duties/leaderboard?by=team").status_code == 200
     assert client.get(f"/duties/volunteers/{me['id']}").status_code == 200
+
+
+def test_each_fragment_comes_alone_with_its_region_id(htmx_client, client, login_in, app, area):
+    login_in("coordinator", area)
+    task_id = _duty(app, area, title="片段")
+    with app.app_context():
+        task = db.session.get(DutyTask, task_id)
+        claim = make_claim(
+            db.session,
+            task=task,
+            volunteer=make_volunteer(db.session, area=_area(db.session, area)),
+            status="reported",
+        )
+        db.session.commit()
+        claim_id, volunteer_id = claim.id, claim.volunteer_id
+    expected = {
+        "/duties/": 'id="duty-list"',
+        f"/duties/{task_id}": f'id="duty-card-{task_id}"',
+        "/duties/calendar": 'id="duty-calendar"',
+        "/duties/leaderboard": 'id="leaderboard"',
+        "/duties/reports": 'id="report-list"',
+        f"/duties/claims/{claim_id}": f'id="on-duty-{claim_id}"',
+        f"/duties/volunteers/{volunteer_id}": 'id="duty-record"',
+    }
+    for path, region in expected.items():
+        resp = htmx_client.get(path)
+        body = resp.get_data(as_text=True).lstrip()
+        assert resp.status_code == 200, path
+        assert "<html" not in body and body.startswith("<") and region in body.split(">", 1)[0], (
+            path,
+            body[:120],
+        )
+        assert "HX-Request" in resp.headers.get("Vary", "")
+
+
+def test_volunteer_mine_fragment_and_query_budget(
+    htmx_client, client, login_in, app, area, count_queries
+):
+    me = login_in("volunteer", area)
+    budgets = []
+    for n in (1, 6):
+        for _i in range(n - (1 if budgets else 0)):
+            task_id = _duty(app, area, starts_in=timedelta(days=1, hours=3 * len(budgets) + _i))
+            with app.app_context():
+                make_claim(
+                    db.session, task=db.session.get(DutyTask, task_id), volunteer=_user(me["id"])
+                )
+                db.session.commit()
+        with count_queries() as q:
+            resp = htmx_client.get("/duties/mine")
+        budgets.append(q.count)
+        assert resp.get_data(as_text=True).lstrip().startswith('<section id="my-duties"')
+    assert budgets[0] == budgets[1] <= 8, budgets
+
+
+def test_check_out_reports_a_hazard_with_photo_at_a_route_site(
+    client, login_in, app, area, monkeypatch, tmp_path
+):
+    from io import BytesIO
+
+    from community.hazards.models import Hazard
+    from tests.factories.hazards import image_bytes
+    from tests.factories.places import make_site
+
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    me = login_in("volunteer", area)
+    with app.app_context():
+        site = make_site(db.session, area=_area(db.session, area), name="西村12号")
+        db.session.commit()
+        site_id = site.id
+    task_id = _duty(app, area, starts_in=timedelta(minutes=5), checkpoints="西村12号\n路口")
+    with app.app_context():
+        claim = make_claim(
+            db.session,
+            task=db.session.get(DutyTask, task_id),
+            volunteer=_user(me["id"]),
+            status="on_duty",
+            checked_in_at=utcnow(),
+        )
+        db.session.commit()
+        claim_id = claim.id
+    page = client.get(f"/duties/claims/{claim_id}").get_data(as_text=True)
+    assert f'<option value="{site_id}">西村12号</option>' in page
+    token = _token(client, f"/duties/claims/{claim_id}")
+    resp = client.post(
+        f"/duties/claims/{claim_id}/check-out",
+        data={
+            "csrf_token": token,
+            "report": "发现隐患",
+            "hazard_description": "楼道电动车充电",
+            "hazard_severity": "high",
+            "hazard_site_id": str(site_id),
+            "hazard_photo": (BytesIO(image_bytes()), "p.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 303
+    with app.app_context():
+        hazard = db.session.scalar(select(Hazard).where(Hazard.site_id == site_id))
+        assert hazard.description == "楼道电动车充电" and hazard.photo
+        assert hazard.reported_by_id == me["id"]
+
+
+def test_close_duties_command_is_safe_to_run_twice(app, area):
+    with app.app_context():
+        task = make_duty(db.session, area=_area(db.session, area), starts_in=-timedelta(hours=5))
+        make_claim(
+            db.session,
+            task=task,
+            volunteer=make_volunteer(db.session, area=_area(db.session, area)),
+        )
+        db.session.commit()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["close-duties"])
+    second = runner.invoke(args=["close-duties"])
+    assert "no-shows: 1; duties done: 1" in first.output
+    assert "no-shows: 0; duties done: 0" in second.output
