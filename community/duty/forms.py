@@ -152,3 +152,4 @@ class MonthForm(FlaskForm):
 
     month = StringField(_l("Month"), validators=[Optional(), Length(max=7)])
     by = HiddenField()
+    area_id = SelectField(_l("Area"), coerce=int, default=0, validate_choice=True)

@@ -273,7 +273,13 @@ class Standing:
 
 
 def leaderboard(
-    session: Session, user: Any, month: date, *, by: str = "volunteer", limit: int = 50
+    session: Session,
+    user: Any,
+    month: date,
+    *,
+    by: str = "volunteer",
+    area: Any = None,
+    limit: int = 50,
 ) -> list[Standing]:
     """Approved duties of one local month on tasks in the user's scope, summed per
     volunteer or per volunteer team (the volunteer's team membership): points, hours
@@ -293,6 +299,12 @@ def leaderboard(
             duty_scope(user),
         )
     )
+    if area is not None:
+        from community.accounts.models import Area
+
+        base = base.where(
+            DutyTask.area_id.in_(select(Area.id).where(Area.path.like(f"{area.path}%")))
+        )
     if by == "team":
         stmt = (
             base.join(

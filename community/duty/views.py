@@ -12,7 +12,12 @@ from flask_login import current_user, login_required
 
 from community.accounts.auth import safe_next
 from community.accounts.models import Area, Organization, User
-from community.accounts.permissions import authorize_or_403, can, visible_or_404
+from community.accounts.permissions import (
+    authorize_or_403,
+    can,
+    visible_areas,
+    visible_or_404,
+)
 from community.core import events
 from community.core.errors import Conflict, RuleViolation
 from community.core.forms import EmptyForm, choices
@@ -541,6 +546,10 @@ def _month(value: str | None) -> date:
 def leaderboard():
     authorize_or_403("nav.duties")
     form = MonthForm(request.args)
+    areas = db.session.scalars(visible_areas(current_user)).all()
+    form.area_id.choices = choices([(0, _("All my areas")), *((a.id, a.name) for a in areas)])
+    form.validate()
+    area = next((a for a in areas if a.id == form.area_id.data), None)
     month = _month(form.month.data)
     by = "team" if form.by.data == "team" else "volunteer"
     return render(
@@ -548,7 +557,9 @@ def leaderboard():
         "leaderboard",
         month=month,
         by=by,
-        rows=queries.leaderboard(db.session, current_user, month, by=by),
+        rows=queries.leaderboard(db.session, current_user, month, by=by, area=area),
+        form=form,
+        area_id=area.id if area else None,
         prev_month=(month - timedelta(days=1)).strftime("%Y-%m"),
         next_month=(month + timedelta(days=32)).strftime("%Y-%m"),
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from community.core.timeutil import utcnow
 from community.duty.models import DutyClaim, DutyTask
 from community.extensions import db
-from tests.factories.accounts import make_area_tree
+from tests.factories.accounts import make_area_tree, make_org
 from tests.factories.duty import (
     first_checkpoint,
     make_claim,
@@ -404,3 +404,32 @@ def test_close_duties_command_is_safe_to_run_twice(app, area):
     second = runner.invoke(args=["close-duties"])
     assert "no-shows: 1; duties done: 1" in first.output
     assert "no-shows: 0; duties done: 0" in second.output
+
+
+def test_leaderboard_sums_points_per_volunteer_and_team(client, login_in, app, area):
+    login_in("coordinator", area)
+    with app.app_context():
+        community = _area(db.session, area)
+        team = make_org(db.session, kind="volunteer_team", area=community, name="治安巡防队")
+        star = make_volunteer(db.session, team=team)
+        star.display_name = "巡防之星"
+        task = make_duty(db.session, area=community, points=9, starts_in=timedelta(hours=1))
+        task.starts_at = utcnow().replace(day=1, hour=12) if utcnow().day > 1 else utcnow()
+        claim = make_claim(
+            db.session,
+            task=task,
+            volunteer=star,
+            status="approved",
+            checked_in_at=utcnow() - timedelta(hours=2),
+        )
+        claim.points_awarded = 9
+        db.session.commit()
+        task_id = task.id
+    from community.duty.services import to_local
+
+    with app.app_context():
+        month = to_local(db.session.get(DutyTask, task_id).starts_at).strftime("%Y-%m")
+    people = client.get(f"/duties/leaderboard?month={month}").get_data(as_text=True)
+    assert "巡防之星" in people and ">9<" in people
+    teams = client.get(f"/duties/leaderboard?month={month}&by=team&area_id={area}")
+    assert "治安巡防队" in teams.get_data(as_text=True)
