@@ -167,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.audit import bp as audit_bp
     from community.core.views import bp as core_bp
     from community.dashboard import bp as dashboard_bp
+    from community.duty import bp as duty_bp
     from community.hazards import bp as hazards_bp
     from community.inspections import bp as inspections_bp
     from community.notifications import bp as notifications_bp
@@ -185,6 +186,7 @@ def _register_blueprints(app: Flask) -> None:
         dashboard_bp,
         notifications_bp,
         audit_bp,
+        duty_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -299,6 +299,16 @@ def register_cli(app: Flask) -> None:
         sent, failed = outbox.deliver_due(db.session, utcnow())
         click.echo(f"outbox: {sent} sent, {failed} failed (retried later)")
 
+    @app.cli.command("close-duties")
+    def close_duties() -> None:
+        """Claims nobody checked into by a duty's end become no-shows; duties past their
+        end become done. Safe to run twice (run it from cron, e.g. every 15 minutes)."""
+        from community.duty.services import close_duties as close
+
+        no_shows, done = close(db.session)
+        db.session.commit()
+        click.echo(f"no-shows: {no_shows}; duties done: {done}")
+
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, writable=True))
     def backup(path: str) -> None:

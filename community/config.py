@@ -55,6 +55,15 @@ class Config:
     # Hour (UTC) from which the day's digests go out; 0 is 08:00 China time.
     NOTIFY_DIGEST_HOUR = _int("NOTIFY_DIGEST_HOUR", 0)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
+    # Duties (乐巡): claims open this many days before the start; a volunteer holds at
+    # most this many duties a day; 3 no-shows within 30 days bar claiming this long.
+    DUTY_CLAIM_OPENS_DAYS = _int("DUTY_CLAIM_OPENS_DAYS", 7)
+    DUTY_DAILY_CAP = _int("DUTY_DAILY_CAP", 2)
+    DUTY_NO_SHOW_LIMIT = _int("DUTY_NO_SHOW_LIMIT", 3)
+    DUTY_NO_SHOW_WINDOW_DAYS = _int("DUTY_NO_SHOW_WINDOW_DAYS", 30)
+    DUTY_NO_SHOW_BAR_DAYS = _int("DUTY_NO_SHOW_BAR_DAYS", 14)
+    # Check-in opens this many minutes before a duty starts.
+    DUTY_CHECK_IN_MINUTES = _int("DUTY_CHECK_IN_MINUTES", 15)
     # Self-declarations (/declare/<token>, public) per client address.
     DECLARE_RATE_LIMIT = os.environ.get("DECLARE_RATE_LIMIT", "10/hour;30/day")
     # Status look-ups by reference number (/declare/status, public) per client address.

@@ -4,6 +4,7 @@ from community.accounts.models import Area, Membership, Organization, User  # no
 from community.assessments.models import Assessment  # noqa: F401
 from community.core.models import AuditEvent, Notification, SubmissionToken  # noqa: F401
 from community.core.rollups import RollupMonth  # noqa: F401
+from community.duty.models import CheckpointVisit, DutyCheckpoint, DutyClaim, DutyTask  # noqa: F401
 from community.hazards.models import Hazard  # noqa: F401
 from community.inspections.models import (  # noqa: F401
     ChecklistItem,

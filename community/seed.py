@@ -98,9 +98,17 @@ def seed(session: Session) -> dict[str, Any]:
 # come last: their criteria are computed from admissions, incidents and hazards.
 def _extensions():
     from community.assessments import demo as assessments
+    from community.duty import demo as duty
     from community.hazards import demo as hazards
     from community.inspections import demo as inspections
     from community.places import demo as places
     from community.residents import demo as residents
 
-    return [places.seed, inspections.seed, hazards.seed, residents.seed, assessments.seed]
+    return [
+        places.seed,
+        inspections.seed,
+        hazards.seed,
+        residents.seed,
+        assessments.seed,
+        duty.seed,
+    ]

@@ -28,6 +28,13 @@ RESIDENCE_MOVED_OUT = "residence-moved-out"
 RESIDENCE_RESUBMITTED = "residence-resubmitted"
 YELLOW_CARD_ISSUED = "yellow-card-issued"
 NOTICES_READ = "notices-read"
+DUTY_PUBLISHED = "duty-published"
+DUTY_CHANGED = "duty-changed"
+DUTY_CLAIMED = "duty-claimed"
+DUTY_CANCELLED = "duty-cancelled"
+DUTY_CHECKED_IN = "duty-checked-in"
+DUTY_REPORTED = "duty-reported"
+DUTY_DECIDED = "duty-decided"
 
 
 def as_dict() -> dict[str, str]:

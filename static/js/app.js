@@ -86,6 +86,22 @@
       root.querySelectorAll("[data-print]").forEach(function (btn) {
         btn.addEventListener("click", function () { window.print(); });
       });
+      // On duty: checkpoint ticks carry the position when the volunteer allows it
+      // (the browser asks); without it, or without this file, they are sent without.
+      var ticks = root.querySelectorAll ? root.querySelectorAll("form[data-geolocate]") : [];
+      if (ticks.length && navigator.geolocation) {
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          ticks.forEach(function (form) {
+            var lat = form.querySelector("input[name=lat]");
+            var lon = form.querySelector("input[name=lon]");
+            if (lat && lon) {
+              lat.value = pos.coords.latitude.toFixed(6);
+              lon.value = pos.coords.longitude.toFixed(6);
+            }
+          });
+        }, function () { /* refused or unavailable: ticks go without a position */ },
+        { enableHighAccuracy: true, maximumAge: 60000, timeout: 10000 });
+      }
       // A tap on the toast dismisses it.
       var toast = root.querySelector ? root.querySelector("#toast") : null;
       if (root.id === "toast") { toast = root; }

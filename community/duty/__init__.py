@@ -1,0 +1,15 @@
+"""Duty (乐巡): coordinators publish duties, volunteers claim them (never more than
+the places), walk the route, report; coordinators approve and points add up."""
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from community.accounts.permissions import can
+from community.core.nav import register_nav
+
+bp = Blueprint("duty", __name__, url_prefix="/duties")
+
+register_nav("duty.index", _l("Duties"), order=40, visible=lambda u: can(u, "nav.duties"))
+register_nav("duty.mine", _l("My duties"), order=41, visible=lambda u: can(u, "nav.duties.mine"))
+
+from community.duty import permissions, services, start, views  # noqa: E402,F401

@@ -1,0 +1,34 @@
+"""The volunteer's start-page section: next duty, open duties nearby, points."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from community.accounts.permissions import can
+from community.core.start import StartSection, register_start_section
+from community.duty import queries
+
+
+@register_start_section
+def duty_section(session: Session, user: Any) -> StartSection | None:
+    if not can(user, "nav.duties.mine"):
+        return None
+    start = queries.local_today()
+    open_duties = [
+        t
+        for t in queries.list_duties(session, user, start=start, days=7, free_only=True)
+        if can(user, "duty.claim", t)
+    ][:5]
+    return StartSection(
+        "duty/_start.html",
+        order=30,
+        context={
+            "next": queries.next_duty(session, user),
+            "open": open_duties,
+            "points": queries.points_this_month(session, user),
+            "week": start + timedelta(days=7),
+        },
+    )

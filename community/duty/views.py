@@ -1,0 +1,578 @@
+"""Duty pages: the week list with one-tap claims, the duty page (route walked,
+reports), publishing and editing, the on-duty page, my duties, the calendar, the
+leaderboard and a volunteer's record."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import abort, current_app, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from community.accounts.auth import safe_next
+from community.accounts.models import Area, Organization, User
+from community.accounts.permissions import (
+    authorize_or_403,
+    can,
+    visible_areas,
+    visible_or_404,
+)
+from community.core import events
+from community.core.errors import Conflict, RuleViolation
+from community.core.forms import EmptyForm, choices
+from community.core.htmx import render, saved, submit
+from community.core.once import once
+from community.duty import bp, queries, services
+from community.duty.forms import (
+    LABELS,
+    CancelDutyForm,
+    CheckOutForm,
+    DutyFilterForm,
+    DutyForm,
+    EditDutyForm,
+    MonthForm,
+    RejectForm,
+    VisitForm,
+)
+from community.duty.models import DutyClaim, DutyTask
+from community.duty.permissions import publishing_areas
+from community.extensions import db
+
+
+def _task_or_404(task_id: int) -> DutyTask:
+    return visible_or_404(queries.get_task(db.session, task_id), "duty.view")
+
+
+def _claim_or_404(claim_id: int) -> DutyClaim:
+    return visible_or_404(queries.get_claim(db.session, claim_id), "claim.view")
+
+
+def _back(default: str) -> str:
+    return safe_next(request.form.get("next")) or default
+
+
+# --- the list and the card ------------------------------------------------------------
+
+
+def _card_context(task: DutyTask) -> dict:
+    mine = queries.my_claims_on(db.session, current_user, [task.id])
+    return {
+        "task": task,
+        "my_claims": mine,
+        "waiting": queries.waiting_counts(db.session, [task.id]),
+        "claimable": {task.id: can(current_user, "duty.claim", task)},
+    }
+
+
+def _card(task: DutyTask, *, status: int = 200, conflict=None, offer_wait=False, trigger=None):
+    """The duty page, or only its card for htmx (places left, my claim, the buttons)."""
+    return render(
+        "duty/show.html",
+        "duty_card",
+        status=status,
+        trigger=trigger,
+        conflict=conflict,
+        offer_wait=offer_wait,
+        **_card_context(task),
+        **_show_context(task),
+        **LABELS,
+    )
+
+
+@bp.route("/")
+@login_required
+def index():
+    authorize_or_403("nav.duties")
+    form = DutyFilterForm(request.args)
+    form.validate()
+    day = form.day.data if not form.day.errors else None
+    start = day or queries.week_start(form.week.data if not form.week.errors else None)
+    days = 1 if day else 7
+    tasks = queries.list_duties(
+        db.session,
+        current_user,
+        start=start,
+        days=days,
+        kind=form.kind.data if not form.kind.errors else "",
+        free_only=bool(form.free.data),
+    )
+    ids = [t.id for t in tasks]
+    return render(
+        "duty/index.html",
+        "duty_list",
+        form=form,
+        start=start,
+        days=days,
+        grouped=queries.by_day(tasks, start, days),
+        my_claims=queries.my_claims_on(db.session, current_user, ids),
+        waiting=queries.waiting_counts(db.session, ids),
+        claimable={t.id: can(current_user, "duty.claim", t) for t in tasks},
+        can_publish=can(current_user, "duty.create"),
+        mine=queries.my_duties(db.session, current_user)
+        if can(current_user, "nav.duties.mine")
+        else None,
+        prev_week=start - timedelta(days=7),
+        next_week=start + timedelta(days=7),
+        **LABELS,
+    )
+
+
+def _show_context(task: DutyTask) -> dict:
+    manages = can(current_user, "duty.manage", task)
+    return {
+        "manages": manages,
+        "claims": queries.task_claims(db.session, task) if manages else [],
+        "reject_form": RejectForm(formdata=None),
+    }
+
+
+@bp.route("/<int:task_id>")
+@login_required
+def show(task_id: int):
+    return _card(_task_or_404(task_id))
+
+
+def _place_action(task_id: int, step, message: str, trigger: str):
+    """Claim, join the waiting list or cancel: 404 outside the scope, 403 for a role
+    that may not, 409 with the reason inline (the transaction rolled back), else the
+    card in place (htmx) or a 303 back."""
+    task = _task_or_404(task_id)
+    authorize_or_403("duty.claim", task)
+    try:
+        step(task)
+    except Conflict as exc:
+        db.session.rollback()
+        task = _task_or_404(task_id)
+        return _card(
+            task,
+            status=409,
+            conflict=exc.message,
+            offer_wait=isinstance(exc, services.DutyFull),
+        )
+    return saved(
+        message,
+        _back(url_for("duty.show", task_id=task.id)),
+        lambda: _card(task, trigger=trigger),
+    )
+
+
+@bp.route("/<int:task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id: int):
+    return _place_action(
+        task_id,
+        lambda t: services.claim_duty(db.session, current_user, t),
+        _("Duty claimed."),
+        events.DUTY_CLAIMED,
+    )
+
+
+@bp.route("/<int:task_id>/wait", methods=["POST"])
+@login_required
+def wait(task_id: int):
+    return _place_action(
+        task_id,
+        lambda t: services.join_waiting_list(db.session, current_user, t),
+        _("You are on the waiting list."),
+        events.DUTY_CLAIMED,
+    )
+
+
+@bp.route("/<int:task_id>/cancel", methods=["POST"])
+@login_required
+def cancel(task_id: int):
+    return _place_action(
+        task_id,
+        lambda t: services.cancel_claim(db.session, current_user, t),
+        _("Claim cancelled."),
+        events.DUTY_CANCELLED,
+    )
+
+
+# --- publish, edit, cancel the duty -------------------------------------------------------
+
+
+def _bind_choices(form: DutyForm) -> None:
+    areas = db.session.scalars(publishing_areas(current_user)).all()
+    form.area_id.choices = choices((a.id, a.name) for a in areas)
+    teams = queries.publishable_teams(db.session, current_user)
+    form.team_id.choices = choices(
+        [(0, _("Every volunteer of the area")), *((t.id, t.name) for t in teams)]
+    )
+
+
+def _input(form: DutyForm) -> services.DutyInput:
+    to_utc = services.to_utc
+    return services.DutyInput(
+        title=form.title.data or "",
+        kind=form.kind.data,
+        area=db.session.get(Area, form.area_id.data) if form.area_id.data else None,
+        starts_at=to_utc(form.starts_at.data) if form.starts_at.data else None,
+        ends_at=to_utc(form.ends_at.data) if form.ends_at.data else None,
+        capacity=form.capacity.data,
+        points=form.points.data,
+        checkpoints=form.checkpoints.data or "",
+        repeat_weeks=form.repeat_weeks.data or 0,
+        team=db.session.get(Organization, form.team_id.data) if form.team_id.data else None,
+    )
+
+
+def _form_page(form, task=None, *, status=200, conflict=None):
+    return render(
+        "duty/form.html",
+        "duty_form",
+        form=form,
+        task=task,
+        status=status,
+        conflict=conflict,
+        **LABELS,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@once
+def new():
+    authorize_or_403("duty.create")
+    form = DutyForm()
+    _bind_choices(form)
+    if request.method == "GET":
+        return _form_page(form)
+    return submit(
+        form,
+        lambda: services.publish_duty(db.session, current_user, _input(form)),
+        page=lambda **kw: _form_page(form, **kw),
+        message=lambda tasks: (
+            _("Duty published.")
+            if len(tasks) == 1
+            else _("%(num)d duties published (weekly).", num=len(tasks))
+        ),
+        location=lambda tasks: url_for("duty.show", task_id=tasks[0].id),
+        trigger=events.DUTY_PUBLISHED,
+    )
+
+
+@bp.route("/<int:task_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(task_id: int):
+    task = _task_or_404(task_id)
+    authorize_or_403("duty.manage", task)
+    if request.method == "GET":
+        form = EditDutyForm(obj=task)
+        form.starts_at.data = services.to_local(task.starts_at)
+        form.ends_at.data = services.to_local(task.ends_at)
+        form.checkpoints.data = "\n".join(c.name for c in task.checkpoints)
+        form.team_id.data = task.team_id or 0
+    else:
+        form = EditDutyForm()
+    _bind_choices(form)
+    if request.method == "GET":
+        return _form_page(form, task)
+    return submit(
+        form,
+        lambda: services.edit_duty(
+            db.session, current_user, task, _input(form), rest=form.scope.data == "rest"
+        ),
+        page=lambda **kw: _form_page(form, task, **kw),
+        message=_("Duty saved."),
+        location=url_for("duty.show", task_id=task.id),
+        trigger=events.DUTY_CHANGED,
+    )
+
+
+@bp.route("/<int:task_id>/delete", methods=["POST"])
+@login_required
+def delete(task_id: int):
+    """Cancel the duty (and optionally the rest of its series); claimants are told."""
+    task = _task_or_404(task_id)
+    authorize_or_403("duty.manage", task)
+    form = CancelDutyForm()
+    return submit(
+        form,
+        lambda: services.cancel_duty(
+            db.session, current_user, task, rest=form.scope.data == "rest"
+        ),
+        page=lambda status, conflict=None: _card(task, status=status, conflict=conflict),
+        message=_("Duty cancelled; the volunteers who claimed it were notified."),
+        location=url_for("duty.show", task_id=task.id),
+        fragment=lambda _n: _card(task, trigger=events.DUTY_CANCELLED),
+    )
+
+
+# --- on duty ------------------------------------------------------------------------
+
+
+def _on_duty(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None, form=None):
+    task = claim.task
+    out = form or CheckOutForm(formdata=None)
+    out.hazard_site_id.choices = choices(
+        [
+            (0, _("No hazard")),
+            *((s.id, s.name) for s in queries.hazard_sites(db.session, current_user, task)),
+        ]
+    )
+    return render(
+        "duty/claim.html",
+        "on_duty",
+        claim=claim,
+        task=task,
+        visits=queries.visits_by_checkpoint(claim),
+        acts=can(current_user, "claim.act", claim),
+        checkin_opens=task.starts_at
+        - timedelta(minutes=current_app.config["DUTY_CHECK_IN_MINUTES"]),
+        checkout_form=out,
+        visit_form=VisitForm(formdata=None),
+        status=status,
+        conflict=conflict,
+        trigger=trigger,
+        **LABELS,
+    )
+
+
+@bp.route("/claims/<int:claim_id>")
+@login_required
+def claim_page(claim_id: int):
+    return _on_duty(_claim_or_404(claim_id))
+
+
+def _claim_step(claim_id: int, step, message: str, trigger: str):
+    claim = _claim_or_404(claim_id)
+    authorize_or_403("claim.act", claim)
+    try:
+        step(claim)
+    except Conflict as exc:
+        db.session.rollback()
+        return _on_duty(_claim_or_404(claim_id), status=409, conflict=exc.message)
+    location = url_for("duty.claim_page", claim_id=claim.id)
+    return saved(message, location, lambda: _on_duty(_claim_or_404(claim_id), trigger=trigger))
+
+
+@bp.route("/claims/<int:claim_id>/check-in", methods=["POST"])
+@login_required
+def check_in(claim_id: int):
+    return _claim_step(
+        claim_id,
+        lambda c: services.check_in(db.session, current_user, c),
+        _("Checked in. Have a safe duty."),
+        events.DUTY_CHECKED_IN,
+    )
+
+
+@bp.route("/claims/<int:claim_id>/checkpoints/<int:checkpoint_id>", methods=["POST"])
+@login_required
+def visit(claim_id: int, checkpoint_id: int):
+    claim = _claim_or_404(claim_id)
+    checkpoint = next((c for c in claim.task.checkpoints if c.id == checkpoint_id), None)
+    if checkpoint is None:
+        abort(404)
+    form = VisitForm()
+    form.validate()
+    lat = form.lat.data if not form.lat.errors else None
+    lon = form.lon.data if not form.lon.errors else None
+    return _claim_step(
+        claim_id,
+        lambda c: services.visit_checkpoint(
+            db.session, current_user, c, checkpoint, lat=lat, lon=lon
+        ),
+        _("Checkpoint ticked: %(name)s", name=checkpoint.name),
+        events.DUTY_CHECKED_IN,
+    )
+
+
+@bp.route("/claims/<int:claim_id>/check-out", methods=["POST"])
+@login_required
+@once
+def check_out(claim_id: int):
+    claim = _claim_or_404(claim_id)
+    authorize_or_403("claim.act", claim)
+    form = CheckOutForm()
+    sites = {s.id: s for s in queries.hazard_sites(db.session, current_user, claim.task)}
+    form.hazard_site_id.choices = choices([(0, ""), *((i, s.name) for i, s in sites.items())])
+
+    def step():
+        hazards = []
+        if (form.hazard_description.data or "").strip():
+            site = sites.get(form.hazard_site_id.data)
+            if site is None:
+                raise RuleViolation("hazard_site_id", _("Choose the site of the hazard."))
+            photo = form.hazard_photo.data
+            hazards.append(
+                services.HazardInput(
+                    form.hazard_description.data,
+                    form.hazard_severity.data,
+                    site,
+                    photo.stream if photo else None,
+                )
+            )
+        return services.check_out(db.session, current_user, claim, form.report.data, hazards)
+
+    def page(status, conflict=None):
+        if status == 409:
+            db.session.rollback()
+        return _on_duty(_claim_or_404(claim_id), status=status, conflict=conflict, form=form)
+
+    return submit(
+        form,
+        step,
+        page=page,
+        message=_("Report sent. Thank you!"),
+        location=url_for("duty.claim_page", claim_id=claim.id),
+        fragment=lambda _c: _on_duty(_claim_or_404(claim_id), trigger=events.DUTY_REPORTED),
+    )
+
+
+# --- reports and decisions ---------------------------------------------------------------
+
+
+def _report(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None, form=None):
+    return render(
+        "duty/reports.html",
+        "report_row",
+        claim=claim,
+        pending=[claim],
+        reject_form=form or RejectForm(formdata=None),
+        status=status,
+        conflict=conflict,
+        trigger=trigger,
+        **LABELS,
+    )
+
+
+@bp.route("/reports")
+@login_required
+def reports():
+    authorize_or_403("duty.reports")
+    # Claims nobody checked into become no-shows before the list is read.
+    services.close_duties(db.session)
+    db.session.commit()
+    return render(
+        "duty/reports.html",
+        "report_list",
+        pending=queries.list_pending_reports(db.session, current_user),
+        reject_form=RejectForm(formdata=None),
+        **LABELS,
+    )
+
+
+def _decide(claim_id: int, form, step, message: str):
+    claim = _claim_or_404(claim_id)
+    authorize_or_403("claim.decide", claim)
+    return submit(
+        form,
+        lambda: step(claim),
+        page=lambda status, conflict=None: _report(
+            claim, status=status, conflict=conflict, form=form if status == 422 else None
+        ),
+        message=message,
+        location=_back(url_for("duty.reports")),
+        fragment=lambda _c: _report(claim, trigger=events.DUTY_DECIDED),
+    )
+
+
+@bp.route("/claims/<int:claim_id>/approve", methods=["POST"])
+@login_required
+def approve(claim_id: int):
+    return _decide(
+        claim_id,
+        EmptyForm(),
+        lambda c: services.approve_report(db.session, current_user, c),
+        _("Report approved; points awarded."),
+    )
+
+
+@bp.route("/claims/<int:claim_id>/reject", methods=["POST"])
+@login_required
+def reject(claim_id: int):
+    form = RejectForm()
+    return _decide(
+        claim_id,
+        form,
+        lambda c: services.reject_report(db.session, current_user, c, form.reason.data),
+        _("Report returned."),
+    )
+
+
+# --- mine, calendar, leaderboard, record -------------------------------------------------
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    authorize_or_403("nav.duties.mine")
+    return render(
+        "duty/mine.html",
+        "my_duties",
+        mine=queries.my_duties(db.session, current_user),
+        **LABELS,
+    )
+
+
+@bp.route("/calendar")
+@login_required
+def calendar():
+    authorize_or_403("nav.duties")
+    form = DutyFilterForm(request.args)
+    form.validate()
+    start = queries.week_start(form.week.data if not form.week.errors else None)
+    tasks = queries.list_duties(
+        db.session,
+        current_user,
+        start=start,
+        statuses=("published", "cancelled", "done"),
+        upcoming_only=False,
+    )
+    return render(
+        "duty/calendar.html",
+        "calendar",
+        start=start,
+        grouped=queries.by_day(tasks, start),
+        prev_week=start - timedelta(days=7),
+        next_week=start + timedelta(days=7),
+        **LABELS,
+    )
+
+
+def _month(value: str | None) -> date:
+    try:
+        year, month = (int(p) for p in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return services.local_today().replace(day=1)
+
+
+@bp.route("/leaderboard")
+@login_required
+def leaderboard():
+    authorize_or_403("nav.duties")
+    form = MonthForm(request.args)
+    areas = db.session.scalars(visible_areas(current_user)).all()
+    form.area_id.choices = choices([(0, _("All my areas")), *((a.id, a.name) for a in areas)])
+    form.validate()
+    area = next((a for a in areas if a.id == form.area_id.data), None)
+    month = _month(form.month.data)
+    by = "team" if form.by.data == "team" else "volunteer"
+    return render(
+        "duty/leaderboard.html",
+        "leaderboard",
+        month=month,
+        by=by,
+        rows=queries.leaderboard(db.session, current_user, month, by=by, area=area),
+        form=form,
+        area_id=area.id if area else None,
+        prev_month=(month - timedelta(days=1)).strftime("%Y-%m"),
+        next_month=(month + timedelta(days=32)).strftime("%Y-%m"),
+    )
+
+
+@bp.route("/volunteers/<int:volunteer_id>")
+@login_required
+def record(volunteer_id: int):
+    volunteer = visible_or_404(db.session.get(User, volunteer_id), "duty.record")
+    return render(
+        "duty/record.html",
+        "record",
+        volunteer=volunteer,
+        record=queries.volunteer_record(db.session, current_user, volunteer),
+        **LABELS,
+    )
