@@ -167,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.inspections import bp as inspections_bp
     from community.places import bp as places_bp
     from community.residents import bp as residents_bp
+    from community.reviews import bp as reviews_bp
 
     for blueprint in (
         core_bp,
@@ -177,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
         hazards_bp,
         assessments_bp,
         residents_bp,
+        reviews_bp,
     ):
         app.register_blueprint(blueprint)
 

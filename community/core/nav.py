@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 
 
 @dataclass(frozen=True)
@@ -17,13 +17,21 @@ class NavEntry:
     label: Any  # lazy string
     order: int
     visible: Callable[[Any], bool]
+    badge: str | None = None  # endpoint answering the entry's count (see nav_badges)
 
 
 _NAV: dict[str, NavEntry] = {}
 
 
-def register_nav(endpoint: str, label: Any, *, order: int, visible: Callable[[Any], bool]) -> None:
-    _NAV[endpoint] = NavEntry(endpoint, label, order, visible)
+def register_nav(
+    endpoint: str,
+    label: Any,
+    *,
+    order: int,
+    visible: Callable[[Any], bool],
+    badge: str | None = None,
+) -> None:
+    _NAV[endpoint] = NavEntry(endpoint, label, order, visible, badge)
 
 
 def nav_items(user: Any) -> list[tuple[str, Any]]:
@@ -35,3 +43,37 @@ def nav_items(user: Any) -> list[tuple[str, Any]]:
     return [
         (url_for(e.endpoint), e.label) for e in entries if e.endpoint in views and e.visible(user)
     ]
+
+
+@dataclass(frozen=True)
+class NavBadge:
+    id: str  # the element id: responses replace it out-of-band (hx-swap-oob)
+    url: str  # answers the badge element with the current count
+    value: int | None  # known when the page computed it already, else loaded lazily
+
+
+def badge_id(endpoint: str) -> str:
+    return "nav-badge-" + endpoint.replace(".", "-").replace("_", "-")
+
+
+def set_badge_value(endpoint: str, value: int) -> None:
+    """A page that counted the entry's items anyway (the review queue) shows the
+    count in the navigation at once, without the lazy request."""
+    g.setdefault("nav_badge_values", {})[endpoint] = value
+
+
+def nav_badges(user: Any) -> dict[str, NavBadge]:
+    """href -> NavBadge of the visible entries with a count. The count is not
+    computed here (it would cost every page a query): the badge loads it lazily
+    (hx-get on load), unless the page set it with set_badge_value."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {}
+    views = current_app.view_functions
+    values = g.get("nav_badge_values", {})
+    return {
+        url_for(e.endpoint): NavBadge(
+            badge_id(e.endpoint), url_for(e.badge), values.get(e.endpoint)
+        )
+        for e in _NAV.values()
+        if e.badge and e.endpoint in views and e.badge in views and e.visible(user)
+    }
