@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g, url_for
+from flask import current_app, request, url_for
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class NavBadge:
     value: int | None  # known when the page computed it already, else loaded lazily
 
 
+_VALUES_KEY = "community.nav_badge_values"
+
+
 def badge_id(endpoint: str) -> str:
     return "nav-badge-" + endpoint.replace(".", "-").replace("_", "-")
 
@@ -59,7 +62,8 @@ def badge_id(endpoint: str) -> str:
 def set_badge_value(endpoint: str, value: int) -> None:
     """A page that counted the entry's items anyway (the review queue) shows the
     count in the navigation at once, without the lazy request."""
-    g.setdefault("nav_badge_values", {})[endpoint] = value
+    # Kept on the request (not g: an app context may outlive one request).
+    request.environ.setdefault(_VALUES_KEY, {})[endpoint] = value
 
 
 def nav_badges(user: Any) -> dict[str, NavBadge]:
@@ -69,7 +73,7 @@ def nav_badges(user: Any) -> dict[str, NavBadge]:
     if user is None or not getattr(user, "is_authenticated", False):
         return {}
     views = current_app.view_functions
-    values = g.get("nav_badge_values", {})
+    values = request.environ.get(_VALUES_KEY, {})
     return {
         url_for(e.endpoint): NavBadge(
             badge_id(e.endpoint), url_for(e.badge), values.get(e.endpoint)

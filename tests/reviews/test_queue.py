@@ -189,6 +189,13 @@ def test_start_page_shows_counts_per_kind(client, login, world):
     html = client.get("/").get_data(as_text=True)
     assert re.search(r'href="/reviews/\?kind=residence"[^>]*>[^<]*<strong>2</strong>', html)
     assert re.search(r'href="/reviews/\?kind=hazard"[^>]*>[^<]*<strong>1</strong>', html)
+
+
+def test_coordinator_start_page_counts_their_kinds(client, login, world):
+    w = world
+    w.residence()
+    w.hazard()
+    w.session.commit()
     login(w.coordinator)
     html = client.get("/").get_data(as_text=True)
     assert 'href="/reviews/?kind=hazard"' in html and "kind=residence" not in html
