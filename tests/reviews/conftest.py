@@ -54,11 +54,16 @@ class World(SimpleNamespace):
 
     def assessment(self, site=None, at: datetime | None = None, month=date(2026, 9, 1)):
         return make_assessment(
-            self.session, site=site or self.site_a, month=month, submitted_at=at or datetime(2026, 10, 2)
+            self.session,
+            site=site or self.site_a,
+            month=month,
+            submitted_at=at or datetime(2026, 10, 2),
         )
 
     def hazard(self, site=None, at: datetime | None = None):
-        h = make_hazard(self.session, site=site or self.site_a, reporter=self.police, status="fixed")
+        h = make_hazard(
+            self.session, site=site or self.site_a, reporter=self.police, status="fixed"
+        )
         if at is not None:
             h.fixed_at = at
             self.session.flush()
@@ -95,7 +100,9 @@ def world(session):
     district, street, community = make_area_tree(session)
     community2 = make_area(session, name="第二社区", level="community", parent=street)
     _, other_street, other_community = make_area_tree(session)
-    police = make_role_user(session, "police", password=PASSWORD, org=make_org(session, area=street))
+    police = make_role_user(
+        session, "police", password=PASSWORD, org=make_org(session, area=street)
+    )
     other_police = make_role_user(
         session, "police", password=PASSWORD, org=make_org(session, area=other_street)
     )

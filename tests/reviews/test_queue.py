@@ -93,7 +93,12 @@ def test_queue_is_oldest_first_across_kinds(client, login, world):
         for k in _keys(client.get("/reviews/").get_data(as_text=True))
         if not k.startswith(("inspection", "yellow"))
     ]
-    assert keys == [f"association-{app.id}", f"hazard-{h.id}", f"assessment-{a.id}", f"residence-{r.id}"]
+    assert keys == [
+        f"association-{app.id}",
+        f"hazard-{h.id}",
+        f"assessment-{a.id}",
+        f"residence-{r.id}",
+    ]
 
 
 def test_filters_by_kind_and_area(client, login, world):
@@ -108,7 +113,9 @@ def test_filters_by_kind_and_area(client, login, world):
     assert keys == [f"hazard-{h.id}"]
     keys = set(_keys(client.get(f"/reviews/?area={w.community2.id}").get_data(as_text=True)))
     assert keys == {f"residence-{r2.id}"}
-    keys = set(_keys(client.get(f"/reviews/?kind=residence&area={w.community.id}").get_data(as_text=True)))
+    keys = set(
+        _keys(client.get(f"/reviews/?kind=residence&area={w.community.id}").get_data(as_text=True))
+    )
     assert keys == {f"residence-{r.id}"}
     # An area outside the user's scope is no filter at all (never a peek outside).
     keys = set(_keys(client.get(f"/reviews/?area={w.other_community.id}").get_data(as_text=True)))
