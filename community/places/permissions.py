@@ -138,11 +138,15 @@ def edits_site(user: Any, site: Any) -> bool:
 
 
 def _decides_application(user: Any, application: Any) -> bool:
-    """The association's officers, and the police of its community (applications
-    wait in their review queue too)."""
-    if is_admin(user) or application.association_id in org_ids(user, "association"):
-        return True
-    return in_scope_area(user, application.association.area, "police")
+    return is_admin(user) or application.association_id in org_ids(user, "association")
+
+
+def _reviews_application(user: Any, application: Any) -> bool:
+    """In the review queue, the police of the association's community decide its
+    applications too (the association page stays the officers')."""
+    return _decides_application(user, application) or in_scope_area(
+        user, application.association.area, "police"
+    )
 
 
 def decides_applications(user: Any, association_area_id_column) -> Any:
@@ -185,6 +189,7 @@ def _applies(user: Any, obj: Any) -> bool:
 
 
 rule("association.decide")(_decides_application)
+rule("association.review")(_reviews_application)
 
 
 @rule("association.view_members")

@@ -53,8 +53,8 @@ register_review_kind(
         reviewer=lambda user: can(user, "association.review_queue"),
         pending=_pending_applications,
         get=_get,
-        view_action="association.decide",
-        decide_action="association.decide",
+        view_action="association.review",
+        decide_action="association.review",
         link=lambda id: url_for("places.associations"),
         approve=lambda session, user, app: services.decide_application(
             session, user, app, "approve"

@@ -23,9 +23,10 @@ def modules():
         inspections,
         places,
         residents,
+        reviews,
     )
 
-    return [places, accounts, inspections, hazards, assessments, residents]
+    return [places, accounts, inspections, hazards, assessments, residents, reviews]
 
 
 def expected() -> dict:
