@@ -73,7 +73,7 @@ def _queue_page(status: int = 200, conflict: str | None = None, bulk_form=None):
         areas=list(db.session.scalars(visible_areas(current_user))),
         form=DecisionForm(formdata=None),
         bulk_form=bulk_form or BulkForm(formdata=None),
-        next_url=request.full_path.rstrip("?"),
+        next_url=url_for("reviews.index", **request.args),
         badge=_badge(unfiltered),
         oob=is_partial(),
         conflict=conflict,

@@ -213,3 +213,19 @@ def test_volunteer_start_page_has_no_review_section(client, session, login, worl
     session.commit()
     login(volunteer)
     assert "start-reviews" not in client.get("/").get_data(as_text=True)
+
+
+def test_htmx_get_answers_the_queue_fragment(htmx_client, login, world):
+    w = world
+    r = w.residence()
+    w.session.commit()
+    login(w.police)
+    resp = htmx_client.get("/reviews/?kind=residence")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<html" not in html
+    assert html.lstrip().startswith('<section id="review-queue"')
+    assert f'id="review-residence-{r.id}"' in html
+    assert "HX-Request" in resp.headers.get("Vary", "")
+    # The badge fragment alone, with its count (no lazy request of its own).
+    badge = htmx_client.get("/reviews/badge").get_data(as_text=True)
+    assert badge.startswith('<span id="nav-badge-reviews-index"') and "hx-get" not in badge
