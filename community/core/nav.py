@@ -17,7 +17,7 @@ class NavEntry:
     label: Any  # lazy string
     order: int
     visible: Callable[[Any], bool]
-    badge: str | None = None  # endpoint answering the entry's count (see nav_badges)
+    badge: Callable[[Any], int] | None = None  # the entry's count (see nav_badges)
 
 
 _NAV: dict[str, NavEntry] = {}
@@ -29,7 +29,7 @@ def register_nav(
     *,
     order: int,
     visible: Callable[[Any], bool],
-    badge: str | None = None,
+    badge: Callable[[Any], int] | None = None,
 ) -> None:
     _NAV[endpoint] = NavEntry(endpoint, label, order, visible, badge)
 
@@ -48,8 +48,7 @@ def nav_items(user: Any) -> list[tuple[str, Any]]:
 @dataclass(frozen=True)
 class NavBadge:
     id: str  # the element id: responses replace it out-of-band (hx-swap-oob)
-    url: str  # answers the badge element with the current count
-    value: int | None  # known when the page computed it already, else loaded lazily
+    value: int
 
 
 _VALUES_KEY = "community.nav_badge_values"
@@ -60,24 +59,24 @@ def badge_id(endpoint: str) -> str:
 
 
 def set_badge_value(endpoint: str, value: int) -> None:
-    """A page that counted the entry's items anyway (the review queue) shows the
-    count in the navigation at once, without the lazy request."""
+    """A page that counted the entry's items anyway (the review queue, the start
+    page) gives the count, so the navigation does not count again."""
     # Kept on the request (not g: an app context may outlive one request).
     request.environ.setdefault(_VALUES_KEY, {})[endpoint] = value
 
 
 def nav_badges(user: Any) -> dict[str, NavBadge]:
-    """href -> NavBadge of the visible entries with a count. The count is not
-    computed here (it would cost every page a query): the badge loads it lazily
-    (hx-get on load), unless the page set it with set_badge_value."""
+    """href -> NavBadge of the visible entries with a count: one count per entry and
+    page (a cheap COUNT, see the entry's function), none when the page set it."""
     if user is None or not getattr(user, "is_authenticated", False):
         return {}
     views = current_app.view_functions
     values = request.environ.get(_VALUES_KEY, {})
-    return {
-        url_for(e.endpoint): NavBadge(
-            badge_id(e.endpoint), url_for(e.badge), values.get(e.endpoint)
-        )
-        for e in _NAV.values()
-        if e.badge and e.endpoint in views and e.badge in views and e.visible(user)
-    }
+    found = {}
+    for e in _NAV.values():
+        if e.badge and e.endpoint in views and e.visible(user):
+            value = values.get(e.endpoint)
+            found[url_for(e.endpoint)] = NavBadge(
+                badge_id(e.endpoint), e.badge(user) if value is None else value
+            )
+    return found

@@ -88,7 +88,8 @@ def init_templating(app: Flask) -> None:
         user = current_user._get_current_object()
         return {
             "nav_items": nav_items(user),
-            "nav_badges": nav_badges(user),
+            # Called by base.html only: fragments never count.
+            "nav_badges": lambda: nav_badges(user),
             "current_locale": locale_code(),
             "request_path": request.full_path.rstrip("?"),
         }

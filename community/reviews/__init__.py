@@ -15,7 +15,15 @@ register_nav(
     _l("Reviews"),
     order=15,
     visible=lambda u: can(u, "nav.reviews"),
-    badge="reviews.badge",
+    badge=lambda u: _waiting(u),
 )
+
+
+def _waiting(user) -> int:
+    from community.extensions import db
+    from community.reviews.queries import counts
+
+    return sum(counts(db.session, user).values())
+
 
 from community.reviews import permissions, start, views  # noqa: E402,F401

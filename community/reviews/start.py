@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from community.core.nav import set_badge_value
 from community.core.reviews import kinds_for
 from community.core.start import StartSection, register_start_section
 from community.reviews import queries
@@ -18,6 +19,7 @@ def review_counts(session: Session, user: Any) -> StartSection | None:
     if not kinds:
         return None
     found = queries.counts(session, user)
+    set_badge_value("reviews.index", sum(found.values()))  # the navigation counts no more
     return StartSection(
         "reviews/_start.html",
         order=10,
