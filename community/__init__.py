@@ -173,6 +173,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.notifications import bp as notifications_bp
     from community.places import bp as places_bp
     from community.residents import bp as residents_bp
+    from community.reviews import bp as reviews_bp
 
     for blueprint in (
         core_bp,
@@ -187,6 +188,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         audit_bp,
         duty_bp,
+        reviews_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -114,6 +114,15 @@ def area_subtree_filter(column, areas: list[Area]):
     return or_(*[column.like(f"{a.path}%") for a in areas])
 
 
+def in_areas(user: Any, area_id_column, *role_names: str):
+    """SQL condition: `area_id_column` is an area of the subtrees the user covers
+    through the given roles (e.g. the police areas whose items they decide)."""
+    areas = scope_areas(user, *role_names)
+    if not areas:
+        return false()
+    return area_id_column.in_(select(Area.id).where(area_subtree_filter(Area.path, areas)))
+
+
 def in_scope_area(user: Any, area: Area | None, *role_names: str) -> bool:
     if area is None:
         return False

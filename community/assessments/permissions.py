@@ -39,3 +39,9 @@ def _nav(user: Any, obj: Any) -> bool:
 def default_status(user: Any) -> str:
     """Deciders land on what waits for them; everyone else sees every state."""
     return "submitted" if has_role(user, "police", "admin") else "all"
+
+
+@rule("assessment.review_queue")
+def _reviews(user: Any, obj: Any) -> bool:
+    """Submitted assessments wait in the review queue of those who decide them."""
+    return has_role(user, "police", "admin")

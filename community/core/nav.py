@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 
 
 @dataclass(frozen=True)
@@ -17,13 +17,21 @@ class NavEntry:
     label: Any  # lazy string
     order: int
     visible: Callable[[Any], bool]
+    badge: Callable[[Any], int] | None = None  # the entry's count (see nav_badges)
 
 
 _NAV: dict[str, NavEntry] = {}
 
 
-def register_nav(endpoint: str, label: Any, *, order: int, visible: Callable[[Any], bool]) -> None:
-    _NAV[endpoint] = NavEntry(endpoint, label, order, visible)
+def register_nav(
+    endpoint: str,
+    label: Any,
+    *,
+    order: int,
+    visible: Callable[[Any], bool],
+    badge: Callable[[Any], int] | None = None,
+) -> None:
+    _NAV[endpoint] = NavEntry(endpoint, label, order, visible, badge)
 
 
 def nav_items(user: Any) -> list[tuple[str, Any]]:
@@ -35,3 +43,40 @@ def nav_items(user: Any) -> list[tuple[str, Any]]:
     return [
         (url_for(e.endpoint), e.label) for e in entries if e.endpoint in views and e.visible(user)
     ]
+
+
+@dataclass(frozen=True)
+class NavBadge:
+    id: str  # the element id: responses replace it out-of-band (hx-swap-oob)
+    value: int
+
+
+_VALUES_KEY = "community.nav_badge_values"
+
+
+def badge_id(endpoint: str) -> str:
+    return "nav-badge-" + endpoint.replace(".", "-").replace("_", "-")
+
+
+def set_badge_value(endpoint: str, value: int) -> None:
+    """A page that counted the entry's items anyway (the review queue, the start
+    page) gives the count, so the navigation does not count again."""
+    # Kept on the request (not g: an app context may outlive one request).
+    request.environ.setdefault(_VALUES_KEY, {})[endpoint] = value
+
+
+def nav_badges(user: Any) -> dict[str, NavBadge]:
+    """href -> NavBadge of the visible entries with a count: one count per entry and
+    page (a cheap COUNT, see the entry's function), none when the page set it."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {}
+    views = current_app.view_functions
+    values = request.environ.get(_VALUES_KEY, {})
+    found = {}
+    for e in _NAV.values():
+        if e.badge and e.endpoint in views and e.visible(user):
+            value = values.get(e.endpoint)
+            found[url_for(e.endpoint)] = NavBadge(
+                badge_id(e.endpoint), e.badge(user) if value is None else value
+            )
+    return found

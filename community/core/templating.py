@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from community.core import badges, events
 from community.core.crypto import mask_id_number, mask_phone
-from community.core.nav import nav_items
+from community.core.nav import nav_badges, nav_items
 
 
 def locale_code() -> str:
@@ -85,8 +85,11 @@ def init_templating(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
+        user = current_user._get_current_object()
         return {
-            "nav_items": nav_items(current_user._get_current_object()),
+            "nav_items": nav_items(user),
+            # Called by base.html only: fragments never count.
+            "nav_badges": lambda: nav_badges(user),
             "current_locale": locale_code(),
             "request_path": request.full_path.rstrip("?"),
         }

@@ -11,4 +11,4 @@ bp = Blueprint("hazards", __name__)
 
 register_nav("hazards.index", _l("Hazards"), order=30, visible=lambda u: can(u, "nav.hazards"))
 
-from community.hazards import panels, permissions, start, views  # noqa: E402,F401
+from community.hazards import panels, permissions, reviews, start, views  # noqa: E402,F401

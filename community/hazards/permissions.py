@@ -99,3 +99,9 @@ def assigned_to(user: Any):
     if companies:
         conditions.append(Hazard.assignee_org_id.in_(companies))
     return or_(*conditions) if conditions else false()
+
+
+@rule("hazard.review_queue")
+def _reviews_fixes(user: Any, obj: Any) -> bool:
+    """Fixed hazards wait in the review queue of those who close them."""
+    return has_role(user, "admin", "police", "coordinator")

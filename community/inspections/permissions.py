@@ -25,3 +25,9 @@ def _records(user: Any, inspection: Any) -> bool:
 @rule("inspection.list_due")
 def _lists_due(user: Any, obj: Any) -> bool:
     return has_role(user, "admin", "police", "coordinator", "association")
+
+
+@rule("inspection.review_queue")
+def _reviews_due(user: Any, obj: Any) -> bool:
+    """Inspections due wait in the review queue of those who inspect."""
+    return has_role(user, "admin", "police", "coordinator")

@@ -12,13 +12,14 @@ from community.accounts.models import Area
 from community.accounts.permissions import (
     area_subtree_filter,
     has_role,
+    in_areas,
     in_scope_area,
     is_admin,
     org_ids,
     rule,
     scope_areas,
 )
-from community.places.models import Site
+from community.places.models import AssociationApplication, Site
 
 # Roles that see every site of their area subtree.
 AREA_ROLES = ("police", "coordinator", "volunteer")
@@ -135,12 +136,46 @@ def inspects_site(user: Any, site: Any) -> bool:
     return is_admin(user) or in_scope_area(user, site.area, "police", "coordinator")
 
 
+def polices_areas(user: Any, area_id_column) -> Any:
+    """SQL condition on an area id: polices_site for rows (the review queue)."""
+    return true() if is_admin(user) else in_areas(user, area_id_column, "police")
+
+
+def inspects_areas(user: Any, area_id_column) -> Any:
+    """SQL condition on an area id: inspects_site for rows (the review queue)."""
+    return true() if is_admin(user) else in_areas(user, area_id_column, "police", "coordinator")
+
+
 def edits_site(user: Any, site: Any) -> bool:
     return runs_site(user, site) or polices_site(user, site)
 
 
 def _decides_application(user: Any, application: Any) -> bool:
     return is_admin(user) or application.association_id in org_ids(user, "association")
+
+
+def _reviews_application(user: Any, application: Any) -> bool:
+    """In the review queue, the police of the association's community decide its
+    applications too (the association page stays the officers')."""
+    return _decides_application(user, application) or in_scope_area(
+        user, application.association.area, "police"
+    )
+
+
+def decides_applications(user: Any, association_area_id_column) -> Any:
+    """SQL condition for the review queue: applications to the user's associations
+    or to an association of the user's police areas."""
+    if is_admin(user):
+        return true()
+    return or_(
+        AssociationApplication.association_id.in_(sorted(org_ids(user, "association"))),
+        in_areas(user, association_area_id_column, "police"),
+    )
+
+
+@rule("association.review_queue")
+def _reviews_applications(user: Any, obj: Any) -> bool:
+    return has_role(user, "admin", "association", "police")
 
 
 # --- rules -------------------------------------------------------------------------
@@ -167,6 +202,7 @@ def _applies(user: Any, obj: Any) -> bool:
 
 
 rule("association.decide")(_decides_application)
+rule("association.review")(_reviews_application)
 
 
 @rule("association.view_members")

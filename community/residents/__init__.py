@@ -22,4 +22,4 @@ register_nav(
     visible=lambda u: can(u, "nav.compliance"),
 )
 
-from community.residents import panels, permissions, rollups, start, views  # noqa: E402,F401
+from community.residents import panels, permissions, reviews, rollups, start, views  # noqa: E402,F401

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from community.accounts.models import User
+from community.accounts.models import Area, User
 from community.core.crypto import EncryptedString
 from community.core.timeutil import utcnow
 from community.extensions import db
@@ -199,3 +199,40 @@ class YellowCard(db.Model):
     reason: Mapped[str] = mapped_column(String(255))
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+PROPOSAL_STATES = ("pending", "issued", "dismissed")
+
+
+class YellowCardProposal(db.Model):
+    """A yellow card proposed by the compliance rule: the landlord (user_id) or
+    property company (organization_id) reached COMPLIANCE_YELLOW_CARD_LATE late
+    reports in `month` (written by the report service when the threshold is
+    reached). The police of `area_id` (the area of the site of the report that
+    reached it) issue the card or dismiss the proposal, once per target and month."""
+
+    __tablename__ = "yellow_card_proposal"
+    __table_args__ = (
+        CheckConstraint(_ONE_TARGET, name="one_target"),
+        CheckConstraint("status IN ('pending', 'issued', 'dismissed')", name="status"),
+        # NULLs never collide: one proposal per landlord and month, per company and month.
+        UniqueConstraint("user_id", "month"),
+        UniqueConstraint("organization_id", "month"),
+        Index("ix_yellow_card_proposal_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE")
+    )
+    month: Mapped[date] = mapped_column(Date)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    # Why the police dismissed it.
+    reason: Mapped[str | None] = mapped_column(String(255))
+
+    area: Mapped[Area] = relationship(lazy="joined", innerjoin=True)

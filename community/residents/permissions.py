@@ -220,3 +220,9 @@ def _sees_compliance(user: Any, obj: Any) -> bool:
 def _issues_cards(user: Any, obj: Any) -> bool:
     """Yellow cards are the police's (to a landlord or company on their page)."""
     return has_role(user, "police")
+
+
+@rule("yellow_card_proposal.view", "yellow_card_proposal.decide")
+def _decides_proposal(user: Any, proposal: Any) -> bool:
+    """The police of the area where the threshold was reached issue or dismiss it."""
+    return in_scope_area(user, proposal.area, "police")

@@ -22,6 +22,7 @@ from community.residents.models import (
     PointsEntry,
     Residence,
     YellowCard,
+    YellowCardProposal,
 )
 from community.residents.permissions import at_resident_site, rate_areas, reportable_sites
 
@@ -478,6 +479,7 @@ def compliance_rows(session: Session, user: Any, month, threshold: int) -> list[
         else {}
     )
     cards = {}
+    dismissed: set[str] = set()
     if rows:
         for card in session.scalars(
             select(YellowCard).where(
@@ -487,12 +489,22 @@ def compliance_rows(session: Session, user: Any, month, threshold: int) -> list[
         ):
             key = f"user-{card.user_id}" if card.user_id else f"org-{card.organization_id}"
             cards[key] = card
+        # A proposal the police dismissed is not proposed again that month.
+        for uid, oid in session.execute(
+            select(YellowCardProposal.user_id, YellowCardProposal.organization_id).where(
+                YellowCardProposal.month == month,
+                YellowCardProposal.status == "dismissed",
+                YellowCardProposal.user_id.in_(user_ids)
+                | YellowCardProposal.organization_id.in_(org_ids),
+            )
+        ):
+            dismissed.add(f"user-{uid}" if uid else f"org-{oid}")
     result = []
     for uid, oid, timely, late, balance in rows:
         kind, target = ("user", uid) if uid is not None else ("org", oid)
         name = users.get(uid, "") if uid is not None else orgs.get(oid, "")
         row = ComplianceRow(kind, target, name, int(timely), int(late), int(balance))
         row.card = cards.get(row.key)
-        row.proposed = row.card is None and row.late >= threshold
+        row.proposed = row.card is None and row.late >= threshold and row.key not in dismissed
         result.append(row)
     return sorted(result, key=lambda r: (-r.late, r.name, r.key))

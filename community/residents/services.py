@@ -51,7 +51,14 @@ from community.core.validators import (
 from community.places.models import Building, Room, Site
 from community.places.permissions import runs_site
 from community.residents import rollups
-from community.residents.models import CHANNELS, Person, PointsEntry, Residence, YellowCard
+from community.residents.models import (
+    CHANNELS,
+    Person,
+    PointsEntry,
+    Residence,
+    YellowCard,
+    YellowCardProposal,
+)
 from community.residents.permissions import channel_for
 
 # Audit actions (object type "residence").
@@ -332,6 +339,37 @@ def _ledger_line(
             reason="late" if late else "timely",
         )
     )
+    if residence.late:
+        _propose_card(session, target, reported_on.replace(day=1), site.area_id)
+
+
+def _propose_card(session: Session, target: dict[str, int], month: date, area_id: int) -> None:
+    """Propose a yellow card to the target (a landlord or company) once its late
+    reports of `month` reach COMPLIANCE_YELLOW_CARD_LATE and it has no card nor
+    proposal for that month yet; the police decide it in the review queue."""
+    session.flush()
+    column, value = next(iter(target.items()))
+    late = session.scalar(
+        select(func.count())
+        .select_from(PointsEntry)
+        .where(
+            getattr(PointsEntry, column) == value,
+            PointsEntry.month == month,
+            PointsEntry.reason == "late",
+        )
+    )
+    if late < int(current_app.config["COMPLIANCE_YELLOW_CARD_LATE"]):
+        return
+    for model in (YellowCard, YellowCardProposal):
+        if session.scalar(
+            select(model.id).where(getattr(model, column) == value, model.month == month)
+        ):
+            return
+    try:
+        with session.begin_nested():
+            session.add(YellowCardProposal(**target, month=month, area_id=area_id))
+    except IntegrityError:  # a concurrent late report proposed it first
+        pass
 
 
 def issue_yellow_card(
@@ -375,6 +413,19 @@ def issue_yellow_card(
     )
     session.add(card)
     session.flush()
+    # A proposal for the same target and month is answered by this card.
+    session.execute(
+        update(YellowCardProposal)
+        .where(
+            YellowCardProposal.month == month,
+            YellowCardProposal.status == "pending",
+            YellowCardProposal.user_id == user_id
+            if user_id
+            else YellowCardProposal.organization_id == organization_id,
+        )
+        .values(status="issued", decided_by_id=police.id, decided_at=card.issued_at)
+        .execution_options(synchronize_session=False)
+    )
     audit.record(
         session,
         police,
@@ -392,6 +443,80 @@ def issue_yellow_card(
         month=month.strftime("%Y-%m"),
     )
     return card
+
+
+def proposal_reason(session: Session, proposal: YellowCardProposal) -> str:
+    """The reason a proposed card carries: the month's late reports (no names)."""
+    column = "user_id" if proposal.user_id else "organization_id"
+    late = session.scalar(
+        select(func.count())
+        .select_from(PointsEntry)
+        .where(
+            getattr(PointsEntry, column) == getattr(proposal, column),
+            PointsEntry.month == proposal.month,
+            PointsEntry.reason == "late",
+        )
+    )
+    return _(
+        "%(count)d late residence reports in %(month)s.",
+        count=late or 0,
+        month=proposal.month.strftime("%Y-%m"),
+    )
+
+
+def _decide_proposal(
+    session: Session, police: Any, proposal: YellowCardProposal, status: str, reason: str | None
+) -> None:
+    """pending -> issued|dismissed with one conditional UPDATE: Conflict when someone
+    decided it (or issued the month's card on the compliance page) first."""
+    result = session.execute(
+        update(YellowCardProposal)
+        .where(YellowCardProposal.id == proposal.id, YellowCardProposal.status == "pending")
+        .values(status=status, decided_by_id=police.id, decided_at=utcnow(), reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(proposal, ["status", "decided_by_id", "decided_at", "reason"])
+    if result.rowcount != 1:
+        raise Conflict(_("This yellow card proposal was already decided."))
+
+
+def issue_proposed_card(session: Session, police: Any, proposal: YellowCardProposal) -> YellowCard:
+    """Issue the proposed yellow card, with the month's late reports as its reason.
+    Conflict when the proposal was already decided or the month's card exists."""
+    _decide_proposal(session, police, proposal, "issued", None)
+    card = issue_yellow_card(
+        session,
+        police,
+        month=proposal.month,
+        reason=proposal_reason(session, proposal),
+        user_id=proposal.user_id,
+        organization_id=proposal.organization_id,
+    )
+    audit.record(session, police, "yellow_card_proposal.issued", proposal, {"card_id": card.id})
+    return card
+
+
+def dismiss_proposal(
+    session: Session, police: Any, proposal: YellowCardProposal, reason: str
+) -> YellowCardProposal:
+    """No card for that month: the proposal is dismissed with the police's reason
+    (it is not proposed again for the month). RuleViolation("reason") when empty or
+    too long; Conflict when already decided."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise RuleViolation("reason", _("Say why no yellow card is issued."))
+    if len(reason) > 255:
+        raise RuleViolation("reason", _("At most 255 characters."))
+    _decide_proposal(session, police, proposal, "dismissed", reason)
+    audit.record(
+        session,
+        police,
+        "yellow_card_proposal.dismissed",
+        proposal,
+        {"month": proposal.month.isoformat()},
+    )
+    session.flush()
+    return proposal
 
 
 def _end_previous(session: Session, actor: Any, residence: Residence) -> None:

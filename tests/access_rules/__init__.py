@@ -27,6 +27,7 @@ def modules():
         notifications,
         places,
         residents,
+        reviews,
     )
 
     return [
@@ -40,6 +41,7 @@ def modules():
         dashboard,
         notifications,
         audit,
+        reviews,
     ]
 
 

@@ -1,0 +1,96 @@
+"""Review kinds: what waits for someone's decision, contributed by the features.
+
+The review queue (community.reviews, layer 5) lists everything waiting for a
+user's decision, but it knows no feature. Each feature registers one ReviewKind
+per kind of item at import time of its package (`register_review_kind(...)` in
+its own `reviews.py`, imported by its `__init__.py`), like navigation entries and
+site panels. Adding a kind touches only the feature's package.
+
+A kind gives the queue:
+
+- `name` (the URL segment of `/reviews/<name>/<id>` and the `?kind=` filter) and
+  `label` (a lazy string);
+- `reviewer(user)`: does this user's queue hold this kind at all? Cheap (roles
+  through a permission rule, no SQL of its own);
+- `pending(user)`: a SELECT of the items waiting for this user, already limited
+  to the user's scope, with the columns labelled `id`, `title` (no personal data
+  of residents), `since` (date or datetime: the queue is oldest first across
+  kinds) and `area_id` (the area filter); extra columns are passed on to
+  `describe`. The queue wraps it in a subquery (UNION ALL of every kind for the
+  page, `WHERE id IN (...)` to load the rows shown), so it must not be ordered
+  or limited;
+- `get(session, id)`: the object, and the permission actions that guard it:
+  `view_action` (404 when refused) and `decide_action` (403 when refused);
+- `link(id)`: the object's own page;
+- `approve(session, user, obj)` and `reject(session, user, obj, reason)`: calls
+  of the feature's existing services. They flush, never commit, and raise
+  Conflict when someone already decided and RuleViolation("reason") when the
+  reason is missing. A kind without them is link-only (an inspection due is
+  done on its own page): `action_label` names what the link does;
+- `audit_type`: the object_type of its audit events ("already decided by …" is
+  read from the latest one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class ReviewKind:
+    name: str
+    label: Any
+    reviewer: Callable[[Any], bool]
+    pending: Callable[[Any], Select]
+    get: Callable[[Session, int], Any]
+    view_action: str
+    decide_action: str
+    link: Callable[[int], str]
+    approve: Callable[[Session, Any, Any], Any] | None = None
+    reject: Callable[[Session, Any, Any, str], Any] | None = None
+    describe: Callable[[Any], str] | None = None  # row -> title (default: row.title)
+    action_label: Any = None  # link-only kinds: what the link does
+    audit_type: str | None = None
+    order: int = 50
+
+    @property
+    def decidable(self) -> bool:
+        return self.approve is not None or self.reject is not None
+
+    def title(self, row: Any) -> str:
+        return self.describe(row) if self.describe is not None else str(row.title)
+
+
+_KINDS: dict[str, ReviewKind] = {}
+
+
+def register_review_kind(kind: ReviewKind) -> ReviewKind:
+    if not kind.name.replace("_", "").isalpha() or not kind.name.islower():
+        raise ValueError(f"review kind name {kind.name!r}: lower-case letters and _ only")
+    if kind.name in _KINDS and _KINDS[kind.name] != kind:
+        raise KeyError(f"review kind {kind.name!r} registered twice")
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def review_kinds() -> list[ReviewKind]:
+    return sorted(_KINDS.values(), key=lambda k: (k.order, k.name))
+
+
+def review_kind(name: str) -> ReviewKind | None:
+    return _KINDS.get(name)
+
+
+def kinds_for(user: Any) -> list[ReviewKind]:
+    """The kinds in `user`'s queue, in order."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return [k for k in review_kinds() if k.reviewer(user)]
+
+
+__all__ = ["ReviewKind", "kinds_for", "register_review_kind", "review_kind", "review_kinds"]

@@ -1,0 +1,48 @@
+"""Review kind of inspections: sites whose (re-)inspection is due today or overdue.
+Link-only: the inspection is done on the site's page, not decided in the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+
+from community.accounts.permissions import can
+from community.core.reviews import ReviewKind, register_review_kind
+from community.core.timeutil import today
+from community.inspections.queries import _cadence_sql, _due_by_sql, _plus_days
+from community.places import queries as places
+from community.places.models import Site
+from community.places.permissions import inspects_areas
+
+
+def _due_sites(user: Any) -> Select:
+    # Due since the day the cadence ran out; a site never inspected since it was
+    # registered.
+    since = func.coalesce(
+        _plus_days(Site.last_inspected_on, _cadence_sql()), func.date(Site.created_at)
+    )
+    return select(
+        Site.id.label("id"),
+        Site.name.label("title"),
+        since.label("since"),
+        Site.area_id.label("area_id"),
+    ).where(_due_by_sql(today()), inspects_areas(user, Site.area_id))
+
+
+register_review_kind(
+    ReviewKind(
+        name="inspection",
+        label=_l("Inspections due"),
+        order=40,
+        reviewer=lambda user: can(user, "inspection.review_queue"),
+        pending=_due_sites,
+        get=places.get_site,
+        view_action="site.view",
+        decide_action="inspection.create",
+        link=lambda id: url_for("places.show", site_id=id),
+        action_label=_l("Do the inspection"),
+    )
+)

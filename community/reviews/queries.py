@@ -1,0 +1,146 @@
+"""Read side of the review queue.
+
+The page costs the same whatever the number of waiting items: one COUNT and one
+page of (kind, id) keys over a UNION ALL of every kind's pending SELECT, ordered
+by `since` (oldest first across kinds) with LIMIT/OFFSET; then one query per kind
+present on the page loads its rows shown (title, area, ...). The counts per kind
+(badge, start page) are one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, literal_column, select, union_all
+from sqlalchemy.orm import Session
+
+from community.accounts.models import Area, User
+from community.core.models import AuditEvent
+from community.core.pagination import PER_PAGE, Page
+from community.core.reviews import ReviewKind, kinds_for
+
+
+@dataclass
+class ReviewRow:
+    kind: ReviewKind
+    id: int
+    title: str
+    since: date | datetime | None
+    area_name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind.name}-{self.id}"
+
+    @property
+    def link(self) -> str:
+        return self.kind.link(self.id)
+
+
+def _kind_name(kind: ReviewKind):
+    # Kind names are checked identifiers (register_review_kind): safe as SQL text.
+    return literal_column(f"'{kind.name}'").label("kind")
+
+
+def _in_area(column, area: Area | None):
+    return column.in_(select(Area.id).where(Area.path.like(f"{area.path}%")))
+
+
+def _keys(kind: ReviewKind, user: Any, area: Area | None) -> Select:
+    sub = kind.pending(user).subquery()
+    stmt = select(_kind_name(kind), sub.c.id.label("id"), sub.c.since.label("since"))
+    if area is not None:
+        stmt = stmt.where(_in_area(sub.c.area_id, area))
+    return stmt
+
+
+def _union(stmts: list[Select]):
+    return (stmts[0] if len(stmts) == 1 else union_all(*stmts)).subquery()
+
+
+def queue_kinds(user: Any, kind: str | None = None) -> list[ReviewKind]:
+    return [k for k in kinds_for(user) if not kind or k.name == kind]
+
+
+def list_queue(
+    session: Session,
+    user: Any,
+    *,
+    kind: str | None = None,
+    area: Area | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> Page:
+    """What waits for `user` (of one kind, in one area subtree), oldest first."""
+    kinds = queue_kinds(user, kind)
+    if not kinds:
+        return Page(items=[], page=1, per_page=per_page, total=0)
+    union = _union([_keys(k, user, area) for k in kinds])
+    total = session.scalar(select(func.count()).select_from(union)) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    keys = session.execute(
+        select(union.c.kind, union.c.id)
+        .order_by(union.c.since, union.c.kind, union.c.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    rows = load_rows(session, user, [(k, i) for k, i in keys])
+    items = [rows[(k, i)] for k, i in keys if (k, i) in rows]
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def load_rows(session: Session, user: Any, keys: list[tuple[str, int]]) -> dict:
+    """(kind name, id) -> ReviewRow for the keys still waiting for `user`; one query
+    per kind among the keys."""
+    by_kind: dict[str, list[int]] = {}
+    for name, id_ in keys:
+        by_kind.setdefault(name, []).append(id_)
+    found = {}
+    for kind in kinds_for(user):
+        ids = by_kind.get(kind.name)
+        if not ids:
+            continue
+        sub = kind.pending(user).subquery()
+        stmt = (
+            select(sub, Area.name.label("area_name"))
+            .join(Area, Area.id == sub.c.area_id)
+            .where(sub.c.id.in_(ids))
+        )
+        for row in session.execute(stmt):
+            found[(kind.name, row.id)] = ReviewRow(
+                kind, row.id, kind.title(row), row.since, row.area_name
+            )
+    return found
+
+
+def get_row(session: Session, user: Any, kind: ReviewKind, id_: int) -> ReviewRow | None:
+    return load_rows(session, user, [(kind.name, id_)]).get((kind.name, id_))
+
+
+def counts(session: Session, user: Any) -> dict[str, int]:
+    """kind name -> items waiting for `user` (kinds with none included), one query."""
+    kinds = kinds_for(user)
+    if not kinds:
+        return {}
+    stmts = [
+        select(_kind_name(k), func.count().label("n")).select_from(k.pending(user).subquery())
+        for k in kinds
+    ]
+    union = _union(stmts)
+    found = dict(session.execute(select(union.c.kind, union.c.n)).all())
+    return {k.name: int(found.get(k.name, 0)) for k in kinds}
+
+
+def decided_by(session: Session, kind: ReviewKind, id_: int) -> str | None:
+    """Who decided the item last (its latest audit event), for "already decided by"."""
+    if kind.audit_type is None:
+        return None
+    return session.scalar(
+        select(User.display_name)
+        .join(AuditEvent, AuditEvent.actor_id == User.id)
+        .where(AuditEvent.object_type == kind.audit_type, AuditEvent.object_id == id_)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )

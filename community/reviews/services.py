@@ -1,0 +1,43 @@
+"""Decisions of the review queue: each calls the kind's own service (residents,
+hazards, places, ...), which holds the rule and raises Conflict when someone
+decided first. These functions flush, never commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from community.core.errors import RuleViolation
+from community.core.reviews import ReviewKind
+
+
+def decide(
+    session: Session, user: Any, kind: ReviewKind, obj: Any, decision: str, reason: str | None
+) -> Any:
+    """Approve or reject (reason required) one item through its kind. Raises
+    RuleViolation("decision") for a decision the kind does not take in the queue,
+    RuleViolation("reason") for a rejection without a reason, and whatever the
+    kind's service raises (Conflict when already decided)."""
+    if decision == "approve" and kind.approve is not None:
+        return kind.approve(session, user, obj)
+    if decision == "reject" and kind.reject is not None:
+        reason = " ".join((reason or "").split())
+        if not reason:
+            raise RuleViolation("reason", _("Give a reason to reject."))
+        return kind.reject(session, user, obj, reason)
+    raise RuleViolation("decision", _("Choose approve or reject."))
+
+
+def approve_many(session: Session, user: Any, items: list[tuple[ReviewKind, Any]]) -> int:
+    """Approve every item, all or nothing: inside one savepoint, so the first
+    refusal (Conflict, RuleViolation) leaves none of them approved. Returns how
+    many were approved."""
+    with session.begin_nested():
+        for kind, obj in items:
+            if kind.approve is None:
+                raise RuleViolation("items", _("These items cannot be approved in bulk."))
+            kind.approve(session, user, obj)
+    session.flush()
+    return len(items)
