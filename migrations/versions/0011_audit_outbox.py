@@ -2,7 +2,7 @@
 triggers; the outbox of SMS/e-mail messages; the per-user daily digest option
 
 Revision ID: 0011_audit_outbox
-Revises: 0012_rollups
+Revises: 0015_site_due
 Create Date: 2026-11-30 20:30:00
 
 audit_event becomes append-only in the database: triggers refuse UPDATE and DELETE
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0011_audit_outbox"
-down_revision = "0012_rollups"
+down_revision = "0015_site_due"
 branch_labels = None
 depends_on = None
 

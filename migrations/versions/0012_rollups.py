@@ -1,7 +1,7 @@
 """rollups: per-area, per-month counters for the dashboard
 
 Revision ID: 0012_rollups
-Revises: 0015_site_due
+Revises: 0013_reviews
 Create Date: 2026-11-30 20:30:00
 
 The counters of a database that already holds data are filled here, with the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0012_rollups"
-down_revision = "0015_site_due"
+down_revision = "0013_reviews"
 branch_labels = None
 depends_on = None
 

@@ -204,13 +204,18 @@ def _serve(url: str, workers: int, extra_env: dict, log_path: Path):
 
 
 def _wait_until_up(proc, base: str, log_path: Path) -> None:
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded 2-core machine a worker takes tens of seconds to import the
+    # app. A server that never comes up is stopped here, so no process outlives the test.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).close()
+            urllib.request.urlopen(base + "/healthz", timeout=5).close()
             return
         except OSError:
-            time.sleep(0.1)
+            time.sleep(0.2)
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(timeout=30)
     raise AssertionError(f"gunicorn did not start: {log_path.read_text()[-2000:]}")
 
 
