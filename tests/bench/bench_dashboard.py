@@ -226,23 +226,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residences", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the database seeded by an earlier run"
+    )
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     if make_url(url).get_backend_name() != "postgresql":
         sys.exit("BENCH_DATABASE_URL must be a PostgreSQL URL")
-    prepare_database(url)
-    app = bench_app(url)
-    started = time.perf_counter()
-    with app.app_context():
-        flask_migrate.upgrade()
-    print(f"schema migrated in {time.perf_counter() - started:.1f} s")
-    print(f"seeding {args.residences} residences:")
-    started = time.perf_counter()
-    seeded = seed(app, args.residences)
-    print(f"seeded in {time.perf_counter() - started:.1f} s")
+    if args.reuse:
+        app = bench_app(url)
+        with app.app_context():
+            district = db.session.scalar(text("SELECT id FROM area WHERE level = 'district'"))
+            count = db.session.scalar(text("SELECT count(*) FROM residence"))
+        print(f"reusing the seeded database: {count} residences")
+    else:
+        prepare_database(url)
+        app = bench_app(url)
+        started = time.perf_counter()
+        with app.app_context():
+            flask_migrate.upgrade()
+        print(f"schema migrated in {time.perf_counter() - started:.1f} s")
+        print(f"seeding {args.residences} residences:")
+        started = time.perf_counter()
+        district = seed(app, args.residences)["district_id"]
+        print(f"seeded in {time.perf_counter() - started:.1f} s")
     client = login(app)
-    district = seeded["district_id"]
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    print(f"load average (1, 5, 15 min): {load} on {os.cpu_count()} cores")
     pages = [
+        ("healthz (baseline)", "/healthz"),
         ("district dashboard", f"/dashboard/?area={district}"),
         ("district dashboard, default", "/dashboard/"),
         ("registration CSV", f"/dashboard/registration.csv?area={district}"),
