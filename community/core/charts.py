@@ -214,18 +214,19 @@ def bar_chart(
     a round number above the largest total."""
     n = max(len(ticks), 1)
     has_legend = len(series_labels) > 1
+    totals = [sum(s[i] for s in series) for i in range(len(ticks))]
+    y_max = nice_ceiling(max(totals, default=0))
+    # Room for the longest y label (about 5 px per digit at font-size 9).
     chart = BarChart(
         title=title,
         description=description,
         width=width,
         height=height,
-        left=28.0,
+        left=float(8 + 5 * len(_fmt(y_max))),
         top=24.0 if has_legend else 14.0,
         right=float(width - 6),
         bottom=float(height - 22),
     )
-    totals = [sum(s[i] for s in series) for i in range(len(ticks))]
-    y_max = nice_ceiling(max(totals, default=0))
     span_y = chart.bottom - chart.top
     slot = (chart.right - chart.left) / n
     bar_width = round(min(slot * 0.7, 40), 1)
@@ -257,7 +258,10 @@ def bar_chart(
                 )
             )
             base -= h
-        chart.totals.append(Total(round(centre, 1), round(base - 3, 1), _fmt(totals[i])))
+        # A total wider than its slot would run into the next: the table has it.
+        text = _fmt(totals[i])
+        if len(text) * 5.2 <= slot:
+            chart.totals.append(Total(round(centre, 1), round(base - 3, 1), text))
     for v in (0, y_max / 2, y_max):
         chart.y_ticks.append(Tick(round(chart.bottom - height_of(v), 1), _fmt(v)))
     if has_legend:

@@ -161,9 +161,10 @@ def hazard_ages(ctx: FigureContext) -> list[int]:
         condition = cond[0] if len(cond) == 1 else cond[0] & cond[1]
         columns.append(func.coalesce(func.sum(case((condition, 1), else_=0)), 0))
         lower = days
-    sites = select(Site.id).where(Site.area_id.in_(ctx.area_ids))
     row = ctx.session.execute(
-        select(*columns).where(Hazard.status == "open", Hazard.site_id.in_(sites))
+        select(*columns)
+        .join(Site, Site.id == Hazard.site_id)
+        .where(Hazard.status == "open", Site.area_id.in_(ctx.area_ids))
     ).one()
     return [int(v or 0) for v in row]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area
@@ -145,24 +145,24 @@ def site_counts_by_area(ctx: FigureContext) -> dict[int, dict[str, int]]:
     sites of each area of the subtree on its own: one grouped query."""
 
     def load():
-        def count_if(condition):
-            return func.sum(case((condition, 1), else_=0))
-
+        # Grouped by the few values that matter (not a CASE per figure and row):
+        # about half the work on 50,000 sites.
+        shuangwu = shuangwu_sql(ctx.today)
+        admitted = Site.admitted_on.is_not(None)
         rows = ctx.session.execute(
-            select(
-                Site.area_id,
-                func.count(Site.id),
-                count_if(Site.admitted_on.is_not(None)),
-                count_if(shuangwu_sql(ctx.today)),
-                *[count_if(Site.stars == n) for n in range(1, 6)],
-            )
+            select(Site.area_id, Site.stars, admitted, shuangwu, func.count())
             .where(Site.area_id.in_(ctx.area_ids))
-            .group_by(Site.area_id)
+            .group_by(Site.area_id, Site.stars, admitted, shuangwu)
         )
-        return {
-            area_id: dict(zip(SITE_KEYS, (int(v or 0) for v in values), strict=True))
-            for area_id, *values in rows
-        }
+        result: dict[int, dict[str, int]] = {}
+        for area_id, stars, is_admitted, is_shuangwu, n in rows:
+            counts = result.setdefault(area_id, dict.fromkeys(SITE_KEYS, 0))
+            counts["total"] += n
+            counts["admitted"] += n if is_admitted else 0
+            counts["shuangwu"] += n if is_shuangwu else 0
+            if stars:
+                counts[str(stars)] += n
+        return result
 
     return ctx.once("sites-by-area", load)
 

@@ -85,4 +85,7 @@ def test_other_district_is_apart(session, world):
 
 def test_pending_reviews_hook_leaves_the_figure_out_until_wired(session, world):
     slugs = [f.slug for f in build_figures(_ctx(session, world.police, world.d))]
-    assert slugs == ["registration", "reports", "stars", "admission", "hazards"]
+    assert "reviews" not in slugs
+    # (other packages, e.g. duty, may add their figures between or after these)
+    ours = ["registration", "reports", "stars", "admission", "hazards"]
+    assert [s for s in slugs if s in ours] == ours
