@@ -45,7 +45,7 @@ def _describe(row: Any) -> str:
 register_review_kind(
     ReviewKind(
         name="duty_report",
-        label=_l("Duty reports"),
+        label=_l("Duty reports to approve"),
         order=45,
         reviewer=lambda user: can(user, "duty.reports"),
         pending=_reported,
