@@ -3,7 +3,7 @@ the features below it. Each reads SQL aggregates: residence counters from
 core.rollups, sites and hazards by one grouped query each.
 
 Duty registers its figures from its own package (see core.figures); the pending
-reviews figure waits for the review queue: see `pending_reviews` below."""
+reviews figure counts the review queue (community.reviews) per kind."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import case, func, select
 
 from community.core.charts import Datum, bar_chart, line_chart
 from community.core.figures import Figure, FigureContext, Headline, register_figure
+from community.core.reviews import kinds_for
 from community.core.rollups import TOTAL
 from community.dashboard.queries import rollup_counters, site_counts
 from community.hazards.models import Hazard
@@ -22,6 +23,7 @@ from community.places.models import Site
 from community.places.rollups import OCCUPANTS
 from community.residents.queries import Rate
 from community.residents.rollups import ACTIVE, LATE, TIMELY
+from community.reviews.queries import counts as review_counts
 
 
 def _percent(value: int | None) -> str:
@@ -191,11 +193,15 @@ def _hazards(ctx: FigureContext) -> Figure:
 
 
 def pending_reviews(ctx: FigureContext) -> list[tuple[str, int]] | None:
-    """HOOK for the review queue (community/reviews, layer 5, built in parallel):
-    return [(kind label, count)] of what waits for a decision at the context's
-    sites (ctx.area_ids), e.g. from a `reviews.queries.pending_counts(session,
-    user, area_ids)`. None (until wired) leaves the figure out."""
-    return None
+    """[(kind label, count)] of what waits in the user's review queue within the
+    context's areas (ctx.area_ids), every kind of the user's queue in the queue's
+    order, by the queue's own counting (one query). None when the user's queue
+    holds no kind: the figure is left out."""
+    kinds = kinds_for(ctx.user)
+    if not kinds:
+        return None
+    found = review_counts(ctx.session, ctx.user, ctx.area_ids)
+    return [(str(k.label), found.get(k.name, 0)) for k in kinds]
 
 
 def _reviews(ctx: FigureContext) -> Figure | None:

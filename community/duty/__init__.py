@@ -12,4 +12,4 @@ bp = Blueprint("duty", __name__, url_prefix="/duties")
 register_nav("duty.index", _l("Duties"), order=40, visible=lambda u: can(u, "nav.duties"))
 register_nav("duty.mine", _l("My duties"), order=41, visible=lambda u: can(u, "nav.duties.mine"))
 
-from community.duty import permissions, services, start, views  # noqa: E402,F401
+from community.duty import figures, permissions, reminders, reviews, services, start, views  # noqa: E402,F401  # noqa: E402,F401

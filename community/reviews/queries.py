@@ -119,15 +119,22 @@ def get_row(session: Session, user: Any, kind: ReviewKind, id_: int) -> ReviewRo
     return load_rows(session, user, [(kind.name, id_)]).get((kind.name, id_))
 
 
-def counts(session: Session, user: Any) -> dict[str, int]:
-    """kind name -> items waiting for `user` (kinds with none included), one query."""
+def _count(kind: ReviewKind, user: Any, area_ids: Select | None) -> Select:
+    sub = kind.pending(user).subquery()
+    stmt = select(_kind_name(kind), func.count().label("n")).select_from(sub)
+    if area_ids is not None:
+        stmt = stmt.where(sub.c.area_id.in_(area_ids))
+    return stmt
+
+
+def counts(session: Session, user: Any, area_ids: Select | None = None) -> dict[str, int]:
+    """kind name -> items waiting for `user` (kinds with none included), one query;
+    with `area_ids` (a SELECT of area ids, e.g. the dashboard's subtree) only the
+    items in those areas."""
     kinds = kinds_for(user)
     if not kinds:
         return {}
-    stmts = [
-        select(_kind_name(k), func.count().label("n")).select_from(k.pending(user).subquery())
-        for k in kinds
-    ]
+    stmts = [_count(k, user, area_ids) for k in kinds]
     union = _union(stmts)
     found = dict(session.execute(select(union.c.kind, union.c.n)).all())
     return {k.name: int(found.get(k.name, 0)) for k in kinds}

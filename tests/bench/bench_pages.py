@@ -85,6 +85,7 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("compliance", "/compliance/", {}),
     ("duties", "/duties/", {}),
     ("reviews", "/reviews/", {}),
+    ("dashboard", "/dashboard/", {}),
 ]
 
 # Pages their real visitors open without logging in (a load balancer, a tenant scanning

@@ -12,6 +12,7 @@ this month 2 timely (res3 pending, res5).
 from __future__ import annotations
 
 from community.core.figures import build_figure, build_figures
+from community.core.reviews import review_kinds
 from community.dashboard import queries
 from tests.dashboard.conftest import months_back
 
@@ -83,9 +84,33 @@ def test_other_district_is_apart(session, world):
     assert registration.headline[0].value == "20%"  # 1 resident / 5 known occupants
 
 
-def test_pending_reviews_hook_leaves_the_figure_out_until_wired(session, world):
+def _waiting(figure) -> dict[str, int]:
+    names = {str(k.label): k.name for k in review_kinds()}
+    return {names[label]: n for label, n in figure.rows}
+
+
+def test_pending_reviews_per_kind_in_the_subtree(session, world):
+    """The police's queue: res3 waits (C1), the fixed hazard of site A waits to be
+    closed (C1), sites A (C1) and B (C2) were never inspected: both due."""
+    figure = build_figure(_ctx(session, world.police, world.d), "reviews")
+    assert _waiting(figure) == {
+        "residence": 1,
+        "assessment": 0,
+        "hazard": 1,
+        "inspection": 2,
+        "association": 0,
+        "yellow_card": 0,
+    }
+    assert figure.headline[0].value == "4" and figure.headline[0].warn
+    c2 = build_figure(_ctx(session, world.police, world.c2), "reviews")
+    assert {k: n for k, n in _waiting(c2).items() if n} == {"inspection": 1}
+    assert c2.headline[0].value == "1"
+
+
+def test_pending_reviews_left_out_without_a_queue(session, world):
     slugs = [f.slug for f in build_figures(_ctx(session, world.police, world.d))]
-    assert "reviews" not in slugs
+    assert "reviews" in slugs
     # (other packages, e.g. duty, may add their figures between or after these)
     ours = ["registration", "reports", "stars", "admission", "hazards"]
     assert [s for s in slugs if s in ours] == ours
+    assert build_figure(_ctx(session, world.landlord, world.c1), "reviews") is None
