@@ -46,7 +46,11 @@ def _world(app, who):
         values = {}
         for module in modules():
             if hasattr(module, "world"):
-                values.update(module.world(session, ctx) or {})
+                for key, value in (module.world(session, ctx) or {}).items():
+                    # One URL variable name, one meaning: a second module reusing
+                    # a name would silently change the first module's URLs.
+                    assert key not in values, f"{module.__name__}: {key} already set"
+                    values[key] = value
         session.commit()
         return (user.username if user else None), values
 

@@ -95,26 +95,26 @@ def badge():
     return render("reviews/badge.html", "badge", badge=_badge())
 
 
-def _item_or_404(kind_name: str, item_id: int):
+def _item_or_404(kind_name: str, record_id: int):
     kind = review_kind(kind_name)
     if kind is None or not kind.decidable:
         abort(404)
-    obj = visible_or_404(kind.get(db.session, item_id), kind.view_action)
+    obj = visible_or_404(kind.get(db.session, record_id), kind.view_action)
     return kind, obj
 
 
-def _row_answer(kind, item_id: int, form, *, status: int, conflict: str | None = None):
+def _row_answer(kind, record_id: int, form, *, status: int, conflict: str | None = None):
     """The row again: invalid input (422) or already decided by someone (409)."""
-    row = queries.get_row(db.session, current_user, kind, item_id)
+    row = queries.get_row(db.session, current_user, kind, record_id)
     by = None
     if row is None:
-        by = queries.decided_by(db.session, kind, item_id)
+        by = queries.decided_by(db.session, kind, record_id)
     return render(
         "reviews/row.html",
         "row",
         row=row,
         kind=kind,
-        item_id=item_id,
+        record_id=record_id,
         form=form,
         decided_by=by,
         conflict=conflict,
@@ -125,10 +125,10 @@ def _row_answer(kind, item_id: int, form, *, status: int, conflict: str | None =
     )
 
 
-@bp.route("/<kind_name>/<int:item_id>", methods=["POST"])
+@bp.route("/<kind_name>/<int:record_id>", methods=["POST"])
 @login_required
-def decide(kind_name: str, item_id: int):
-    kind, obj = _item_or_404(kind_name, item_id)
+def decide(kind_name: str, record_id: int):
+    kind, obj = _item_or_404(kind_name, record_id)
     authorize_or_403(kind.decide_action, obj)
     form = DecisionForm()
     decision = form.decision.data
@@ -138,7 +138,7 @@ def decide(kind_name: str, item_id: int):
             db.session, current_user, kind, obj, form.decision.data, form.reason.data
         ),
         page=lambda status, conflict=None: _row_answer(
-            kind, item_id, form, status=status, conflict=conflict
+            kind, record_id, form, status=status, conflict=conflict
         ),
         message=_("Approved.") if decision == "approve" else _("Rejected."),
         location=_next(form.next.data),
@@ -146,7 +146,7 @@ def decide(kind_name: str, item_id: int):
             "reviews/row.html",
             "decided",
             kind=kind,
-            item_id=item_id,
+            record_id=record_id,
             decision=decision,
             badge=_badge(),
             oob=True,

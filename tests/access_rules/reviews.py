@@ -35,4 +35,4 @@ EXPECTED = {
 
 def world(session, ctx):
     hazard = make_hazard(session, site=ctx["site"], reporter=None, status="fixed")
-    return {"kind_name": "hazard", "item_id": hazard.id}
+    return {"kind_name": "hazard", "record_id": hazard.id}
