@@ -9,17 +9,21 @@ present on the page loads its rows shown (title, area, ...). The counts per kind
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
+from threading import Lock
 from typing import Any
 
 from sqlalchemy import Select, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, User
+from community.accounts.permissions import memberships, scope_areas
 from community.core.models import AuditEvent
 from community.core.pagination import PER_PAGE, Page
 from community.core.reviews import ReviewKind, kinds_for
+from community.core.timeutil import today
 
 
 @dataclass
@@ -127,6 +131,43 @@ def _count(kind: ReviewKind, user: Any, area_ids: Select | None) -> Select:
     return stmt
 
 
+# The badge runs counts() on every page a reviewer opens. Building its UNION of
+# every kind's scoped SELECT costs several times more Python than running it, so
+# the built statement is kept per reviewer scope. The key holds everything a kind's
+# pending(user) reads (the user, their memberships, the paths of the areas they
+# cover, the date for due dates): any change makes a new statement. Only the SQL
+# text is reused, never a result.
+_COUNT_STATEMENTS: OrderedDict[tuple, Select] = OrderedDict()
+_COUNT_STATEMENTS_MAX = 512
+_count_lock = Lock()
+
+
+def _scope_key(user: Any, kinds: list[ReviewKind]) -> tuple:
+    return (
+        user.id,
+        today(),
+        tuple(k.name for k in kinds),
+        tuple(sorted((m.role, m.area_id or 0, m.organization_id or 0) for m in memberships(user))),
+        tuple(sorted(a.path for a in scope_areas(user))),
+    )
+
+
+def _count_statement(user: Any, kinds: list[ReviewKind]) -> Select:
+    key = _scope_key(user, kinds)
+    with _count_lock:
+        stmt = _COUNT_STATEMENTS.get(key)
+        if stmt is not None:
+            _COUNT_STATEMENTS.move_to_end(key)
+            return stmt
+    union = _union([_count(k, user, None) for k in kinds])
+    stmt = select(union.c.kind, union.c.n)
+    with _count_lock:
+        _COUNT_STATEMENTS[key] = stmt
+        while len(_COUNT_STATEMENTS) > _COUNT_STATEMENTS_MAX:
+            _COUNT_STATEMENTS.popitem(last=False)
+    return stmt
+
+
 def counts(session: Session, user: Any, area_ids: Select | None = None) -> dict[str, int]:
     """kind name -> items waiting for `user` (kinds with none included), one query;
     with `area_ids` (a SELECT of area ids, e.g. the dashboard's subtree) only the
@@ -134,9 +175,12 @@ def counts(session: Session, user: Any, area_ids: Select | None = None) -> dict[
     kinds = kinds_for(user)
     if not kinds:
         return {}
-    stmts = [_count(k, user, area_ids) for k in kinds]
-    union = _union(stmts)
-    found = dict(session.execute(select(union.c.kind, union.c.n)).all())
+    if area_ids is None:
+        stmt = _count_statement(user, kinds)
+    else:
+        union = _union([_count(k, user, area_ids) for k in kinds])
+        stmt = select(union.c.kind, union.c.n)
+    found = dict(session.execute(stmt).all())
     return {k.name: int(found.get(k.name, 0)) for k in kinds}
 
 
