@@ -45,6 +45,15 @@ def nav_items(user: Any) -> list[tuple[str, Any]]:
     ]
 
 
+# A count above this shows as "99+" (badges, the start page's counts): whoever
+# counts may stop at BADGE_MAX + 1.
+BADGE_MAX = 99
+
+
+def badge_text(value: int) -> str:
+    return f"{BADGE_MAX}+" if value > BADGE_MAX else str(value)
+
+
 @dataclass(frozen=True)
 class NavBadge:
     id: str  # the element id: responses replace it out-of-band (hx-swap-oob)

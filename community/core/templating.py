@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from community.core import badges, events
 from community.core.crypto import mask_id_number, mask_phone
-from community.core.nav import nav_badges, nav_items
+from community.core.nav import badge_text, nav_badges, nav_items
 
 
 def locale_code() -> str:
@@ -80,6 +80,7 @@ def init_templating(app: Flask) -> None:
     )
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id_number
+    app.jinja_env.filters["badge_count"] = badge_text
     app.jinja_env.globals.update(stars=badges.stars, chip=badges.chip)
     app.jinja_env.globals["events"] = events.as_dict()
 

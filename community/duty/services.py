@@ -454,30 +454,40 @@ def _insert_claim(session: Session, volunteer: Any, task: DutyTask, status: str)
     return claim
 
 
+def _take_place(
+    session: Session, task: DutyTask, now: datetime, *, opens: timedelta | None = None
+) -> bool:
+    """The conditional UPDATE that takes one place of a published task that has not
+    started (and, with `opens`, opens for claims within that time): True when it did."""
+    conditions = [
+        DutyTask.id == task.id,
+        DutyTask.taken < DutyTask.capacity,
+        DutyTask.status == "published",
+        DutyTask.starts_at > now,
+    ]
+    if opens is not None:
+        conditions.append(DutyTask.starts_at <= now + opens)
+    result = session.execute(
+        update(DutyTask)
+        .where(*conditions)
+        .values(taken=DutyTask.taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def claim_duty(session: Session, volunteer: Any, task: DutyTask) -> DutyClaim:
     """Take one place. The first statement is the conditional UPDATE (see module
     doc); DutyFull when no place is left, Conflict for a cancelled, started or
     not-yet-open task, a second claim, a no-show bar, the daily cap or an overlap.
     After a Conflict the caller must roll back (the UPDATE may have run)."""
     now = utcnow()
-    opens = timedelta(days=_cfg("DUTY_CLAIM_OPENS_DAYS"))
-    result = session.execute(
-        update(DutyTask)
-        .where(
-            DutyTask.id == task.id,
-            DutyTask.taken < DutyTask.capacity,
-            DutyTask.status == "published",
-            DutyTask.starts_at > now,
-            DutyTask.starts_at <= now + opens,
-        )
-        .values(taken=DutyTask.taken + 1)
-        .execution_options(synchronize_session=False)
-    )
+    took = _take_place(session, task, now, opens=timedelta(days=_cfg("DUTY_CLAIM_OPENS_DAYS")))
     session.expire(task, ["taken", "status"])
     existing = _live_claim(session, volunteer.id, task.id)
     if existing is not None:
         raise Conflict(_already(existing))
-    if result.rowcount != 1:
+    if not took:
         message = _refusal(task, now)
         if task.status == "published" and task.is_full and task.starts_at > now:
             raise DutyFull(message)
@@ -524,18 +534,7 @@ def _fill_from_waiting(session: Session, task: DutyTask) -> list[DutyClaim]:
     promoted: list[DutyClaim] = []
     skipped: set[int] = set()
     while True:
-        took = session.execute(
-            update(DutyTask)
-            .where(
-                DutyTask.id == task.id,
-                DutyTask.taken < DutyTask.capacity,
-                DutyTask.status == "published",
-                DutyTask.starts_at > now,
-            )
-            .values(taken=DutyTask.taken + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if took.rowcount != 1:
+        if not _take_place(session, task, now):
             break
         chosen = None
         candidates = session.scalars(

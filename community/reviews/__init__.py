@@ -21,9 +21,9 @@ register_nav(
 
 def _waiting(user) -> int:
     from community.extensions import db
-    from community.reviews.queries import counts
+    from community.reviews.queries import COUNT_CAP, counts
 
-    return sum(counts(db.session, user).values())
+    return sum(counts(db.session, user, cap=COUNT_CAP).values())
 
 
 from community.reviews import permissions, start, views  # noqa: E402,F401

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from community.accounts.models import Area, User
 from community.accounts.permissions import memberships, scope_areas
 from community.core.models import AuditEvent
+from community.core.nav import BADGE_MAX
 from community.core.pagination import PER_PAGE, Page
 from community.core.reviews import ReviewKind, kinds_for
 from community.core.timeutil import today
@@ -123,12 +124,19 @@ def get_row(session: Session, user: Any, kind: ReviewKind, id_: int) -> ReviewRo
     return load_rows(session, user, [(kind.name, id_)]).get((kind.name, id_))
 
 
-def _count(kind: ReviewKind, user: Any, area_ids: Select | None) -> Select:
-    sub = kind.pending(user).subquery()
-    stmt = select(_kind_name(kind), func.count().label("n")).select_from(sub)
-    if area_ids is not None:
-        stmt = stmt.where(sub.c.area_id.in_(area_ids))
-    return stmt
+# The badge and the start page count each kind up to here and show "99+" beyond
+# (core.nav.BADGE_MAX): their cost stays bounded however much waits.
+COUNT_CAP = BADGE_MAX + 1
+
+
+def _count(kind: ReviewKind, user: Any, area_ids: Select | None, cap: int | None) -> Select:
+    rows = kind.pending(user).subquery()
+    if area_ids is not None or cap is not None:
+        keys = select(rows.c.id)
+        if area_ids is not None:
+            keys = keys.where(rows.c.area_id.in_(area_ids))
+        rows = keys.limit(cap).subquery() if cap is not None else keys.subquery()
+    return select(_kind_name(kind), func.count().label("n")).select_from(rows)
 
 
 # The badge runs counts() on every page a reviewer opens. Building its UNION of
@@ -142,9 +150,10 @@ _COUNT_STATEMENTS_MAX = 512
 _count_lock = Lock()
 
 
-def _scope_key(user: Any, kinds: list[ReviewKind]) -> tuple:
+def _scope_key(user: Any, kinds: list[ReviewKind], cap: int | None) -> tuple:
     return (
         user.id,
+        cap,
         today(),
         tuple(k.name for k in kinds),
         tuple(sorted((m.role, m.area_id or 0, m.organization_id or 0) for m in memberships(user))),
@@ -152,14 +161,14 @@ def _scope_key(user: Any, kinds: list[ReviewKind]) -> tuple:
     )
 
 
-def _count_statement(user: Any, kinds: list[ReviewKind]) -> Select:
-    key = _scope_key(user, kinds)
+def _count_statement(user: Any, kinds: list[ReviewKind], cap: int | None) -> Select:
+    key = _scope_key(user, kinds, cap)
     with _count_lock:
         stmt = _COUNT_STATEMENTS.get(key)
         if stmt is not None:
             _COUNT_STATEMENTS.move_to_end(key)
             return stmt
-    union = _union([_count(k, user, None) for k in kinds])
+    union = _union([_count(k, user, None, cap) for k in kinds])
     stmt = select(union.c.kind, union.c.n)
     with _count_lock:
         _COUNT_STATEMENTS[key] = stmt
@@ -168,17 +177,20 @@ def _count_statement(user: Any, kinds: list[ReviewKind]) -> Select:
     return stmt
 
 
-def counts(session: Session, user: Any, area_ids: Select | None = None) -> dict[str, int]:
+def counts(
+    session: Session, user: Any, area_ids: Select | None = None, *, cap: int | None = None
+) -> dict[str, int]:
     """kind name -> items waiting for `user` (kinds with none included), one query;
     with `area_ids` (a SELECT of area ids, e.g. the dashboard's subtree) only the
-    items in those areas."""
+    items in those areas; with `cap` each kind counted up to `cap` (COUNT_CAP for
+    the badge and the start page)."""
     kinds = kinds_for(user)
     if not kinds:
         return {}
     if area_ids is None:
-        stmt = _count_statement(user, kinds)
+        stmt = _count_statement(user, kinds, cap)
     else:
-        union = _union([_count(k, user, area_ids) for k in kinds])
+        union = _union([_count(k, user, area_ids, cap) for k in kinds])
         stmt = select(union.c.kind, union.c.n)
     found = dict(session.execute(stmt).all())
     return {k.name: int(found.get(k.name, 0)) for k in kinds}

@@ -18,7 +18,7 @@ def review_counts(session: Session, user: Any) -> StartSection | None:
     kinds = kinds_for(user)
     if not kinds:
         return None
-    found = queries.counts(session, user)
+    found = queries.counts(session, user, cap=queries.COUNT_CAP)
     set_badge_value("reviews.index", sum(found.values()))  # the navigation counts no more
     return StartSection(
         "reviews/_start.html",

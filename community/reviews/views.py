@@ -48,7 +48,7 @@ def _filters() -> tuple[str, Area | None]:
 def _badge(total: int | None = None):
     """The navigation badge element (after a decision: out-of-band)."""
     if total is None:
-        total = sum(queries.counts(db.session, current_user).values())
+        total = sum(queries.counts(db.session, current_user, cap=queries.COUNT_CAP).values())
     set_badge_value("reviews.index", total)
     return nav_badges(current_user).get(url_for("reviews.index"))
 

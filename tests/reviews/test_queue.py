@@ -229,3 +229,26 @@ def test_htmx_get_answers_the_queue_fragment(htmx_client, login, world):
     # The badge fragment alone, with its count (no lazy request of its own).
     badge = htmx_client.get("/reviews/badge").get_data(as_text=True)
     assert badge.startswith('<span id="nav-badge-reviews-index"') and 'data-count="1"' in badge
+
+
+def test_badge_and_start_page_show_99_plus_and_stop_counting_there(
+    client, login, world, session
+):
+    from community.reviews.queries import COUNT_CAP, counts
+
+    for _ in range(COUNT_CAP + 4):
+        world.residence()
+    world.hazard()
+    session.commit()
+    # The exact figure is still there for whoever asks for it (the dashboard).
+    exact = counts(session, world.police)
+    assert exact["residence"] == COUNT_CAP + 4 and exact["hazard"] == 1
+    assert counts(session, world.police, cap=COUNT_CAP)["residence"] == COUNT_CAP
+
+    login(world.police)
+    page = client.get("/").get_data(as_text=True)
+    badge = re.search(r'<span id="nav-badge-reviews-index"[^>]*>(.*?)</span>\s*</a>', page, re.S)
+    assert badge and "99+" in badge.group(1)
+    assert re.search(r'data-kind="residence">[^<]*<strong>99\+</strong>', page)
+    assert re.search(r'data-kind="hazard">[^<]*<strong>1</strong>', page)
+    assert "All reviews (99+)" in page
