@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, or_, select
+from sqlalchemy import Date, Integer, case, cast, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.functions import FunctionElement
@@ -96,35 +96,23 @@ def _cadence_sql():
 
 
 def _due_by_sql(horizon: date):
-    """SQL condition: the site's next inspection is due on or before `horizon`.
+    """SQL condition: the site's next inspection is due on or before `horizon`:
+    never inspected, or last inspected on or before its cadence level's cutoff.
 
-    One comparison of last_inspected_on with a date computed here per cadence level,
-    so the database compares plain dates (no date arithmetic per row)."""
-    admitted = Site.admitted_on.is_not(None)
-    levels = [
-        Site.last_inspected_on.is_(None),
-        and_(
-            Site.admitted_on.is_(None),
-            Site.last_inspected_on <= horizon - timedelta(days=NOT_ADMITTED_CADENCE_DAYS),
-        ),
-        and_(
-            admitted,
-            Site.stars.is_(None),
-            Site.last_inspected_on <= horizon - timedelta(days=UNRATED_CADENCE_DAYS),
-        ),
-    ]
-    by_days: dict[int, list[int]] = {}
-    for stars, days in STAR_CADENCE_DAYS.items():
-        by_days.setdefault(days, []).append(stars)
-    for days, stars in by_days.items():
-        levels.append(
-            and_(
-                admitted,
-                Site.stars.in_(stars),
-                Site.last_inspected_on <= horizon - timedelta(days=days),
-            )
-        )
-    return or_(*levels)
+    One comparison of last_inspected_on with a date picked by a CASE of dates
+    computed here (no date arithmetic per row). Not an OR per level: SQLite would
+    answer that with a multi-index OR over the admission and star indexes, reading
+    every unadmitted site instead of the range of ix_site_due a caller bounds."""
+    cutoff = case(
+        (Site.admitted_on.is_(None), horizon - timedelta(days=NOT_ADMITTED_CADENCE_DAYS)),
+        (Site.stars.is_(None), horizon - timedelta(days=UNRATED_CADENCE_DAYS)),
+        *[
+            (Site.stars == stars, horizon - timedelta(days=days))
+            for stars, days in STAR_CADENCE_DAYS.items()
+        ],
+        else_=horizon - timedelta(days=NOT_ADMITTED_CADENCE_DAYS),
+    )
+    return or_(Site.last_inspected_on.is_(None), Site.last_inspected_on <= cutoff)
 
 
 @dataclass
@@ -156,7 +144,10 @@ def list_due(
     # Every cadence compares last_inspected_on with horizon - cadence; the widest bound
     # first lets the database range-scan ix_site_due instead of OR-ing indexes.
     widest = horizon - timedelta(days=min(_all_cadences()))
-    seen = scoped.where(Site.last_inspected_on <= widest, _due_by_sql(horizon))
+    # The ids first, from the range of ix_site_due: SQLite without statistics would
+    # rather walk the area index (every site of a district) and test each row.
+    due_ids = select(Site.id).where(Site.last_inspected_on <= widest, _due_by_sql(horizon))
+    seen = scoped.where(Site.id.in_(due_ids))
     n_never = _count(session, never)
     n_seen = _count(session, seen)
     total = n_never + n_seen

@@ -13,9 +13,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from community.accounts.models import Area, Organization, User
 from community.core.crypto import lookup_hash
+from community.core.rollups import TOTAL, RollupMonth
 from community.core.pagination import PER_PAGE, Page, paginate
 from community.core.validators import is_id, normalize_id_number
 from community.places.models import Building, Room, Site
+from community.places.rollups import OCCUPANTS
 from community.residents.models import (
     REFERENCE_LENGTH,
     Person,
@@ -25,6 +27,7 @@ from community.residents.models import (
     YellowCardProposal,
 )
 from community.residents.permissions import at_resident_site, rate_areas, reportable_sites
+from community.residents.rollups import ACTIVE
 
 _ID_LIKE = re.compile(r"^\d{17}[\dX]$")
 _REF_RE = re.compile(r"^[0-9A-Z]{6,16}$")
@@ -384,21 +387,33 @@ class CommunityRate:
 def community_rates(session: Session, user: Any) -> list[CommunityRate]:
     """The communities (areas of level "community") the user looks after, by name,
     each with the Rate of every building at its sites and its sub-areas' (the
-    DESIGN definition summed over those rooms, as area_rate; one query). A
-    community without rooms is missing."""
+    DESIGN definition summed over those rooms, as area_rate). One query over the
+    area counters (core.rollups), which the services keep in step with rooms and
+    residences: active residents are the sum of every month's arrivals minus
+    departures, head counts a running total; the cost follows the number of
+    areas, not of rooms. A community without rooms is missing."""
     community, site_area = aliased(Area), aliased(Area)
-    rates = _rates(
-        session,
-        community.id,
-        (community.level == "community") & rate_areas(user, community.path),
-        label=community.name,
-        joins=(
-            (Site, Site.id == Building.site_id),
-            (site_area, site_area.id == Site.area_id),
-            (community, site_area.path.like(community.path + "%")),
-        ),
+    rows = session.execute(
+        select(community.id, community.name, RollupMonth.metric, func.sum(RollupMonth.value))
+        .select_from(RollupMonth)
+        .join(site_area, site_area.id == RollupMonth.area_id)
+        .join(community, site_area.path.like(community.path + "%"))
+        .where(
+            community.level == "community",
+            rate_areas(user, community.path),
+            (RollupMonth.metric == ACTIVE)
+            | ((RollupMonth.metric == OCCUPANTS) & (RollupMonth.month == TOTAL)),
+        )
+        .group_by(community.id, community.name, RollupMonth.metric)
     )
-    found = [CommunityRate(key, name, rate) for (key, name), rate in rates.items()]
+    active: dict[tuple[int, str], int] = {}
+    occupants: dict[tuple[int, str], int] = {}
+    for area_id, name, metric, value in rows:
+        (active if metric == ACTIVE else occupants)[(area_id, name)] = int(value or 0)
+    found = [
+        CommunityRate(key, name, Rate(active.get((key, name), 0), count))
+        for (key, name), count in occupants.items()
+    ]
     return sorted(found, key=lambda c: (c.name, c.id))
 
 

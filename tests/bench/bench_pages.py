@@ -59,6 +59,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound  # noqa: E402
 from werkzeug.routing import RequestRedirect  # noqa: E402
 
 from community import create_app  # noqa: E402
+from community.core import rollups  # noqa: E402
 from community.config import Config  # noqa: E402
 from community.extensions import db  # noqa: E402
 
@@ -204,6 +205,10 @@ def fill(app, sites: int) -> float:
                 ],
             )
     with app.app_context():
+        # The rows went in without the services: recount the area counters, as
+        # `flask rebuild-rollups` does after a bulk load.
+        rollups.rebuild(db.session)
+        db.session.commit()
         if db.engine.dialect.name == "postgresql":
             # What autovacuum would do within a minute of such a load.
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -1,7 +1,8 @@
 """The registration rate per community: the DESIGN definition (verified active
 residents / max(head counts, active residents)) summed over every room of the
 community's sites, in one query, shown on /compliance/ for the police — values
-computed by hand below."""
+computed by hand below, read from the area counters and checked against the live
+aggregate over rooms (area_rate)."""
 
 from __future__ import annotations
 
@@ -67,8 +68,10 @@ def test_community_rates_by_hand(session, world, count_queries):
             c.id: (c.rate.active, c.rate.base, c.rate.percent)
             for c in queries.community_rates(session, world.police)
         }
-    # One aggregate query; the rest load the police's memberships and areas.
-    assert len([st for st in q.statements if "FROM room" in st]) == 1
+    # One query over the area counters, none over rooms or residences; the rest
+    # load the police's memberships and areas.
+    assert len([st for st in q.statements if "FROM rollup_month" in st]) == 1
+    assert not [st for st in q.statements if "FROM room" in st or "FROM residence" in st]
     assert q.count <= 4, q.statements
     assert found == {
         world.community.id: (2, 4, 50),
