@@ -13,8 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from community.accounts.models import Area, Organization, User
 from community.core.crypto import lookup_hash
-from community.core.rollups import TOTAL, RollupMonth
 from community.core.pagination import PER_PAGE, Page, paginate
+from community.core.rollups import TOTAL, RollupMonth
 from community.core.validators import is_id, normalize_id_number
 from community.places.models import Building, Room, Site
 from community.places.rollups import OCCUPANTS

@@ -59,8 +59,8 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound  # noqa: E402
 from werkzeug.routing import RequestRedirect  # noqa: E402
 
 from community import create_app  # noqa: E402
-from community.core import rollups  # noqa: E402
 from community.config import Config  # noqa: E402
+from community.core import rollups  # noqa: E402
 from community.extensions import db  # noqa: E402
 
 # The pages measured. One line per page: label, path and optional request
