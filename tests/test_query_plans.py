@@ -144,9 +144,7 @@ def test_due_list_walks_the_range_of_inspected_sites(session, world):
     ix_site_due; an OR per cadence level made SQLite OR the admission and star
     indexes instead (every unadmitted site of the district)."""
     statements = _captured(session, lambda: inspections.list_due(session, world["police"]))
-    inspected = [
-        (st, p) for st, p in statements if "last_inspected_on <=" in st and "count(" in st
-    ]
+    inspected = [(st, p) for st, p in statements if "last_inspected_on <=" in st and "count(" in st]
     assert inspected, statements
     for plan in _plans(session, inspected):
         assert "MULTI-INDEX OR" not in plan, plan

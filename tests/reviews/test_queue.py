@@ -231,9 +231,7 @@ def test_htmx_get_answers_the_queue_fragment(htmx_client, login, world):
     assert badge.startswith('<span id="nav-badge-reviews-index"') and 'data-count="1"' in badge
 
 
-def test_badge_and_start_page_show_99_plus_and_stop_counting_there(
-    client, login, world, session
-):
+def test_badge_and_start_page_show_99_plus_and_stop_counting_there(client, login, world, session):
     from community.reviews.queries import COUNT_CAP, counts
 
     for _ in range(COUNT_CAP + 4):
