@@ -194,13 +194,13 @@ def _hazards(ctx: FigureContext) -> Figure:
 
 def pending_reviews(ctx: FigureContext) -> list[tuple[str, int]] | None:
     """[(kind label, count)] of what waits in the user's review queue within the
-    context's areas (ctx.area_ids), every kind of the user's queue in the queue's
-    order, by the queue's own counting (one query). None when the user's queue
-    holds no kind: the figure is left out."""
+    chosen area (ctx.area; none chosen: the whole queue), every kind of the user's
+    queue in the queue's order, by the queue's own counting (one query). None when
+    the user's queue holds no kind: the figure is left out."""
     kinds = kinds_for(ctx.user)
     if not kinds:
         return None
-    found = review_counts(ctx.session, ctx.user, ctx.area_ids)
+    found = review_counts(ctx.session, ctx.user, area=ctx.area)
     return [(str(k.label), found.get(k.name, 0)) for k in kinds]
 
 

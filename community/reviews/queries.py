@@ -129,30 +129,32 @@ def get_row(session: Session, user: Any, kind: ReviewKind, id_: int) -> ReviewRo
 COUNT_CAP = BADGE_MAX + 1
 
 
-def _count(kind: ReviewKind, user: Any, area_ids: Select | None, cap: int | None) -> Select:
+def _count(kind: ReviewKind, user: Any, area: Area | None, cap: int | None) -> Select:
     rows = kind.pending(user).subquery()
-    if area_ids is not None or cap is not None:
+    if area is not None or cap is not None:
         keys = select(rows.c.id)
-        if area_ids is not None:
-            keys = keys.where(rows.c.area_id.in_(area_ids))
+        if area is not None:
+            keys = keys.where(_in_area(rows.c.area_id, area))
         rows = keys.limit(cap).subquery() if cap is not None else keys.subquery()
     return select(_kind_name(kind), func.count().label("n")).select_from(rows)
 
 
-# The badge runs counts() on every page a reviewer opens. Building its UNION of
-# every kind's scoped SELECT costs several times more Python than running it, so
-# the built statement is kept per reviewer scope. The key holds everything a kind's
-# pending(user) reads (the user, their memberships, the paths of the areas they
-# cover, the date for due dates): any change makes a new statement. Only the SQL
-# text is reused, never a result.
+# The badge runs counts() on every page a reviewer opens, the dashboard once more
+# for its area. Building the UNION of every kind's scoped SELECT costs several
+# times more Python than running it, so the built statement is kept per reviewer
+# scope. The key holds everything a kind's pending(user) reads (the user, their
+# memberships, the paths of the areas they cover, the date for due dates) and the
+# arguments (area path, cap): any change makes a new statement. Only the SQL text
+# is reused, never a result.
 _COUNT_STATEMENTS: OrderedDict[tuple, Select] = OrderedDict()
 _COUNT_STATEMENTS_MAX = 512
 _count_lock = Lock()
 
 
-def _scope_key(user: Any, kinds: list[ReviewKind], cap: int | None) -> tuple:
+def _scope_key(user: Any, kinds: list[ReviewKind], area: Area | None, cap: int | None) -> tuple:
     return (
         user.id,
+        area.path if area is not None else None,
         cap,
         today(),
         tuple(k.name for k in kinds),
@@ -161,14 +163,16 @@ def _scope_key(user: Any, kinds: list[ReviewKind], cap: int | None) -> tuple:
     )
 
 
-def _count_statement(user: Any, kinds: list[ReviewKind], cap: int | None) -> Select:
-    key = _scope_key(user, kinds, cap)
+def _count_statement(
+    user: Any, kinds: list[ReviewKind], area: Area | None, cap: int | None
+) -> Select:
+    key = _scope_key(user, kinds, area, cap)
     with _count_lock:
         stmt = _COUNT_STATEMENTS.get(key)
         if stmt is not None:
             _COUNT_STATEMENTS.move_to_end(key)
             return stmt
-    union = _union([_count(k, user, None, cap) for k in kinds])
+    union = _union([_count(k, user, area, cap) for k in kinds])
     stmt = select(union.c.kind, union.c.n)
     with _count_lock:
         _COUNT_STATEMENTS[key] = stmt
@@ -178,21 +182,16 @@ def _count_statement(user: Any, kinds: list[ReviewKind], cap: int | None) -> Sel
 
 
 def counts(
-    session: Session, user: Any, area_ids: Select | None = None, *, cap: int | None = None
+    session: Session, user: Any, *, area: Area | None = None, cap: int | None = None
 ) -> dict[str, int]:
     """kind name -> items waiting for `user` (kinds with none included), one query;
-    with `area_ids` (a SELECT of area ids, e.g. the dashboard's subtree) only the
-    items in those areas; with `cap` each kind counted up to `cap` (COUNT_CAP for
-    the badge and the start page)."""
+    with `area` only the items in its subtree (as the queue's area filter); with
+    `cap` each kind counted up to `cap` (COUNT_CAP for the badge and the start
+    page)."""
     kinds = kinds_for(user)
     if not kinds:
         return {}
-    if area_ids is None:
-        stmt = _count_statement(user, kinds, cap)
-    else:
-        union = _union([_count(k, user, area_ids, cap) for k in kinds])
-        stmt = select(union.c.kind, union.c.n)
-    found = dict(session.execute(stmt).all())
+    found = dict(session.execute(_count_statement(user, kinds, area, cap)).all())
     return {k.name: int(found.get(k.name, 0)) for k in kinds}
 
 
