@@ -168,7 +168,9 @@ def test_postgres_pages_sites_of_several_areas_in_name_order_without_sorting(ses
     conn.exec_driver_sql("SET LOCAL enable_sort = off")
     try:
         for call in calls:
-            pages = [(st, p) for st, p in _captured(session, call) if "ORDER BY site.name" in st]
+            pages = [
+                (st, p) for st, p in _captured(session, call) if "ORDER BY site.name" in st
+            ]
             assert pages
             for plan in _plans(session, pages):
                 assert "ix_site_name_pg" in plan and "Sort" not in plan, plan
