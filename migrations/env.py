@@ -78,7 +78,6 @@ def render_item(type_, obj, autogen_context):
 # for a model; renaming them in a migration means renaming them here too.
 SEARCH_TABLE = "site_fts"
 SEARCH_INDEX_SUFFIX = "_trgm"
-PG_ONLY_INDEX_SUFFIX = "_pg"
 
 
 def include_object(obj, name, type_, reflected, compare_to):
@@ -87,9 +86,6 @@ def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table" and (name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_")):
         return False
     if type_ == "index" and name.endswith(SEARCH_INDEX_SUFFIX):
-        return False
-    # Indexes made for PostgreSQL's planner only (0016_site_name_order).
-    if type_ == "index" and name.endswith(PG_ONLY_INDEX_SUFFIX):
         return False
     return True
 

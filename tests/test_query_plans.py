@@ -152,27 +152,3 @@ def test_due_list_walks_the_range_of_inspected_sites(session, world):
             assert "USING INDEX ix_site_due (last_inspected_on<?)" in plan or (
                 "USING COVERING INDEX ix_site_due (last_inspected_on<?)" in plan
             ), plan
-
-
-def test_postgres_pages_sites_of_several_areas_in_name_order_without_sorting(session, world):
-    """The police's site list (several areas) and the never-inspected part of the
-    due list are read in name order from ix_site_name_pg, stopping at the page's
-    last site; without it PostgreSQL sorts every site of the areas for a page."""
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("a PostgreSQL-only index (0016_site_name_order)")
-    calls = [
-        lambda: places.list_sites(session, world["police"], SiteFilters()),
-        lambda: inspections.list_due(session, world["police"]),
-    ]
-    conn = session.connection()
-    conn.exec_driver_sql("SET LOCAL enable_sort = off")
-    try:
-        for call in calls:
-            pages = [
-                (st, p) for st, p in _captured(session, call) if "ORDER BY site.name" in st
-            ]
-            assert pages
-            for plan in _plans(session, pages):
-                assert "ix_site_name_pg" in plan and "Sort" not in plan, plan
-    finally:
-        conn.exec_driver_sql("SET LOCAL enable_sort = on")
