@@ -7,14 +7,13 @@ aggregate over rooms (area_rate)."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
+from community.core.timeutil import today as _today  # per test: a run may cross midnight
 from community.residents import queries, services
 from tests.factories.accounts import make_area
 from tests.factories.places import make_building, make_room, make_site
 from tests.factories.residents import make_residence
-
-TODAY = date.today()
 
 
 def _verified(session, world, room):
@@ -38,9 +37,9 @@ def _two_communities(session, world):
         reporter=world.landlord,
         status="verified",
         decider=world.police,
-        move_in=TODAY - timedelta(days=30),
+        move_in=_today() - timedelta(days=30),
     )
-    services.move_out(session, world.police, gone, TODAY)
+    services.move_out(session, world.police, gone, _today())
     small = make_site(session, area=world.community, landlord=world.landlord, name="小楼")
     small_room = queries.get_room(
         session, make_room(session, building=make_building(session, site=small), occupants=0).id

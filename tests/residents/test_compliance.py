@@ -5,16 +5,14 @@ service writes), the proposed yellow card from 5 late reports, and issuing one."
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from community.core.timeutil import today as _today  # per test: a run may cross midnight
 from community.residents.models import PointsEntry, YellowCard
 from tests.conftest import csrf_from
 from tests.factories.residents import make_residence
-
-TODAY = date.today()
-MONTH = TODAY.strftime("%Y-%m")
 
 
 def _late(session, world, n, channel="landlord"):
@@ -24,7 +22,7 @@ def _late(session, world, n, channel="landlord"):
             room=world.room,
             reporter=world.landlord if channel == "landlord" else world.manager,
             channel=channel,
-            move_in=TODAY - timedelta(days=10),
+            move_in=_today() - timedelta(days=10),
         )
 
 
@@ -39,7 +37,7 @@ def test_report_service_writes_one_ledger_line_per_report(session, world):
         (world.landlord.id, None, -2, "late"),
         (None, world.company.id, -2, "late"),
     ]
-    assert entries[0].residence_id == timely.id and entries[0].month == TODAY.replace(day=1)
+    assert entries[0].residence_id == timely.id and entries[0].month == _today().replace(day=1)
 
 
 def test_police_see_counts_balance_and_a_proposed_card(client, login, session, world):
@@ -70,7 +68,11 @@ def test_other_months_and_other_areas_are_not_shown(client, login, session, worl
 
 def _issue(client, world, **data):
     token = csrf_from(client.get("/compliance/").get_data(as_text=True))
-    form = {"csrf_token": token, "target": f"user-{world.landlord.id}", "month": MONTH}
+    form = {
+        "csrf_token": token,
+        "target": f"user-{world.landlord.id}",
+        "month": _today().strftime("%Y-%m"),
+    }
     form.update(data)
     return client.post("/compliance/cards", data=form)
 
@@ -117,7 +119,7 @@ def test_issue_via_htmx_answers_the_fragment_with_its_event(
         data={
             "csrf_token": token,
             "target": f"user-{world.landlord.id}",
-            "month": MONTH,
+            "month": _today().strftime("%Y-%m"),
             "reason": "Late again",
         },
     )

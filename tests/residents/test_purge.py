@@ -3,15 +3,14 @@ RESIDENT_RETENTION_DAYS and keeps their residence rows (counts stay intact)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from community.core.timeutil import today as _today  # per test: a run may cross midnight
 from community.residents import services
 from community.residents.models import Person, Residence
 from tests.factories.residents import id_number, make_residence
-
-TODAY = date.today()
 
 
 def _moved_out(session, world, room, days_ago, number=None):
@@ -22,9 +21,9 @@ def _moved_out(session, world, room, days_ago, number=None):
         status="verified",
         decider=world.police,
         number=number or id_number(),
-        move_in=TODAY - timedelta(days=days_ago + 30),
+        move_in=_today() - timedelta(days=days_ago + 30),
     )
-    services.move_out(session, world.police, residence, TODAY - timedelta(days=days_ago))
+    services.move_out(session, world.police, residence, _today() - timedelta(days=days_ago))
     return residence
 
 

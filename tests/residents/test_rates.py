@@ -5,13 +5,12 @@ the site list show it; computed in SQL, one query per list."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
+from community.core.timeutil import today as _today  # per test: a run may cross midnight
 from community.residents import queries
 from tests.factories.places import make_building, make_room, make_site
 from tests.factories.residents import make_residence
-
-TODAY = date.today()
 
 
 def _live(session, world, room, n, status="verified"):
@@ -32,9 +31,9 @@ def test_rate_counts_verified_active_against_the_head_count(session, world):
         reporter=world.landlord,
         status="verified",
         decider=world.police,
-        move_in=TODAY - timedelta(days=10),
+        move_in=_today() - timedelta(days=10),
     )
-    moved.move_out = TODAY - timedelta(days=1)
+    moved.move_out = _today() - timedelta(days=1)
     session.flush()
     rooms = queries.room_rates(session, world.building)
     assert rooms[world.room.id].percent == 50  # 1 / 2
@@ -52,10 +51,10 @@ def test_rate_as_it_stood_on_a_day(session, world):
         reporter=world.landlord,
         status="verified",
         decider=world.police,
-        move_in=TODAY - timedelta(days=5),
+        move_in=_today() - timedelta(days=5),
     )
     assert queries.site_rates(session, [world.site.id])[world.site.id].active == 1
-    before = queries.site_rates(session, [world.site.id], on=TODAY - timedelta(days=6))
+    before = queries.site_rates(session, [world.site.id], on=_today() - timedelta(days=6))
     assert before[world.site.id].active == 0
     assert r.status == "verified"
 

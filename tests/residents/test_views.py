@@ -6,17 +6,16 @@ self-declaration (no personal data echoed, rate limit, rotated token)."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from community.core.models import AuditEvent
+from community.core.timeutil import today as _today  # per test: a run may cross midnight
 from community.residents.models import Residence
 from tests.conftest import PASSWORD, csrf_from
 from tests.factories.residents import id_number, make_residence
-
-TODAY = date.today()
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def _report_data(world, token, **kw):
         "name": "王小明",
         "id_number": id_number(),
         "phone": "13812345678",
-        "move_in": TODAY.isoformat(),
+        "move_in": _today().isoformat(),
         "hometown": "安徽",
         "employer": "",
     }
@@ -331,7 +330,7 @@ def test_move_out_plain_and_htmx(world, as_user, htmx_client, session):
         reporter=world.landlord,
         status="verified",
         decider=world.police,
-        move_in=TODAY - timedelta(days=5),
+        move_in=_today() - timedelta(days=5),
     )
     b = make_residence(
         session,
@@ -339,7 +338,7 @@ def test_move_out_plain_and_htmx(world, as_user, htmx_client, session):
         reporter=world.landlord,
         status="verified",
         decider=world.police,
-        move_in=TODAY - timedelta(days=5),
+        move_in=_today() - timedelta(days=5),
     )
     session.commit()
     client = as_user(world.landlord)
@@ -349,11 +348,11 @@ def test_move_out_plain_and_htmx(world, as_user, htmx_client, session):
     )
     assert resp.status_code == 422 and "before the move-in date" in resp.get_data(as_text=True)
     resp = client.post(
-        f"/residents/{a.id}/move-out", data={"csrf_token": token, "move_out": TODAY.isoformat()}
+        f"/residents/{a.id}/move-out", data={"csrf_token": token, "move_out": _today().isoformat()}
     )
     assert resp.status_code == 303
     resp = htmx_client.post(
-        f"/residents/{b.id}/move-out", data={"csrf_token": token, "move_out": TODAY.isoformat()}
+        f"/residents/{b.id}/move-out", data={"csrf_token": token, "move_out": _today().isoformat()}
     )
     assert resp.status_code == 200 and "residence-moved-out" in resp.headers["HX-Trigger"]
     assert 'data-moved-out="1"' in resp.get_data(as_text=True)
@@ -391,7 +390,7 @@ def _declare(client, world, token=None, **kw):
         "name": "吴十",
         "id_number": id_number(),
         "phone": "13512345678",
-        "move_in": TODAY.isoformat(),
+        "move_in": _today().isoformat(),
         "consent": "y",
     }
     data.update(kw)
