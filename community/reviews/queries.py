@@ -10,6 +10,7 @@ loads its rows shown (title, area, ...).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from threading import Lock
@@ -65,6 +66,11 @@ def _union(stmts: list[Select]):
     return (stmts[0] if len(stmts) == 1 else union_all(*stmts)).subquery()
 
 
+def _keys_page(user: Any, kinds: list[ReviewKind], area: Area | None) -> Select:
+    union = _union([_keys(k, user, area) for k in kinds])
+    return select(union.c.kind, union.c.id).order_by(union.c.since, union.c.kind, union.c.id)
+
+
 def queue_kinds(user: Any, kind: str | None = None) -> list[ReviewKind]:
     return [k for k in kinds_for(user) if not kind or k.name == kind]
 
@@ -82,15 +88,13 @@ def list_queue(
     kinds = queue_kinds(user, kind)
     if not kinds:
         return Page(items=[], page=1, per_page=per_page, total=0)
-    union = _union([_keys(k, user, area) for k in kinds])
     # Counted per kind without the page's columns (the order key of some kinds is
     # date arithmetic on every row): the badge's statement, kept per scope.
     found = counts(session, user, area=area)
     total = sum(found[k.name] for k in kinds)
     page = min(max(page, 1), max(1, -(-total // per_page)))
     keys = session.execute(
-        select(union.c.kind, union.c.id)
-        .order_by(union.c.since, union.c.kind, union.c.id)
+        _kept(("keys", *_scope_key(user, kinds, area, None)), lambda: _keys_page(user, kinds, area))
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
@@ -143,15 +147,15 @@ def _count(kind: ReviewKind, user: Any, area: Area | None, cap: int | None) -> S
 
 
 # The badge runs counts() on every page a reviewer opens, the dashboard once more
-# for its area. Building the UNION of every kind's scoped SELECT costs several
-# times more Python than running it, so the built statement is kept per reviewer
-# scope. The key holds everything a kind's pending(user) reads (the user, their
-# memberships, the paths of the areas they cover, the date for due dates) and the
-# arguments (area path, cap): any change makes a new statement. Only the SQL text
-# is reused, never a result.
-_COUNT_STATEMENTS: OrderedDict[tuple, Select] = OrderedDict()
-_COUNT_STATEMENTS_MAX = 512
-_count_lock = Lock()
+# for its area, the queue its page of keys. Building the UNION of every kind's
+# scoped SELECT costs several times more Python than running it, so the built
+# statements are kept per reviewer scope. The key holds everything a kind's
+# pending(user) reads (the user, their memberships, the paths of the areas they
+# cover, the date for due dates) and the arguments (kinds, area path, cap): any
+# change makes a new statement. Only the SQL is reused, never a result.
+_KEPT: OrderedDict[tuple, Select] = OrderedDict()
+_KEPT_MAX = 512
+_kept_lock = Lock()
 
 
 def _scope_key(user: Any, kinds: list[ReviewKind], area: Area | None, cap: int | None) -> tuple:
@@ -166,22 +170,28 @@ def _scope_key(user: Any, kinds: list[ReviewKind], area: Area | None, cap: int |
     )
 
 
+def _kept(key: tuple, build: Callable[[], Select]) -> Select:
+    with _kept_lock:
+        stmt = _KEPT.get(key)
+        if stmt is not None:
+            _KEPT.move_to_end(key)
+            return stmt
+    stmt = build()
+    with _kept_lock:
+        _KEPT[key] = stmt
+        while len(_KEPT) > _KEPT_MAX:
+            _KEPT.popitem(last=False)
+    return stmt
+
+
 def _count_statement(
     user: Any, kinds: list[ReviewKind], area: Area | None, cap: int | None
 ) -> Select:
-    key = _scope_key(user, kinds, area, cap)
-    with _count_lock:
-        stmt = _COUNT_STATEMENTS.get(key)
-        if stmt is not None:
-            _COUNT_STATEMENTS.move_to_end(key)
-            return stmt
-    union = _union([_count(k, user, area, cap) for k in kinds])
-    stmt = select(union.c.kind, union.c.n)
-    with _count_lock:
-        _COUNT_STATEMENTS[key] = stmt
-        while len(_COUNT_STATEMENTS) > _COUNT_STATEMENTS_MAX:
-            _COUNT_STATEMENTS.popitem(last=False)
-    return stmt
+    def build() -> Select:
+        union = _union([_count(k, user, area, cap) for k in kinds])
+        return select(union.c.kind, union.c.n)
+
+    return _kept(("count", *_scope_key(user, kinds, area, cap)), build)
 
 
 def counts(
