@@ -250,3 +250,25 @@ def test_badge_and_start_page_show_99_plus_and_stop_counting_there(client, login
     assert re.search(r'data-kind="residence">[^<]*<strong>99\+</strong>', page)
     assert re.search(r'data-kind="hazard">[^<]*<strong>1</strong>', page)
     assert "All reviews (99+)" in page
+
+
+def test_kept_statements_follow_a_change_of_scope(client, login, world, session):
+    """The badge's and the queue's built statements are kept per reviewer scope: a
+    police officer given a second street counts and lists its items at once."""
+    from community.accounts import services as accounts
+    from community.reviews.queries import counts, list_queue
+    from tests.factories.accounts import make_org
+
+    world.residence()
+    far = world.residence(room=world.other_room)
+    session.commit()
+    login(world.police)
+    assert 'data-count="1"' in client.get("/").get_data(as_text=True)
+    assert counts(session, world.police)["residence"] == 1
+
+    other_org = make_org(session, area=world.other_street)
+    accounts.add_membership(session, None, world.police, "police", other_org, None)
+    session.commit()
+    assert counts(session, world.police)["residence"] == 2
+    assert f"residence-{far.id}" in [r.key for r in list_queue(session, world.police).items]
+    assert 'data-count="2"' in client.get("/").get_data(as_text=True)
