@@ -31,6 +31,9 @@ class Page:
     page: int
     per_page: int
     total: int
+    # The page's route for its links (default: the request's own; a list also
+    # rendered by a POST route names its GET route here).
+    endpoint: str | None = None
 
     @property
     def pages(self) -> int:
@@ -57,6 +60,8 @@ class Page:
         """The current URL (endpoint, view arguments and query string) at another page."""
         args = request.args.to_dict()
         args["page"] = str(page)
+        if self.endpoint is not None and self.endpoint != request.endpoint:
+            return url_for(self.endpoint, **args)
         return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

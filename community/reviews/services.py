@@ -33,11 +33,14 @@ def decide(
 def approve_many(session: Session, user: Any, items: list[tuple[ReviewKind, Any]]) -> int:
     """Approve every item, all or nothing: inside one savepoint, so the first
     refusal (Conflict, RuleViolation) leaves none of them approved. Returns how
-    many were approved."""
+    many were approved. RuleViolation (about the whole selection) when nothing is
+    selected or an item's kind is not approved in the queue."""
+    if not items:
+        raise RuleViolation(None, _("Select the items to approve."))
     with session.begin_nested():
         for kind, obj in items:
             if kind.approve is None:
-                raise RuleViolation("items", _("These items cannot be approved in bulk."))
+                raise RuleViolation(None, _("These items cannot be approved in bulk."))
             kind.approve(session, user, obj)
     session.flush()
     return len(items)

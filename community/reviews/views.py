@@ -12,12 +12,10 @@ from flask_login import current_user, login_required
 from community.accounts.models import Area
 from community.accounts.permissions import (
     authorize_or_403,
-    can,
     visible_areas,
     visible_or_404,
 )
-from community.core.errors import Conflict, NotPermitted, RuleViolation
-from community.core.htmx import is_partial, render, saved, submit
+from community.core.htmx import is_partial, render, submit
 from community.core.nav import nav_badges, set_badge_value
 from community.core.pagination import parse_page
 from community.core.reviews import review_kind
@@ -62,6 +60,8 @@ def _queue_page(status: int = 200, conflict: str | None = None, bulk_form=None):
         area=area,
         page=parse_page(request.args.get("page")),
     )
+    # Rendered by the bulk POST too: its pager links must point at the queue.
+    page.endpoint = "reviews.index"
     unfiltered = page.total if not kind and area is None else None
     return render(
         "reviews/index.html",
@@ -165,19 +165,15 @@ def bulk():
         if match is None:
             abort(404)
         kind, obj = _item_or_404(match.group(1), int(match.group(2)))
-        if not can(current_user, kind.decide_action, obj):
-            abort(403)
+        authorize_or_403(kind.decide_action, obj)
         items.append((kind, obj))
-    if not items:
-        return _queue_page(status=422, conflict=_("Select the items to approve."), bulk_form=form)
-    try:
-        done = services.approve_many(db.session, current_user, items)
-    except (Conflict, RuleViolation) as exc:
-        return _queue_page(status=409, conflict=exc.message, bulk_form=form)
-    except NotPermitted:
-        abort(403)
-    return saved(
-        _("%(count)d approved.", count=done),
-        _next(form.next.data),
-        lambda: _queue_page(),
+    return submit(
+        form,
+        lambda: services.approve_many(db.session, current_user, items),
+        page=lambda status, conflict=None: _queue_page(
+            status=status, conflict=conflict, bulk_form=form
+        ),
+        message=lambda done: _("%(count)d approved.", count=done),
+        location=_next(form.next.data),
+        fragment=lambda _done: _queue_page(),
     )

@@ -85,8 +85,11 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("resident import form", "/residents/import", {}),
     ("compliance", "/compliance/", {}),
     ("duties", "/duties/", {}),
+    ("duty leaderboard", "/duties/leaderboard", {}),
     ("reviews", "/reviews/", {}),
     ("dashboard", "/dashboard/", {}),
+    ("notifications", "/notifications/", {}),
+    ("audit log", "/audit/", {}),
 ]
 
 # Pages their real visitors open without logging in (a load balancer, a tenant scanning
