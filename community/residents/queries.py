@@ -312,10 +312,9 @@ def _active_on(on=None):
     )
 
 
-def _rates(session: Session, key, where, on=None, label=None, joins=()) -> dict[Any, Rate]:
+def _rates(session: Session, key, where, on=None, label=None) -> dict[Any, Rate]:
     """{key value: Rate} over the rooms matching `where` (conditions on Room and
-    Building, and on the `joins`: (target, on clause) pairs joined after Building),
-    grouped by `key` (a Room or Building column, or a joined one); with `label` (a
+    Building), grouped by `key` (a Room or Building column); with `label` (a
     column functionally dependent on the key) the dict keys are (key, label)."""
     active = (
         select(func.count())
@@ -327,8 +326,6 @@ def _rates(session: Session, key, where, on=None, label=None, joins=()) -> dict[
     if label is not None:
         columns.append(label.label("label"))
     rooms = select(*columns).select_from(Room).join(Building, Room.building_id == Building.id)
-    for target, onclause in joins:
-        rooms = rooms.join(target, onclause)
     per_room = rooms.where(where).subquery()
     keys = [per_room.c.key] if label is None else [per_room.c.key, per_room.c.label]
     rows = session.execute(

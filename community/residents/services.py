@@ -327,7 +327,7 @@ def _ledger_line(
     else:
         return
     config = current_app.config
-    rollups.report_counted(session, site.area_id, reported_on.replace(day=1), residence.late)
+    rollups.report_counted(session, site.area_id, reported_on.replace(day=1), late)
     session.add(
         PointsEntry(
             **target,
@@ -339,8 +339,25 @@ def _ledger_line(
             reason="late" if late else "timely",
         )
     )
-    if residence.late:
+    if late:
         _propose_card(session, target, reported_on.replace(day=1), site.area_id)
+
+
+def _late_count(session: Session, column: str, value: int, month: date) -> int:
+    """Late ledger lines of one landlord (column "user_id") or company
+    ("organization_id") in `month`."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(PointsEntry)
+            .where(
+                getattr(PointsEntry, column) == value,
+                PointsEntry.month == month,
+                PointsEntry.reason == "late",
+            )
+        )
+        or 0
+    )
 
 
 def _propose_card(session: Session, target: dict[str, int], month: date, area_id: int) -> None:
@@ -349,15 +366,7 @@ def _propose_card(session: Session, target: dict[str, int], month: date, area_id
     proposal for that month yet; the police decide it in the review queue."""
     session.flush()
     column, value = next(iter(target.items()))
-    late = session.scalar(
-        select(func.count())
-        .select_from(PointsEntry)
-        .where(
-            getattr(PointsEntry, column) == value,
-            PointsEntry.month == month,
-            PointsEntry.reason == "late",
-        )
-    )
+    late = _late_count(session, column, value, month)
     if late < int(current_app.config["COMPLIANCE_YELLOW_CARD_LATE"]):
         return
     for model in (YellowCard, YellowCardProposal):
@@ -448,18 +457,10 @@ def issue_yellow_card(
 def proposal_reason(session: Session, proposal: YellowCardProposal) -> str:
     """The reason a proposed card carries: the month's late reports (no names)."""
     column = "user_id" if proposal.user_id else "organization_id"
-    late = session.scalar(
-        select(func.count())
-        .select_from(PointsEntry)
-        .where(
-            getattr(PointsEntry, column) == getattr(proposal, column),
-            PointsEntry.month == proposal.month,
-            PointsEntry.reason == "late",
-        )
-    )
+    late = _late_count(session, column, getattr(proposal, column), proposal.month)
     return _(
         "%(count)d late residence reports in %(month)s.",
-        count=late or 0,
+        count=late,
         month=proposal.month.strftime("%Y-%m"),
     )
 
@@ -797,7 +798,7 @@ def move_out(
     session.expire(residence, ["move_out", "status"])
     if result.rowcount != 1:
         raise Conflict(_("Only a current, verified resident can move out."))
-    late = reported_on > on + timedelta(days=deadline_days())
+    late = is_late(on, reported_on)
     room = residence.room
     site = room.building.site
     if actor is not None and runs_site(actor, site):

@@ -8,7 +8,7 @@ for a user it does not concern."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -163,7 +163,7 @@ class EmployeeReport:
     room: str
     site: str
     status: str
-    reported_on: date
+    reported_at: datetime  # naive UTC, shown in the local zone
 
 
 @register_start_section
@@ -204,7 +204,7 @@ def enterprise_section(session: Session, user: Any) -> StartSection | None:
         .limit(SHOWN)
     ).all()
     latest = [
-        EmployeeReport(rid, mask_id_number(number), room, site, status, at.date())
+        EmployeeReport(rid, mask_id_number(number), room, site, status, at)
         for rid, number, room, site, status, at in rows
     ]
     return StartSection(

@@ -133,3 +133,31 @@ def test_late_move_out_through_the_page_counts_on_the_compliance_page(
     html = police.get("/compliance/").get_data(as_text=True)
     row = re.search(rf'<tr id="compliance-user-{world.landlord.id}"(.*?)</tr>', html, re.S)
     assert 'data-column="late">1<' in row.group(0)
+
+
+def test_late_move_outs_propose_a_yellow_card_and_count_as_late(app, session, world):
+    """Move-ins reported in time, move-outs recorded late: the late lines are the
+    move-outs', and reaching COMPLIANCE_YELLOW_CARD_LATE of them proposes a card;
+    the area's late-report counter follows them as a rebuild would count them."""
+    from community.core import rollups
+    from community.residents.models import YellowCardProposal
+    from community.residents.rollups import LATE, TIMELY
+
+    threshold = app.config["COMPLIANCE_YELLOW_CARD_LATE"]
+    living = [_living(session, world) for _ in range(threshold)]
+    month = _today().replace(day=1)
+    for n, residence in enumerate(living):
+        services.move_out(session, world.landlord, residence, _today() - timedelta(days=10))
+        proposed = session.scalar(
+            select(YellowCardProposal).where(
+                YellowCardProposal.user_id == world.landlord.id,
+                YellowCardProposal.month == month,
+            )
+        )
+        assert (proposed is not None) == (n + 1 == threshold)
+    session.flush()
+    counters = rollups.current(session)
+    assert counters == rollups.contributions(session)
+    # The move-ins were reported 59 days ago: this month holds the move-outs only.
+    assert counters.get((world.site.area_id, month, LATE)) == threshold
+    assert counters.get((world.site.area_id, month, TIMELY), 0) == 0
