@@ -20,11 +20,11 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
 
 from community.core.charts import bar_chart
 from community.core.figures import Figure, FigureContext, Headline, register_figure
 from community.duty.models import DutyClaim, DutyTask
+from community.duty.queries import hours_between
 from community.duty.services import to_utc
 
 WEEKS = 8
@@ -45,12 +45,6 @@ def _bounds(weeks: list[date]) -> list[datetime]:
 def _week_of(column, bounds: list[datetime]):
     """SQL: the index (0 .. WEEKS - 1) of the week `column` falls in."""
     return case(*((column < b, i) for i, b in enumerate(bounds[1:-1])), else_=len(bounds) - 2)
-
-
-def _hours(session: Session, start, end):
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 24
-    return func.extract("epoch", end - start) / 3600
 
 
 def _duties(ctx: FigureContext, bounds: list[datetime]):
@@ -92,8 +86,8 @@ def hours_by_week(ctx: FigureContext) -> list[tuple[int, float]] | None:
         (
             DutyClaim.id.is_not(None),
             func.coalesce(
-                _hours(session, DutyClaim.checked_in_at, DutyClaim.checked_out_at),
-                _hours(session, DutyTask.starts_at, DutyTask.ends_at),
+                hours_between(session, DutyClaim.checked_in_at, DutyClaim.checked_out_at),
+                hours_between(session, DutyTask.starts_at, DutyTask.ends_at),
             ),
         )
     )

@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from community.core.forms import OnceForm, choices
 from community.core.uploads import MaxUploadBytes
 from community.duty.models import KINDS
+from community.hazards.forms import SEVERITY_LABELS
 
 KIND_LABELS = {
     "patrol": _l("Security patrol"),
@@ -50,7 +51,6 @@ LABELS = {
     "task_status_labels": TASK_STATUS_LABELS,
     "claim_status_labels": CLAIM_STATUS_LABELS,
 }
-SEVERITY_CHOICES = (("low", _l("Low")), ("medium", _l("Medium")), ("high", _l("High")))
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -130,7 +130,10 @@ class CheckOutForm(OnceForm):
         _l("Hazard found (optional)"), validators=[Optional(), Length(max=1000)]
     )
     hazard_severity = SelectField(
-        _l("Severity"), choices=choices(SEVERITY_CHOICES), default="medium", validate_choice=True
+        _l("Severity"),
+        choices=choices(SEVERITY_LABELS.items()),
+        default="medium",
+        validate_choice=True,
     )
     hazard_site_id = SelectField(_l("At site"), coerce=int, default=0, validate_choice=True)
     hazard_photo = FileField(

@@ -254,13 +254,16 @@ def list_pending_reports(session: Session, user: Any) -> list[DutyClaim]:
     )
 
 
+def hours_between(session: Session, start, end):
+    """SQL: hours from the datetime `start` to `end` (SQLite and PostgreSQL)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 24
+    return func.extract("epoch", end - start) / 3600
+
+
 def _hours(session: Session):
     """SQL: hours between check-in and check-out of a claim."""
-    if session.get_bind().dialect.name == "sqlite":
-        return (
-            func.julianday(DutyClaim.checked_out_at) - func.julianday(DutyClaim.checked_in_at)
-        ) * 24
-    return func.extract("epoch", DutyClaim.checked_out_at - DutyClaim.checked_in_at) / 3600
+    return hours_between(session, DutyClaim.checked_in_at, DutyClaim.checked_out_at)
 
 
 @dataclass
@@ -340,27 +343,34 @@ class Record:
 
 
 def volunteer_record(session: Session, viewer: Any, volunteer: User) -> Record:
-    """The volunteer's claims on tasks the viewer may see (newest first) and totals."""
+    """The volunteer's claims on tasks the viewer may see (the newest LIST_LIMIT) and
+    the totals over all of them (one aggregate, not the shown rows)."""
+    seen = (
+        DutyClaim.volunteer_id == volunteer.id,
+        DutyClaim.status != "cancelled",
+        or_(DutyClaim.volunteer_id == viewer.id, duty_scope(viewer)),
+    )
     claims = list(
         session.scalars(
             select(DutyClaim)
             .join(DutyTask, DutyTask.id == DutyClaim.task_id)
-            .where(
-                DutyClaim.volunteer_id == volunteer.id,
-                DutyClaim.status != "cancelled",
-                or_(DutyClaim.volunteer_id == viewer.id, duty_scope(viewer)),
-            )
+            .where(*seen)
             .options(joinedload(DutyClaim.task, innerjoin=True))
             .order_by(DutyTask.starts_at.desc())
             .limit(LIST_LIMIT)
         )
     )
-    return Record(
-        claims,
-        sum(c.points_awarded for c in claims),
-        sum(1 for c in claims if c.status == "approved"),
-        sum(1 for c in claims if c.status == "no_show"),
-    )
+    points, duties, no_shows = session.execute(
+        select(
+            func.coalesce(func.sum(DutyClaim.points_awarded), 0),
+            func.count().filter(DutyClaim.status == "approved"),
+            func.count().filter(DutyClaim.status == "no_show"),
+        )
+        .select_from(DutyClaim)
+        .join(DutyTask, DutyTask.id == DutyClaim.task_id)
+        .where(*seen)
+    ).one()
+    return Record(claims, int(points), int(duties), int(no_shows))
 
 
 def visits_by_checkpoint(claim: DutyClaim) -> dict[int, CheckpointVisit]:

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, select, update
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from community.accounts.models import Area, Organization
 from community.core import audit
 from community.core.errors import Conflict, RuleViolation
-from community.core.notify import notify, register_message
+from community.core.notify import notify, path_for, register_message
 from community.core.timeutil import utcnow
 from community.duty.models import (
     KINDS,
@@ -91,9 +91,7 @@ def _cfg(name: str) -> int:
 
 
 def _link(task: DutyTask) -> str:
-    if has_request_context():
-        return url_for("duty.show", task_id=task.id)
-    return f"/duties/{task.id}"
+    return path_for("duty.show", task_id=task.id)
 
 
 # --- publish, edit, cancel the task ------------------------------------------------

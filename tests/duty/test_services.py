@@ -377,3 +377,23 @@ def test_team_reserved_duty_only_for_its_members(session, world):
     outsider = make_volunteer(session, area=area)
     assert can(member, "duty.claim", task)
     assert not can(outsider, "duty.claim", task)
+
+
+def test_volunteer_record_totals_count_every_claim_not_only_the_shown_ones(
+    session, world, monkeypatch
+):
+    from community.duty import queries
+
+    community, coordinator = world
+    volunteer = make_volunteer(session, area=community)
+    for points, status in ((7, "approved"), (5, "approved"), (0, "no_show"), (0, "cancelled")):
+        task = make_duty(
+            session, area=community, publisher=coordinator, starts_in=-timedelta(days=3)
+        )
+        claim = make_claim(session, task=task, volunteer=volunteer, status=status)
+        claim.points_awarded = points
+    session.flush()
+    monkeypatch.setattr(queries, "LIST_LIMIT", 1)
+    record = queries.volunteer_record(session, coordinator, volunteer)
+    assert len(record.claims) == 1
+    assert (record.points, record.duties, record.no_shows) == (12, 2, 1)
