@@ -194,9 +194,18 @@ def test_association_sees_its_community_rate(client, login, session, world):
 
 def test_volunteers_get_none_of_these_sections(client, login, session, world):
     login(world.volunteer)
-    html = client.get("/").get_data(as_text=True)
+    resp = client.get("/")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
     for section in ("start-reports", "start-points", "start-employees", "start-imports"):
         assert f'id="{section}"' not in html
+    assert 'id="start-rates"' not in html
+
+
+def test_police_read_rates_on_the_compliance_page_not_the_start_page(client, login, session, world):
+    login(world.police)
+    resp = client.get("/")
+    assert resp.status_code == 200 and 'id="start-rates"' not in resp.get_data(as_text=True)
 
 
 # --- query budget ------------------------------------------------------------------------

@@ -229,7 +229,7 @@ def test_plain_decision_lands_back_on_the_queue_with_its_filters(client, login, 
     assert resp.headers["Location"].endswith("/reviews/")
 
 
-def test_decision_outside_scope_is_404_and_without_the_right_403(client, login, world, session):
+def test_decision_outside_scope_or_of_an_unknown_kind_is_404(client, login, world, session):
     outside = world.residence(room=world.other_room)
     inside = world.residence()
     session.commit()
@@ -277,3 +277,22 @@ def test_bulk_refuses_items_out_of_scope_and_empty_selections(client, login, wor
     assert _post(client, "/reviews/bulk", items=[f"residence-{outside.id}"]).status_code == 404
     assert _post(client, "/reviews/bulk", items=[f"inspection-{site.id}"]).status_code == 404
     assert _post(client, "/reviews/bulk").status_code == 422
+
+
+def test_who_sees_an_item_but_may_not_decide_it_gets_403(client, login, world, session):
+    """The landlord who reported a registration sees it, but only the police decide."""
+    inside = world.residence()
+    session.commit()
+    login(world.landlord)
+    page = client.get(f"/residents/{inside.id}")
+    assert page.status_code == 200
+    token = csrf_from(page.get_data(as_text=True))
+    one = client.post(
+        f"/reviews/residence/{inside.id}", data={"csrf_token": token, "decision": "approve"}
+    )
+    assert one.status_code == 403
+    many = client.post(
+        "/reviews/bulk", data={"csrf_token": token, "items": [f"residence-{inside.id}"]}
+    )
+    assert many.status_code == 403
+    assert _reload(session, Residence, inside.id).status == "pending"
