@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
-
 from flask import Response, request, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,10 +10,10 @@ from community.accounts.permissions import authorize_or_403
 from community.audit import bp, queries
 from community.audit.forms import AuditFilterForm
 from community.core import audit
+from community.core.csvout import csv_pieces
 from community.core.htmx import render
 from community.core.once import commit
 from community.extensions import db
-from community.residents.exports import neutralise
 
 EXPORTED = "audit.exported"
 
@@ -78,22 +74,6 @@ def _header() -> list[str]:
     ]
 
 
-def _csv(header: list[str], rows: Iterator[list]) -> Iterator[str]:
-    """CSV in pieces (UTF-8 BOM first, so Excel reads the Chinese); every cell
-    neutralised like the residents' ledger (no formula runs in a spreadsheet)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for n, row in enumerate(rows, start=1):
-        writer.writerow([neutralise(v) for v in row])
-        if n % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 @bp.route("/export.csv")
 @login_required
 def export():
@@ -112,7 +92,7 @@ def export():
     rows = queries.export_rows(db.session, filters)
     return commit(
         Response(
-            stream_with_context(_csv(_header(), rows)),
+            stream_with_context(csv_pieces(_header(), rows)),
             mimetype="text/csv",
             headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
         )

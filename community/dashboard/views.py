@@ -3,14 +3,12 @@ each figure's table as CSV (/dashboard/<figure>.csv?area=<id>)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, abort, request
 from flask_login import current_user, login_required
 
 from community.accounts.models import Area
 from community.accounts.permissions import authorize_or_403, visible_or_404
+from community.core.csvout import csv_pieces
 from community.core.figures import build_figure, build_figures
 from community.core.htmx import render
 from community.dashboard import bp, queries
@@ -51,14 +49,9 @@ def csv_figure(figure: str):
     found = build_figure(queries.context(db.session, current_user, area), figure)
     if found is None:
         abort(404)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel reads the Chinese headers as UTF-8
-    writer = csv.writer(buffer)
-    writer.writerow([str(c) for c in found.columns])
-    writer.writerows(found.rows)
     name = f"{figure}-{area.id if area else 'all'}.csv"
     return Response(
-        buffer.getvalue(),
+        "".join(csv_pieces(found.columns, found.rows)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

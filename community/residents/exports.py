@@ -11,8 +11,6 @@ mode into a temporary file.
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from community.core import audit
 from community.core.crypto import mask_id_number, mask_phone
+from community.core.csvout import csv_pieces, neutralise
 from community.places.models import Building, Room, Site
 from community.residents.forms import CHANNEL_LABELS, STATUS_LABELS
 from community.residents.models import Person, Residence
@@ -30,13 +29,6 @@ from community.residents.permissions import polices
 
 FORMATS = ("csv", "xlsx")
 EXPORTED = "ledger.exported"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> str:
-    """A cell value as text that no spreadsheet runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def header() -> list[str]:
@@ -126,22 +118,8 @@ def record_export(session: Session, user: Any, obj: Any, fmt: str, unmasked: boo
 
 
 def csv_chunks(rows: Iterator[list[str]]) -> Iterator[str]:
-    """CSV text in pieces (UTF-8 BOM first, so Excel reads the Chinese)."""
-    return _csv_pieces(rows, header())
-
-
-def _csv_pieces(rows: Iterator[list[str]], names: list[str]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(names)
-    for n, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if n % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    """CSV text in pieces (core.csvout: BOM first, cells neutralised)."""
+    return csv_pieces(header(), rows)
 
 
 def write_xlsx(rows: Iterator[list[str]], out: IO[bytes] | None = None) -> IO[bytes]:

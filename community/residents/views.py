@@ -4,8 +4,6 @@ public self-declaration and status page."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
 
@@ -24,6 +22,7 @@ from flask_login import current_user, login_required
 
 from community.accounts.permissions import authorize_or_403, can, visible_or_404
 from community.core import events
+from community.core.csvout import csv_pieces
 from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, choices
 from community.core.htmx import is_partial, render, submit
@@ -594,19 +593,8 @@ def import_errors(job_id: int):
     authorize_or_403("residence.import_any")
     job = _job_or_404(job_id)
 
-    def lines():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow([_("line"), _("reason")])
-        for row in imports.error_rows(job):
-            writer.writerow(row)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
-
     return Response(
-        lines(),
+        csv_pieces([_("line"), _("reason")], imports.error_rows(job)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="import-{job.id}-errors.csv"'},
     )
