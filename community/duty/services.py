@@ -90,6 +90,16 @@ def _cfg(name: str) -> int:
     return int(current_app.config[name])
 
 
+def check_in_opens(task: DutyTask) -> datetime:
+    """When check-in opens: DUTY_CHECK_IN_MINUTES before the start."""
+    return task.starts_at - timedelta(minutes=_cfg("DUTY_CHECK_IN_MINUTES"))
+
+
+def cancel_closes(task: DutyTask) -> datetime:
+    """Until when a claimed place may be given up: DUTY_CANCEL_HOURS before the start."""
+    return task.starts_at - timedelta(hours=_cfg("DUTY_CANCEL_HOURS"))
+
+
 def _link(task: DutyTask) -> str:
     return path_for("duty.show", task_id=task.id)
 
@@ -591,7 +601,7 @@ def cancel_claim(session: Session, volunteer: Any, task: DutyTask) -> DutyClaim:
     if claim is None or claim.status not in ("claimed", "waiting"):
         raise Conflict(_("You hold no claim on this duty that can be cancelled."))
     hours = _cfg("DUTY_CANCEL_HOURS")
-    if claim.status == "claimed" and task.starts_at - timedelta(hours=hours) <= now:
+    if claim.status == "claimed" and cancel_closes(task) <= now:
         raise Conflict(
             _("Claims can be cancelled until %(hours)d hours before the start.", hours=hours)
         )
@@ -641,7 +651,7 @@ def check_in(session: Session, volunteer: Any, claim: DutyClaim) -> DutyClaim:
     Conflict saying when check-in opens (or that it is over / not possible)."""
     now = utcnow()
     task = claim.task
-    opens = task.starts_at - timedelta(minutes=_cfg("DUTY_CHECK_IN_MINUTES"))
+    opens = check_in_opens(task)
     if claim.status != "claimed" or task.status == "cancelled":
         raise Conflict(_("Only a claimed duty can be checked in."))
     if now < opens:

@@ -23,6 +23,7 @@ from community.core.errors import Conflict, RuleViolation
 from community.core.forms import EmptyForm, choices
 from community.core.htmx import render, saved, submit
 from community.core.once import once
+from community.core.timeutil import utcnow
 from community.duty import bp, queries, services
 from community.duty.forms import (
     LABELS,
@@ -55,6 +56,16 @@ def _back(default: str) -> str:
 # --- the list and the card ------------------------------------------------------------
 
 
+def _cancel_context(tasks: list[DutyTask]) -> dict:
+    """Whether a claimed place on each task may still be given up (the card shows
+    the cancel button, or until when it could have been)."""
+    now = utcnow()
+    return {
+        "cancel_open": {t.id: now < services.cancel_closes(t) for t in tasks},
+        "cancel_hours": current_app.config["DUTY_CANCEL_HOURS"],
+    }
+
+
 def _card_context(task: DutyTask) -> dict:
     mine = queries.my_claims_on(db.session, current_user, [task.id])
     return {
@@ -62,6 +73,7 @@ def _card_context(task: DutyTask) -> dict:
         "my_claims": mine,
         "waiting": queries.waiting_counts(db.session, [task.id]),
         "claimable": {task.id: can(current_user, "duty.claim", task)},
+        **_cancel_context([task]),
     }
 
 
@@ -108,6 +120,7 @@ def index():
         my_claims=queries.my_claims_on(db.session, current_user, ids),
         waiting=queries.waiting_counts(db.session, ids),
         claimable={t.id: can(current_user, "duty.claim", t) for t in tasks},
+        **_cancel_context(tasks),
         can_publish=can(current_user, "duty.create"),
         mine=queries.my_duties(db.session, current_user)
         if can(current_user, "nav.duties.mine")
@@ -319,8 +332,7 @@ def _on_duty(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None
         task=task,
         visits=queries.visits_by_checkpoint(claim),
         acts=can(current_user, "claim.act", claim),
-        checkin_opens=task.starts_at
-        - timedelta(minutes=current_app.config["DUTY_CHECK_IN_MINUTES"]),
+        checkin_opens=services.check_in_opens(task),
         checkout_form=out,
         visit_form=VisitForm(formdata=None),
         status=status,

@@ -433,3 +433,22 @@ def test_leaderboard_sums_points_per_volunteer_and_team(client, login_in, app, a
     assert "巡防之星" in people and ">9<" in people
     teams = client.get(f"/duties/leaderboard?month={month}&by=team&area_id={area}")
     assert "治安巡防队" in teams.get_data(as_text=True)
+
+
+def test_the_card_offers_cancel_only_while_cancelling_is_allowed(client, login_in, app, area):
+    login_in("volunteer", area)
+    soon = _duty(app, area, title="马上开始", starts_in=timedelta(hours=5))
+    later = _duty(app, area, title="后天巡逻", starts_in=timedelta(days=2))
+    token = _token(client)
+    for task_id in (soon, later):
+        assert (
+            client.post(f"/duties/{task_id}/claim", data={"csrf_token": token}).status_code == 303
+        )
+    soon_card = client.get(f"/duties/{soon}").get_data(as_text=True)
+    assert 'data-testid="cancel"' not in soon_card
+    assert 'data-testid="cancel-closed"' in soon_card and "24 hours" in soon_card
+    # What the card does not offer, the service refuses anyway.
+    refused = client.post(f"/duties/{soon}/cancel", data={"csrf_token": token})
+    assert refused.status_code == 409
+    later_card = client.get(f"/duties/{later}").get_data(as_text=True)
+    assert 'data-testid="cancel"' in later_card and 'data-testid="cancel-closed"' not in later_card
