@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import and_, false, or_, select, true
 
 from community.accounts.models import Area
 from community.accounts.permissions import (
@@ -98,6 +98,21 @@ def duty_scope(user: Any, roles_held: tuple[str, ...] = VIEW_ROLES):
         return true()
     areas = scope_areas(user, *roles_held)
     return DutyTask.area_id.in_(select(Area.id).where(area_subtree_filter(Area.path, areas)))
+
+
+def claim_scope(user: Any):
+    """SQL condition on DutyTask: the rule "duty.claim" for rows (the task lies in the
+    user's volunteer areas and is open to everyone or to one of their teams)."""
+    from community.duty.models import DutyTask
+
+    areas = scope_areas(user, "volunteer")
+    if not areas:
+        return false()
+    teams = sorted(org_ids(user, "volunteer"))
+    return and_(
+        DutyTask.area_id.in_(select(Area.id).where(area_subtree_filter(Area.path, areas))),
+        or_(DutyTask.team_id.is_(None), DutyTask.team_id.in_(teams)),
+    )
 
 
 def managed_scope(user: Any):

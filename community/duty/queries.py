@@ -19,7 +19,7 @@ from community.duty.models import (
     DutyClaim,
     DutyTask,
 )
-from community.duty.permissions import duty_scope, managed_scope
+from community.duty.permissions import claim_scope, duty_scope, managed_scope
 from community.duty.services import day_bounds, local_today, to_local, to_utc
 
 LIST_LIMIT = 200
@@ -79,6 +79,8 @@ def list_duties(
     area_id: int | None = None,
     statuses: tuple[str, ...] = ("published",),
     upcoming_only: bool = True,
+    claimable_only: bool = False,
+    limit: int = LIST_LIMIT,
 ) -> list[DutyTask]:
     """Tasks in the user's scope starting in the local days [start, start+days),
     by start time. One query."""
@@ -98,7 +100,9 @@ def list_duties(
         stmt = stmt.where(DutyTask.taken < DutyTask.capacity)
     if area_id:
         stmt = stmt.where(DutyTask.area_id == area_id)
-    return list(session.scalars(stmt.order_by(DutyTask.starts_at, DutyTask.id).limit(LIST_LIMIT)))
+    if claimable_only:
+        stmt = stmt.where(claim_scope(user))
+    return list(session.scalars(stmt.order_by(DutyTask.starts_at, DutyTask.id).limit(limit)))
 
 
 def by_day(tasks: list[DutyTask], start: date, days: int = 7) -> list[tuple[date, list[DutyTask]]]:

@@ -17,11 +17,9 @@ def duty_section(session: Session, user: Any) -> StartSection | None:
     if not can(user, "nav.duties.mine"):
         return None
     start = queries.local_today()
-    open_duties = [
-        t
-        for t in queries.list_duties(session, user, start=start, days=7, free_only=True)
-        if can(user, "duty.claim", t)
-    ][:5]
+    open_duties = queries.list_duties(
+        session, user, start=start, days=7, free_only=True, claimable_only=True, limit=5
+    )
     return StartSection(
         "duty/_start.html",
         order=30,

@@ -377,6 +377,19 @@ def test_team_reserved_duty_only_for_its_members(session, world):
     outsider = make_volunteer(session, area=area)
     assert can(member, "duty.claim", task)
     assert not can(outsider, "duty.claim", task)
+    # The start page's open duties apply the same rule in SQL.
+    open_to_all = make_duty(session, area=area, publisher=coordinator)
+    far = make_duty(session, area=make_area_tree(session)[2], publisher=None)
+
+    def shown(user):
+        found = queries.list_duties(
+            session, user, start=queries.local_today(), days=7, claimable_only=True, limit=5
+        )
+        return {t.id for t in found}
+
+    assert shown(member) == {task.id, open_to_all.id}
+    assert shown(outsider) == {open_to_all.id}
+    assert far.id not in shown(member) | shown(outsider)
 
 
 def test_volunteer_record_totals_count_every_claim_not_only_the_shown_ones(
