@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, Organization
+from community.accounts.permissions import area_subtree_filter
 from community.core import audit
 from community.core.errors import Conflict, RuleViolation
 from community.core.notify import notify, path_for, register_message
@@ -159,17 +160,23 @@ def _validate(data: DutyInput, *, now: datetime, is_new: bool) -> list[str]:
     return lines
 
 
-def _route(session: Session, area: Area, lines: list[str]) -> list[DutyCheckpoint]:
-    """Checkpoints in order; a line that is exactly the name of a site of the area is
-    linked to that site (hazards found there are reported at it)."""
-    sites = {
-        s.name: s.id
-        for s in session.scalars(
-            select(Site)
+def _route_sites(session: Session, area: Area, lines: list[str]) -> dict[str, int]:
+    """Site name -> id for the checkpoint lines that are exactly the name of a site
+    of the area (hazards found there are reported at it). One query per publication,
+    however many weeks it spans."""
+    if not lines:
+        return {}
+    return dict(
+        session.execute(
+            select(Site.name, Site.id)
             .join(Area, Area.id == Site.area_id)
-            .where(Site.name.in_(lines), Area.path.like(f"{area.path}%"))
-        )
-    }
+            .where(Site.name.in_(lines), area_subtree_filter(Area.path, [area]))
+        ).all()
+    )
+
+
+def _route(lines: list[str], sites: dict[str, int]) -> list[DutyCheckpoint]:
+    """Checkpoints in order, linked to their sites."""
     return [
         DutyCheckpoint(position=i, name=name, site_id=sites.get(name))
         for i, name in enumerate(lines, 1)
@@ -184,6 +191,7 @@ def publish_duty(session: Session, coordinator: Any, data: DutyInput) -> list[Du
     lines = _validate(data, now=utcnow(), is_new=True)
     weeks = data.repeat_weeks or 0
     series = uuid.uuid4().hex if weeks else None
+    sites = _route_sites(session, data.area, lines)
     tasks = []
     for week in range(weeks + 1):
         shift = timedelta(weeks=week)
@@ -202,7 +210,7 @@ def publish_duty(session: Session, coordinator: Any, data: DutyInput) -> list[Du
             series_id=series,
         )
         task.area = data.area
-        task.checkpoints = _route(session, data.area, lines)
+        task.checkpoints = _route(lines, sites)
         session.add(task)
         tasks.append(task)
     session.flush()
@@ -243,6 +251,7 @@ def edit_duty(
     end_shift = data.ends_at - task.ends_at
     targets = series_rest(session, task) if rest else [task]
     old_lines = [c.name for c in task.checkpoints]
+    sites = _route_sites(session, data.area, lines)
     for t in targets:
         # Places: a conditional UPDATE, so a claim landing meanwhile cannot be cut off.
         moved = session.execute(
@@ -280,7 +289,7 @@ def edit_duty(
                 session.execute(delete(DutyCheckpoint).where(DutyCheckpoint.task_id == t.id))
                 session.expire(t, ["checkpoints"])
                 session.flush()
-                for cp in _route(session, data.area, lines):
+                for cp in _route(lines, sites):
                     cp.task_id = t.id
                     session.add(cp)
         session.flush()

@@ -4,11 +4,13 @@ the navigation badge."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from community.accounts.auth import safe_next
 from community.accounts.models import Area
 from community.accounts.permissions import (
     authorize_or_403,
@@ -23,13 +25,17 @@ from community.extensions import db
 from community.reviews import bp, queries, services
 from community.reviews.forms import BulkForm, DecisionForm
 
-_NEXT_RE = re.compile(r"^/reviews/(\?[\w=&%.\-+]*)?$")
 _ITEM_RE = re.compile(r"^([a-z_]+)-(\d{1,10})$")
 
 
 def _next(value: str | None) -> str:
-    """Where a plain form lands: the queue with the filters it was posted from."""
-    return value if value and _NEXT_RE.match(value) else url_for("reviews.index")
+    """Where a plain form lands: the queue with the filters it was posted from (a
+    local path to the queue, nothing else)."""
+    queue = url_for("reviews.index")
+    target = safe_next(value)
+    if target and urlsplit(target).path == queue:
+        return target
+    return queue
 
 
 def _filters() -> tuple[str, Area | None]:
