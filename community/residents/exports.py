@@ -36,7 +36,7 @@ def header() -> list[str]:
         _("Site"),
         _("Building"),
         _("Room"),
-        _("Name"),
+        _("Full name"),
         _("ID number"),
         _("Phone"),
         _("Move-in"),

@@ -46,7 +46,7 @@ class _PersonFields(OnceForm):
     """What every channel asks about the resident; the rules (valid ID number and
     phone, dates) are checked once, in services.report_residence."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=60)])
     id_number = StringField(
         _l("ID number"),
         validators=[DataRequired(), Length(max=30)],

@@ -26,7 +26,7 @@ def test_landlord_gets_a_masked_csv(client, login, world, session):
     resp = client.get(f"/buildings/{world.building.id}/ledger.csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     rows = _rows(resp)
-    assert rows[0][:5] == ["Site", "Building", "Room", "Name", "ID number"]
+    assert rows[0][:5] == ["Site", "Building", "Room", "Full name", "ID number"]
     assert rows[1][4] == number[:6] + "********" + number[-4:]
     assert rows[1][5] == "138****5678"
     assert number not in resp.get_data(as_text=True)
