@@ -56,10 +56,14 @@ messages: $(VENV)/.installed
 	$(BIN)/python scripts/messages.py
 
 # Local keys for `make run` and `flask --app app ...`, written once into
-# instance/config.py (git-ignored; create_app loads it). Production sets
-# SECRET_KEY and COMMUNITY_DATA_KEY in the environment.
-instance/config.py:
+# instance/config.py (git-ignored; create_app loads it), with the development
+# PUBLIC_BASE_URL the QR poster prints (added to an older file too, so the script
+# runs every time; it keeps what is there). Production sets SECRET_KEY,
+# COMMUNITY_DATA_KEY and PUBLIC_BASE_URL in the environment.
+instance/config.py: FORCE
 	$(PYTHON) scripts/instance_config.py
+
+FORCE:
 
 db: install instance/config.py
 	$(FLASK) db upgrade

@@ -13,7 +13,7 @@ from community.inspections import queries
 from community.inspections.forms import INCIDENT_KIND_LABELS, IncidentForm
 from community.places.models import Site
 from community.places.panels import Panel, register_site_panel
-from community.places.queries import is_shuangwu
+from community.places.queries import shuangwu_status
 
 
 @register_site_panel
@@ -38,15 +38,22 @@ def admission_panel(session: Session, user: Any, site: Site) -> Panel:
 def incidents_panel(
     session: Session, user: Any, site: Site, *, form: IncidentForm | None = None
 ) -> Panel:
-    """The 双无 badge for everyone who sees the site; the incidents of the last years
-    for police, coordinators and admins; the record form for the police."""
+    """The 双无 badge for everyone who sees the site, or why it has none (a record
+    younger than a year; the dates and kinds of the incidents that cost it); the
+    incidents of the last years for police, coordinators and admins; the record form
+    for the police."""
     can_view = can(user, "incident.view", site)
     can_record = can(user, "incident.create", site)
+    shuangwu = shuangwu_status(site)
     return Panel(
         template="inspections/_panel_incidents.html",
         order=25,
         context={
-            "badge": is_shuangwu(site),
+            "badge": shuangwu.badge,
+            "shuangwu": shuangwu,
+            "counted": (
+                queries.list_since(session, site, shuangwu.since) if shuangwu.incident_on else []
+            ),
             "can_view": can_view,
             "incidents": queries.list_recent(session, site) if can_view else [],
             "history_years": queries.HISTORY_YEARS,

@@ -260,6 +260,17 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def list_since(session: Session, site: Site, since: date) -> list[Incident]:
+    """The site's incidents on or after `since` (those costing the 双无 badge), newest first."""
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(Incident.site_id == site.id, Incident.occurred_on >= since)
+            .order_by(Incident.occurred_on.desc(), Incident.id.desc())
+        )
+    )
+
+
 def list_recent(session: Session, site: Site, today: date | None = None) -> list[Incident]:
     """The site's incidents of the last HISTORY_YEARS years, newest first."""
     since = _years_before(today or _today(), HISTORY_YEARS)

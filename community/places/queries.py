@@ -39,13 +39,41 @@ def shuangwu_since(on: date | None = None) -> date:
     return (on or today()) - timedelta(days=SHUANGWU_DAYS)
 
 
-def is_shuangwu(site: Site, on: date | None = None) -> bool:
-    """The 双无 badge: a year of clean record. The app has known the site for at least
+@dataclass(frozen=True)
+class Shuangwu:
+    """A site's 双无 standing on a day, with the reasons it has no badge (both may
+    hold): its record is younger than SHUANGWU_DAYS (`eligible_on`: the first day
+    the badge can show if nothing happens), or a crime or fire happened within the
+    window (`incident_on`: the latest)."""
+
+    since: date  # incidents on or after this day cost the badge
+    known_since: date
+    eligible_on: date | None = None
+    incident_on: date | None = None
+
+    @property
+    def badge(self) -> bool:
+        return self.eligible_on is None and self.incident_on is None
+
+
+def shuangwu_status(site: Site, on: date | None = None) -> Shuangwu:
+    """The 双无 rule: a year of clean record. The app has known the site for at least
     SHUANGWU_DAYS days (registered, or admitted, that long ago) and no crime and no
     fire happened there in that time (an incident exactly SHUANGWU_DAYS days ago
-    still counts)."""
+    still counts). shuangwu_sql() is its twin for lists."""
     since = shuangwu_since(on)
-    return site.known_since() <= since and site.has_no_incidents_since(since)
+    known = site.known_since()
+    return Shuangwu(
+        since=since,
+        known_since=known,
+        eligible_on=known + timedelta(days=SHUANGWU_DAYS) if known > since else None,
+        incident_on=None if site.has_no_incidents_since(since) else site.last_incident_on,
+    )
+
+
+def is_shuangwu(site: Site, on: date | None = None) -> bool:
+    """The 双无 badge (see shuangwu_status)."""
+    return shuangwu_status(site, on).badge
 
 
 def shuangwu_sql(on: date | None = None):

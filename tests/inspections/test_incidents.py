@@ -325,3 +325,60 @@ def test_recording_an_incident_refreshes_the_badge_in_the_page_header(
     body = status.get_data(as_text=True)
     assert status.status_code == 200 and body.lstrip().startswith('<p class="site-status"')
     assert 'data-badge="shuangwu"' not in body
+
+
+def test_a_new_site_says_it_is_on_record_for_less_than_a_year_not_that_it_had_an_incident(
+    client, session, world, as_role
+):
+    """A site registered a minute ago has no 双无 because its record is young: the
+    page says so, with the day the badge can come, and claims no incident."""
+    landlord = as_role("landlord")
+    site = make_site(session, area=world.community, landlord=landlord, created_at=utcnow())
+    session.commit()
+    resp = client.get(f"/sites/{site.id}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    reason = re.search(r'data-testid="shuangwu-reason".*?</div>', html, re.S).group(0)
+    registered = today()
+    eligible = registered + timedelta(days=365)
+    assert "On record for less than a year" in reason
+    assert registered.isoformat() in reason and eligible.isoformat() in reason
+    assert "An incident was recorded" not in html and "Incidents in the last" not in reason
+
+
+def test_a_site_without_shuangwu_lists_the_incidents_that_cost_it_with_their_dates(
+    client, session, world, as_role
+):
+    """Also for the landlord (who may not see the incident notes): dates and kinds."""
+    landlord = as_role("landlord")
+    world.site.landlord_id = landlord.id
+    recent = today() - timedelta(days=30)
+    older = today() - timedelta(days=200)
+    make_incident(session, site=world.site, occurred_on=recent, kind="fire", note="厨房起火")
+    make_incident(session, site=world.site, occurred_on=older, kind="crime", note="盗窃")
+    make_incident(session, site=world.site, occurred_on=today() - timedelta(days=500))
+    session.commit()
+    html = client.get(f"/sites/{world.site.id}").get_data(as_text=True)
+    reason = re.search(r'data-testid="shuangwu-reason".*?</div>', html, re.S).group(0)
+    assert re.findall(r"<li>(\S+) · ([^<]+)</li>", reason) == [
+        (recent.isoformat(), "Fire"),
+        (older.isoformat(), "Crime / public security"),
+    ]
+    assert "On record for less than a year" not in reason
+    assert "厨房起火" not in html and "盗窃" not in html
+
+
+def test_shuangwu_status_gives_both_reasons_and_the_day_the_badge_can_come(session, world):
+    from community.places.queries import shuangwu_status
+
+    site = make_site(
+        session,
+        area=world.community,
+        created_at=datetime.combine(TODAY - timedelta(days=10), time(12)),
+        last_incident_on=TODAY - timedelta(days=3),
+    )
+    status = shuangwu_status(site, TODAY)
+    assert status.badge is False
+    assert status.eligible_on == TODAY + timedelta(days=355)
+    assert status.incident_on == TODAY - timedelta(days=3)
+    assert shuangwu_status(world.site, TODAY).badge is True

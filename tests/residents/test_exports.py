@@ -7,6 +7,7 @@ import csv
 import io
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from community.core.models import AuditEvent
@@ -87,3 +88,45 @@ def test_export_ledger_command_writes_a_masked_file(app, world, session, tmp_pat
         ]
     )
     assert police.exit_code == 0 and number in police.output
+
+
+def _ledger_links(html: str) -> list[str]:
+    import re
+
+    block = re.search(r'data-testid="ledger-export".*?</p>', html, re.S)
+    return re.findall(r'href="([^"]+)"', block.group(0)) if block else []
+
+
+@pytest.mark.parametrize("who", ["landlord", "manager", "police"])
+def test_building_and_site_pages_offer_the_ledger_to_those_who_may_export(
+    client, login, world, session, who
+):
+    """导出台账 (Export ledger) on both pages for the landlord, the property manager and
+    the police; the links download the register (masked for all but the police)."""
+    number = id_number()
+    make_residence(session, room=world.room, reporter=world.landlord, number=number)
+    session.commit()
+    building = f"/buildings/{world.building.id}/ledger"
+    site = f"/sites/{world.site.id}/ledger"
+    login(getattr(world, who))
+    page = client.get(f"/buildings/{world.building.id}")
+    assert page.status_code == 200
+    assert _ledger_links(page.get_data(as_text=True)) == [f"{building}.xlsx", f"{building}.csv"]
+    assert "Export ledger" in page.get_data(as_text=True)
+    site_page = client.get(f"/sites/{world.site.id}").get_data(as_text=True)
+    assert _ledger_links(site_page) == [f"{site}.xlsx", f"{site}.csv"]
+    resp = client.get(f"{building}.csv")
+    assert resp.status_code == 200
+    masked = number[:6] + "********" + number[-4:]
+    shown = number if who == "police" else masked
+    assert shown in resp.get_data(as_text=True)
+    if who != "police":
+        assert number not in resp.get_data(as_text=True)
+
+
+def test_no_ledger_link_for_those_who_may_not_export(client, login, world):
+    login(world.volunteer)
+    page = client.get(f"/sites/{world.site.id}")
+    assert page.status_code == 200
+    assert _ledger_links(page.get_data(as_text=True)) == []
+    assert "ledger." not in page.get_data(as_text=True)
