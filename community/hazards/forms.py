@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from community.accounts.forms import ROLE_LABELS
 from community.core.forms import OnceForm, choices
 from community.core.uploads import MaxUploadBytes
 from community.hazards.models import HAZARD_STATES, SEVERITIES
@@ -51,11 +52,33 @@ class HazardForm(OnceForm):
 
 
 class AssignForm(FlaskForm):
-    username = StringField(_l("Assign to (username)"), validators=[DataRequired(), Length(max=80)])
+    """The choices are set by the view from services.list_assignees; whether the
+    chosen person may be assigned is the service's rule (validate_choice=False)."""
+
+    assignee = SelectField(
+        _l("Assign to"), choices=[], validators=[DataRequired()], validate_choice=False
+    )
+
+
+def assignee_label(person) -> str:
+    """ "Name · roles · organisations" for the assign form's choice."""
+    roles = " / ".join(str(ROLE_LABELS.get(r, r)) for r in person.roles)
+    return " · ".join(p for p in (person.name, roles, " / ".join(person.organizations)) if p)
+
+
+def assignee_choices(people) -> list[tuple[str, str]]:
+    return [("", _l("Choose a person"))] + [(str(p.id), assignee_label(p)) for p in people]
 
 
 class FixForm(FlaskForm):
     note = TextAreaField(_l("What was done?"), validators=[DataRequired(), Length(max=1000)])
+    photo = FileField(
+        _l("Photo of the result (optional)"),
+        validators=[
+            FileAllowed(PHOTO_EXTENSIONS, _l("Only JPEG or PNG photos are accepted.")),
+            MaxUploadBytes(),
+        ],
+    )
 
 
 class ReopenForm(FlaskForm):

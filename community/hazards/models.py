@@ -41,6 +41,8 @@ class Hazard(db.Model):
         ForeignKey("organization.id", ondelete="SET NULL"), index=True
     )
     fix_note: Mapped[str | None] = mapped_column(String(1000))
+    # The photo taken after the fix (same upload rules as `photo`); cleared on reopen.
+    fix_photo: Mapped[str | None] = mapped_column(String(80))
     fixed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

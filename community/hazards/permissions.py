@@ -22,7 +22,11 @@ from community.places.permissions import (
     inspects_site,
     people_in_scope,
     polices_site,
+    runs_site,
 )
+
+# Who a hazard may be assigned to (see assignable_people).
+ASSIGNABLE_ROLES = ("landlord", "property_manager", "coordinator")
 
 rule("nav.hazards")(lambda user, obj: True)
 
@@ -35,7 +39,13 @@ def _sees(user: Any, hazard: Any) -> bool:
 
 @rule("hazard.create")
 def _reports(user: Any, site: Any) -> bool:
-    return is_admin(user) or in_scope_area(user, site.area, "police", "coordinator", "volunteer")
+    """Volunteers, coordinators and police of the area, and the site's own landlord
+    or property company (they are the first to see one)."""
+    return (
+        is_admin(user)
+        or in_scope_area(user, site.area, "police", "coordinator", "volunteer")
+        or runs_site(user, site)
+    )
 
 
 def _fixes(user: Any, hazard: Any) -> bool:
@@ -87,7 +97,7 @@ def assignable_people(user: Any, site: Any):
     areas = [
         a for a in scope_areas(user, "police", "coordinator") if site.area.path.startswith(a.path)
     ]
-    return people_in_scope(user, ("landlord", "property_manager", "coordinator"), areas)
+    return people_in_scope(user, ASSIGNABLE_ROLES, areas)
 
 
 def assigned_to(user: Any):

@@ -17,23 +17,25 @@ state does not allow.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import IO, Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from community.accounts.models import User
+from community.accounts.models import Membership, Organization, User
 from community.accounts.services import member_user_ids
 from community.core import audit, uploads
 from community.core.errors import Conflict, RuleViolation
 from community.core.notify import notify, path_for, register_message
 from community.core.reminders import register_reminder
 from community.core.timeutil import utcnow
+from community.core.validators import is_id
 from community.hazards.models import SEVERITIES, Hazard
-from community.hazards.permissions import assignable_people
+from community.hazards.permissions import ASSIGNABLE_ROLES, assignable_people
 from community.places.models import Site
 
 # Audit actions, in the order of the workflow; the history shows these.
@@ -69,11 +71,16 @@ def fixer_ids(session: Session, hazard: Hazard) -> list[int]:
     return ids
 
 
-def _notify_fixers(session: Session, hazard: Hazard, kind: str, site_name: str, **kw) -> int:
+def _notify_fixers(
+    session: Session, hazard: Hazard, kind: str, site_name: str, skip: Any = None, **kw
+) -> int:
+    """Notify whoever fixes the hazard, except `skip` (a landlord reporting a hazard
+    at their own site needs no notice of it)."""
+    skip_id = getattr(skip, "id", None)
     return len(
         notify(
             session,
-            fixer_ids(session, hazard),
+            [u for u in fixer_ids(session, hazard) if u != skip_id],
             kind,
             link=path_for("hazards.show", hazard_id=hazard.id),
             site=site_name,
@@ -146,7 +153,7 @@ def report_hazard(
         hazard,
         {"site_id": site.id, "severity": severity, "photo": image is not None},
     )
-    _notify_fixers(session, hazard, ASSIGNED_NOTICE, site.name)
+    _notify_fixers(session, hazard, ASSIGNED_NOTICE, site.name, skip=reporter)
     session.flush()
     return hazard
 
@@ -155,28 +162,88 @@ def is_unassigned(hazard: Hazard) -> bool:
     return hazard.assignee_user_id is None and hazard.assignee_org_id is None
 
 
-def assign_hazard(session: Session, actor: Any, hazard: Hazard, username: str) -> Hazard:
-    """Assign an open hazard to a landlord, property manager or coordinator of the
-    site's area (the police liaison or coordinator of the area names them: a site
-    with neither landlord nor company has nobody else); they then see and fix it.
-    Raises RuleViolation("username") for anyone else (one message, nothing told
-    about users out of scope) and Conflict when the hazard is not open."""
-    if hazard.status != "open":
-        raise Conflict(_("Only an open hazard can be assigned."))
-    username = (username or "").strip()
-    user = (
-        session.scalar(
-            select(User).where(
-                func.lower(User.username) == username.lower(),
-                User.active.is_(True),
-                assignable_people(actor, hazard.site),
+@dataclass
+class Assignee:
+    """Someone a hazard may be assigned to, as the assign form lists them."""
+
+    id: int
+    name: str
+    username: str
+    roles: list[str] = field(default_factory=list)
+    organizations: list[str] = field(default_factory=list)
+
+
+ASSIGNEE_PAGE = 50
+
+
+def _assignable(actor: Any, hazard: Hazard) -> list[Any]:
+    return [User.active.is_(True), assignable_people(actor, hazard.site)]
+
+
+def list_assignees(
+    session: Session, actor: Any, hazard: Hazard, search: str = "", limit: int = ASSIGNEE_PAGE
+) -> tuple[list[Assignee], int]:
+    """The people `actor` may assign the hazard to (the rule of assign_hazard), by
+    name, with their roles and organisations among ASSIGNABLE_ROLES, at most `limit`
+    of them, and how many match in all. `search` narrows them to a name, username
+    or organisation containing it. Two queries."""
+    where = _assignable(actor, hazard)
+    search = " ".join((search or "").split())[:80]
+    if search:
+        where.append(
+            or_(
+                User.display_name.icontains(search, autoescape=True),
+                User.username.icontains(search, autoescape=True),
+                User.id.in_(
+                    select(Membership.user_id)
+                    .join(Organization, Organization.id == Membership.organization_id)
+                    .where(Organization.name.icontains(search, autoescape=True))
+                ),
             )
         )
-        if username
+    rows = session.execute(
+        select(User.id, User.display_name, User.username, func.count().over())
+        .where(*where)
+        .order_by(User.display_name, User.id)
+        .limit(limit)
+    ).all()
+    total = rows[0][3] if rows else 0
+    people = {uid: Assignee(uid, name, username) for uid, name, username, _n in rows}
+    if people:
+        for uid, role, org in session.execute(
+            select(Membership.user_id, Membership.role, Organization.name)
+            .outerjoin(Organization, Organization.id == Membership.organization_id)
+            .where(Membership.user_id.in_(people), Membership.role.in_(ASSIGNABLE_ROLES))
+            .order_by(Membership.id)
+        ):
+            person = people[uid]
+            if role not in person.roles:
+                person.roles.append(role)
+            if org and org not in person.organizations:
+                person.organizations.append(org)
+    return list(people.values()), total
+
+
+def assign_hazard(session: Session, actor: Any, hazard: Hazard, assignee_id: Any) -> Hazard:
+    """Assign an open hazard to a landlord, property manager or coordinator of the
+    site's area (the police liaison or coordinator of the area chooses them from
+    list_assignees: a site with neither landlord nor company has nobody else); they
+    then see and fix it. Raises RuleViolation("assignee") for anyone else (one
+    message, nothing told about users out of scope) and Conflict when the hazard is
+    not open."""
+    if hazard.status != "open":
+        raise Conflict(_("Only an open hazard can be assigned."))
+    try:
+        wanted = int(assignee_id)
+    except (TypeError, ValueError):
+        wanted = 0
+    user = (
+        session.scalar(select(User).where(User.id == wanted, *_assignable(actor, hazard)))
+        if is_id(wanted)
         else None
     )
     if user is None:
-        raise RuleViolation("username", _("Nobody of this site's area has this username."))
+        raise RuleViolation("assignee", _("Choose someone from the list."))
     hazard.assignee_user_id = user.id
     session.flush()
     audit.record(session, actor, ASSIGNED, hazard, {"to": user.display_name})
@@ -219,12 +286,17 @@ def _transition(
         raise Conflict(message)
 
 
-def fix_hazard(session: Session, actor: Any, hazard: Hazard, note: str) -> Hazard:
-    """open -> fixed with a note saying what was done. RuleViolation("note") when
-    the note is empty; Conflict when the hazard is not open."""
+def fix_hazard(
+    session: Session, actor: Any, hazard: Hazard, note: str, photo: IO[bytes] | None = None
+) -> Hazard:
+    """open -> fixed with a note saying what was done and, optionally, a photo of the
+    result (cleaned like the report's photo, decoded before anything is written).
+    RuleViolation("note") when the note is empty, RuleViolation("photo") for a bad
+    image; Conflict when the hazard is not open."""
     note = (note or "").strip()
     if not note:
         raise RuleViolation("note", _("Say what was done."))
+    image = uploads.clean_image(photo, field="photo") if photo is not None else None
     now = utcnow()
     _transition(
         session,
@@ -238,7 +310,20 @@ def fix_hazard(session: Session, actor: Any, hazard: Hazard, note: str) -> Hazar
         fix_note=note[:1000],
         fixed_at=now,
     )
-    audit.record(session, actor, FIXED, hazard, {"from": "open", "to": "fixed", "note": note})
+    if image is not None:
+        hazard.fix_photo = uploads.store(image)
+        try:
+            session.flush()
+        except Exception:
+            uploads.remove(hazard.fix_photo)
+            raise
+    audit.record(
+        session,
+        actor,
+        FIXED,
+        hazard,
+        {"from": "open", "to": "fixed", "note": note, "photo": image is not None},
+    )
     session.flush()
     return hazard
 
@@ -260,9 +345,9 @@ def close_hazard(session: Session, actor: Any, hazard: Hazard) -> Hazard:
 
 
 def reopen_hazard(session: Session, actor: Any, hazard: Hazard, reason: str) -> Hazard:
-    """fixed -> open again with a reason; the last fix is cleared from the hazard
-    (its note stays in the history) and reopen_count goes up. RuleViolation("reason")
-    when empty; Conflict when the hazard is not fixed."""
+    """fixed -> open again with a reason; the last fix (note and photo) is cleared
+    from the hazard (its note stays in the history) and reopen_count goes up.
+    RuleViolation("reason") when empty; Conflict when the hazard is not fixed."""
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation("reason", _("Say why the hazard is not fixed."))
@@ -273,6 +358,7 @@ def reopen_hazard(session: Session, actor: Any, hazard: Hazard, reason: str) -> 
         _("Only a fixed hazard can be reopened; this one is %(status)s.", status=_label(hazard)),
         status="open",
         fix_note=None,
+        fix_photo=None,
         fixed_at=None,
         reopen_count=Hazard.reopen_count + 1,
     )

@@ -23,12 +23,17 @@ from community.hazards.forms import (
     HazardFilterForm,
     HazardForm,
     ReopenForm,
+    assignee_choices,
     tab_labels_for,
 )
 from community.hazards.models import Hazard
 from community.hazards.permissions import has_jurisdiction, tabs_for
 from community.places import queries as places
 from community.places.models import Site
+
+# Past this many people the assign form offers a search (a select of hundreds of
+# names is no choice on a phone).
+ASSIGNEE_SEARCH_FROM = 12
 
 
 def _site_or_404(site_id: int) -> Site:
@@ -115,9 +120,17 @@ def index():
     )
 
 
-def _card(hazard: Hazard, *, status: int = 200, trigger=None, conflict=None, **forms):
-    """The hazard page, or only its card for htmx: details, history and the actions
-    the user may take now."""
+def _card(
+    hazard: Hazard,
+    *,
+    status: int = 200,
+    trigger=None,
+    conflict=None,
+    block: str = "hazard_card",
+    **forms,
+):
+    """The hazard page, or only its card (or the assign form's list of people) for
+    htmx: details, history and the actions the user may take now."""
     user = current_user
     open_, fixed = hazard.status == "open", hazard.status == "fixed"
     actions = {
@@ -126,15 +139,26 @@ def _card(hazard: Hazard, *, status: int = 200, trigger=None, conflict=None, **f
         "close": fixed and can(user, "hazard.close", hazard),
         "reopen": fixed and can(user, "hazard.reopen", hazard),
     }
+    assign_form = forms.get("assign_form") or AssignForm(formdata=None)
+    search = (request.args.get("who") or "").strip()[:80]
+    people, people_total = [], 0
+    if actions["assign"]:
+        people, people_total = services.list_assignees(db.session, user, hazard, search)
+        assign_form.assignee.choices = assignee_choices(people)
     return render(
         "hazards/show.html",
-        "hazard_card",
+        block,
         hazard=hazard,
+        photo_max_mb=f"{uploads.max_bytes() / (1024 * 1024):g}",
+        people_shown=len(people),
+        people_total=people_total,
+        people_search=search,
+        people_searchable=bool(search) or people_total > ASSIGNEE_SEARCH_FROM,
         history=queries.history(db.session, hazard),
         actions=actions,
         unassigned=services.is_unassigned(hazard),
         fix_form=forms.get("fix_form") or FixForm(formdata=None),
-        assign_form=forms.get("assign_form") or AssignForm(formdata=None),
+        assign_form=assign_form,
         reopen_form=forms.get("reopen_form") or ReopenForm(formdata=None),
         close_form=EmptyForm(formdata=None),
         conflict=conflict,
@@ -150,6 +174,15 @@ def show(hazard_id: int):
     return _card(_hazard_or_404(hazard_id))
 
 
+@bp.route("/hazards/<int:hazard_id>/assignees")
+@login_required
+def assignees(hazard_id: int):
+    """The assign form's list of people, narrowed by `who` (the page without htmx)."""
+    hazard = _hazard_or_404(hazard_id)
+    authorize_or_403("hazard.assign", hazard)
+    return _card(hazard, block="assignee_field")
+
+
 @bp.route("/hazards/<int:hazard_id>/photo")
 @login_required
 def photo(hazard_id: int):
@@ -157,6 +190,15 @@ def photo(hazard_id: int):
     if not hazard.photo:
         abort(404)
     return uploads.send(hazard.photo)
+
+
+@bp.route("/hazards/<int:hazard_id>/fix-photo")
+@login_required
+def fix_photo(hazard_id: int):
+    hazard = _hazard_or_404(hazard_id)
+    if not hazard.fix_photo:
+        abort(404)
+    return uploads.send(hazard.fix_photo)
 
 
 def _act(hazard_id: int, action: str, form, step, message: str, form_name: str):
@@ -183,7 +225,13 @@ def fix(hazard_id: int):
         hazard_id,
         "hazard.fix",
         FixForm(),
-        lambda h, f: services.fix_hazard(db.session, current_user, h, f.note.data),
+        lambda h, f: services.fix_hazard(
+            db.session,
+            current_user,
+            h,
+            f.note.data,
+            photo=f.photo.data.stream if f.photo.data else None,
+        ),
         _("Hazard marked fixed."),
         "fix_form",
     )
@@ -196,7 +244,7 @@ def assign(hazard_id: int):
         hazard_id,
         "hazard.assign",
         AssignForm(),
-        lambda h, f: services.assign_hazard(db.session, current_user, h, f.username.data),
+        lambda h, f: services.assign_hazard(db.session, current_user, h, f.assignee.data),
         _("Hazard assigned."),
         "assign_form",
     )

@@ -14,6 +14,8 @@ EXPECTED = {
     "hazards.index": ("GET", {ANON: LOGIN, "*": 200}),
     "hazards.show": ("GET", {ANON: LOGIN, "enterprise": 404, "*": 200}),
     "hazards.photo": ("GET", {ANON: LOGIN, "*": 404}),
+    "hazards.fix_photo": ("GET", {ANON: LOGIN, "*": 404}),
+    # The site's landlord and property company report at their own site too.
     "hazards.new": (
         "GET",
         {
@@ -22,6 +24,20 @@ EXPECTED = {
             "police": 200,
             "coordinator": 200,
             "volunteer": 200,
+            "landlord": 200,
+            "property_manager": 200,
+            "enterprise": 404,
+            "*": 403,
+        },
+    ),
+    # The assign form's list of people: those who assign.
+    "hazards.assignees": (
+        "GET",
+        {
+            ANON: LOGIN,
+            "admin": 200,
+            "police": 200,
+            "coordinator": 200,
             "enterprise": 404,
             "*": 403,
         },
