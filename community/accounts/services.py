@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -35,6 +36,23 @@ MIN_PASSWORD_LENGTH = 10
 USERNAME_RE = re.compile(r"[A-Za-z0-9._-]{3,40}")
 USERNAME_MIN, USERNAME_MAX = 3, 40
 DISPLAY_NAME_MAX = 120
+
+# The actions recorded here, named for the audit log.
+audit.register_actions(
+    {
+        "login": _l("Signed in"),
+        "login_failed": _l("Failed sign-in"),
+        "logout": _l("Signed out"),
+        "password_changed": _l("Password changed"),
+        "user_enabled": _l("Account enabled"),
+        "user_disabled": _l("Account disabled"),
+        "user_created": _l("Account created"),
+        "user_updated": _l("Account changed"),
+        "notify_digest_changed": _l("Notice digest setting changed"),
+        "membership_added": _l("Role given"),
+        "membership_removed": _l("Role removed"),
+    }
+)
 _PARENT_LEVEL = {"district": None, "street": "district", "community": "street"}
 # A dummy hash checked when the username is unknown, so both cases cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")

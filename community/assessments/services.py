@@ -34,6 +34,14 @@ EARLIEST_MONTH = date(2000, 1, 1)
 # States from which the landlord or company may (re)submit; the card shows the
 # submit button for these.
 SUBMITTABLE_STATES = ("draft", "rejected")
+audit.register_actions(
+    {
+        "assessment_started": _l("Assessment started"),
+        "assessment_submitted": _l("Assessment submitted"),
+        "assessment_approved": _l("Assessment approved"),
+        "assessment_rejected": _l("Assessment sent back"),
+    }
+)
 
 # Notices to the submitter (core.notify): the site and the month.
 APPROVED_NOTICE, REJECTED_NOTICE = "assessment-approved", "assessment-rejected"

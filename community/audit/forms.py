@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, StringField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
 
@@ -19,6 +19,10 @@ class AuditFilterForm(FlaskForm):
     object_id = IntegerField(
         _l("Object id"), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)]
     )
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    # Choices: the registered actions by name (set by the view); any code still
+    # filters, so an older link with `action=residence.revealed` keeps working.
+    action = SelectField(
+        _l("Action"), choices=[], validators=[Optional(), Length(max=64)], validate_choice=False
+    )
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])

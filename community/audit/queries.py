@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from community.accounts.models import User
 from community.core.models import AuditEvent
+from community.core.timeutil import day_start
 
 PER_PAGE = 50
 EXPORT_BATCH = 1000
@@ -68,11 +69,12 @@ def filtered(session: Session, filters: Filters) -> Select | None:
         stmt = stmt.where(AuditEvent.object_id == filters.object_id)
     if filters.action:
         stmt = stmt.where(AuditEvent.action == filters.action.strip())
+    # Dates are local days (the page shows local times), their bounds UTC instants.
     # A date range becomes an id range too (events are appended: times follow ids),
     # each bound one seek in ix_audit_event_at, so the newest-first walk on the id
     # starts at the range instead of filtering every newer row.
     if filters.date_from:
-        start = datetime.combine(filters.date_from, time.min)
+        start = day_start(filters.date_from)
         first = (
             select(AuditEvent.id)
             .where(AuditEvent.at >= start)
@@ -82,7 +84,7 @@ def filtered(session: Session, filters: Filters) -> Select | None:
         )
         stmt = stmt.where(AuditEvent.at >= start, AuditEvent.id >= first)
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min)
+        end = day_start(filters.date_to + timedelta(days=1))
         last = (
             select(AuditEvent.id)
             .where(AuditEvent.at < end)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request, stream_with_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from community.accounts.permissions import authorize_or_403
@@ -13,9 +14,11 @@ from community.core import audit
 from community.core.csvout import csv_pieces
 from community.core.htmx import render
 from community.core.once import commit
+from community.core.timeutil import local_zone, utcnow
 from community.extensions import db
 
 EXPORTED = "audit.exported"
+audit.register_actions({EXPORTED: _l("Audit log exported")})
 
 
 def _filters(form: AuditFilterForm) -> queries.Filters:
@@ -41,11 +44,26 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) <= 10 else None
 
 
+def _form(formdata) -> AuditFilterForm:
+    form = AuditFilterForm(formdata)
+    form.action.choices = [("", _("All actions")), *audit.action_choices()]
+    return form
+
+
+def _zone_label() -> str:
+    """The local zone as an offset from UTC ("UTC+8"), for the time column."""
+    offset = local_zone().utcoffset(utcnow())
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
 @bp.route("/")
 @login_required
 def index():
     authorize_or_403("audit.view")
-    form = AuditFilterForm(request.args)
+    form = _form(request.args)
     filters = _filters(form)
     page = queries.list_events(
         db.session, filters, before=_int_arg("before"), after=_int_arg("after")
@@ -58,6 +76,8 @@ def index():
         args=filters.query_args(),
         actors=queries.actor_names(db.session, page.items),
         detail=queries.format_detail,
+        action_label=audit.action_label,
+        zone=_zone_label(),
     )
 
 
@@ -80,7 +100,7 @@ def export():
     """Every event matching the filters, streamed in batches; the export is itself
     an audit event (who took which slice of the log)."""
     authorize_or_403("audit.view")
-    filters = _filters(AuditFilterForm(request.args))
+    filters = _filters(_form(request.args))
     audit.record(
         db.session,
         current_user,

@@ -12,6 +12,26 @@ from sqlalchemy.orm import Session
 
 from community.core.models import AuditEvent
 
+# Action code -> lazy label; each feature registers the actions it records.
+_ACTIONS: dict[str, Any] = {}
+
+
+def register_actions(labels: dict[str, Any]) -> None:
+    """Name the actions a feature records (code -> lazy_gettext label), so the audit
+    log shows and filters them by name in the reader's language."""
+    _ACTIONS.update(labels)
+
+
+def action_label(code: str) -> str:
+    """The action's name in the current language; the code itself when unregistered."""
+    label = _ACTIONS.get(code)
+    return str(label) if label is not None else code
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(code, name) of every registered action, by name in the current language."""
+    return sorted(((code, str(label)) for code, label in _ACTIONS.items()), key=lambda c: c[1])
+
 
 def client_address() -> str | None:
     """The request's client address (after ProxyFix), or None outside a request."""

@@ -53,6 +53,22 @@ register_message(
 register_message("duty-approved", _l("Your report on “%(title)s” was approved: %(points)s points."))
 register_message("duty-rejected", _l("Your report on “%(title)s” was returned: %(reason)s"))
 
+audit.register_actions(
+    {
+        "duty_published": _l("Duty published"),
+        "duty_edited": _l("Duty changed"),
+        "duty_cancelled": _l("Duty cancelled"),
+        "duty_claimed": _l("Duty claimed"),
+        "duty_waiting": _l("Joined a duty's waiting list"),
+        "duty_promoted": _l("Moved up from the waiting list"),
+        "duty_claim_cancelled": _l("Claim cancelled"),
+        "duty_checked_in": _l("Checked in on duty"),
+        "duty_reported": _l("Duty report sent"),
+        "duty_report_approved": _l("Duty report approved"),
+        "duty_report_rejected": _l("Duty report sent back"),
+    }
+)
+
 MAX_REPEAT_WEEKS = 26
 MAX_CHECKPOINTS = 30
 

@@ -47,6 +47,15 @@ REPORTED, ASSIGNED, FIXED, REOPENED, CLOSED = (
     "hazard_closed",
 )
 HISTORY_ACTIONS = (REPORTED, ASSIGNED, FIXED, REOPENED, CLOSED)
+audit.register_actions(
+    {
+        REPORTED: _l("Hazard reported"),
+        ASSIGNED: _l("Hazard assigned"),
+        FIXED: _l("Hazard marked fixed"),
+        REOPENED: _l("Hazard reopened"),
+        CLOSED: _l("Hazard closed"),
+    }
+)
 
 # Notices to whoever fixes (core.notify); params name the site only.
 ASSIGNED_NOTICE, REOPENED_NOTICE, OPEN_TOO_LONG_NOTICE = (

@@ -8,11 +8,12 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from community.core.audit import record
+from community.core.audit import record, register_actions
 from community.core.errors import Conflict, RuleViolation
 from community.core.timeutil import today as _today
 from community.core.timeutil import utcnow
@@ -29,6 +30,12 @@ from community.places.models import Site
 
 NOTE_MAX = 255
 INCIDENT_NOTE_MAX = 500
+register_actions(
+    {
+        "inspection.completed": _l("Inspection recorded"),
+        "incident.recorded": _l("Incident recorded"),
+    }
+)
 
 
 # --- inspections -------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,6 +32,21 @@ from community.places.models import (
     new_qr_token,
 )
 from community.places.permissions import is_landlord, is_manager_only, landlord_scope
+
+# The actions recorded here, named for the audit log.
+audit.register_actions(
+    {
+        "site_created": _l("Site registered"),
+        "site_updated": _l("Site changed"),
+        "site_token_rotated": _l("Site QR code replaced"),
+        "building_added": _l("Building added"),
+        "room_added": _l("Room added"),
+        "room_updated": _l("Room changed"),
+        "association_applied": _l("Applied to join an association"),
+        "association_application_approved": _l("Association application approved"),
+        "association_application_declined": _l("Association application declined"),
+    }
+)
 
 # --- sites ------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from community.residents.permissions import polices
 
 FORMATS = ("csv", "xlsx")
 EXPORTED = "ledger.exported"
+audit.register_actions({EXPORTED: _l("Ledger exported")})
 
 
 def header() -> list[str]:

@@ -70,6 +70,20 @@ REPORTED, VERIFIED, REJECTED, RESUBMITTED, MOVED_OUT, REVEALED = (
     "residence.moved_out",
     "residence.revealed",
 )
+audit.register_actions(
+    {
+        REPORTED: _l("Residence reported"),
+        VERIFIED: _l("Registration approved"),
+        REJECTED: _l("Registration sent back"),
+        RESUBMITTED: _l("Registration resubmitted"),
+        MOVED_OUT: _l("Move-out recorded"),
+        REVEALED: _l("Full ID number revealed"),
+        "yellow_card.issued": _l("Yellow card issued"),
+        "yellow_card_proposal.issued": _l("Proposed yellow card issued"),
+        "yellow_card_proposal.dismissed": _l("Proposed yellow card dismissed"),
+        "person.purged": _l("Expired personal data purged"),
+    }
+)
 
 
 # Notices (core.notify): params are names of places and months, never a resident's data.

@@ -242,17 +242,23 @@ def test_filters_narrow_the_list(app, client, login_as):
     _seed_events(app, 1, action="old_one", at=utcnow() - timedelta(days=40))
     login_as("police")
     body = client.get(f"/audit/?user={actor_name}").get_data(as_text=True)
-    assert body.count("<code>hazard_reported</code>") == 3 and "site_created" not in body
+    assert (
+        body.count('data-action="hazard_reported"') == 3
+        and 'data-action="site_created"' not in body
+    )
     body = client.get("/audit/?object_type=site&object_id=9").get_data(as_text=True)
-    assert body.count("<code>site_created</code>") == 2 and "hazard_reported" not in body
+    assert (
+        body.count('data-action="site_created"') == 2
+        and 'data-action="hazard_reported"' not in body
+    )
     body = client.get("/audit/?action=site_created").get_data(as_text=True)
-    assert body.count("<code>site_created</code>") == 2
+    assert body.count('data-action="site_created"') == 2
     since = (utcnow() - timedelta(days=1)).date().isoformat()
     body = client.get(f"/audit/?date_from={since}").get_data(as_text=True)
-    assert "old_one" not in body and "site_created" in body
+    assert 'data-action="old_one"' not in body and 'data-action="site_created"' in body
     until = (utcnow() - timedelta(days=30)).date().isoformat()
     body = client.get(f"/audit/?date_to={until}").get_data(as_text=True)
-    assert "<code>old_one</code>" in body and "site_created" not in body
+    assert 'data-action="old_one"' in body and 'data-action="site_created"' not in body
     assert "No events match." in client.get("/audit/?user=nobody-at-all").get_data(as_text=True)
     # A nonsense filter is ignored, never a 500.
     assert client.get("/audit/?object_id=abc&date_from=yesterday").status_code == 200
@@ -269,7 +275,7 @@ def test_keyset_pages_cost_the_same_however_deep(app, client, login_as, count_qu
     _seed_events(app, 120, action="paged")
     login_as("police")
     first = client.get("/audit/?action=paged").get_data(as_text=True)
-    assert first.count("<code>paged</code>") == queries.PER_PAGE and "Older" in first
+    assert first.count('data-action="paged"') == queries.PER_PAGE and "Older" in first
     import re
 
     older = (
@@ -280,7 +286,7 @@ def test_keyset_pages_cost_the_same_however_deep(app, client, login_as, count_qu
     with count_queries() as q2:
         second = client.get(older).get_data(as_text=True)
     assert q1.count == q2.count
-    assert second.count("<code>paged</code>") == queries.PER_PAGE and "Newer" in second
+    assert second.count('data-action="paged"') == queries.PER_PAGE and "Newer" in second
     assert not [s for s in q2.statements if "count(" in s.lower() and "audit_event" in s]
 
 
@@ -296,3 +302,110 @@ def test_csv_export_is_filtered_neutralised_and_itself_audited(app, client, logi
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
     (exported,) = _events(app, "audit.exported")
     assert exported.actor_id == police["id"] and exported.detail == {"action": "exported_probe"}
+
+
+# --- issue 15: true time labels, actions by name ------------------------------------
+
+
+def test_the_page_says_local_time_and_the_csv_utc(app, client, login_as):
+    """The page shows local times and says so (UTC+8 in the tests' zone); the CSV
+    keeps UTC and says so."""
+    from datetime import datetime
+
+    _seed_events(app, 1, action="clock_probe", at=datetime(2026, 12, 6, 20, 30, 5))
+    login_as("police")
+    page = client.get("/audit/?action=clock_probe").get_data(as_text=True)
+    assert "<th>Time (UTC+8)</th>" in page and "Time (UTC)" not in page
+    assert "2026-12-07 04:30:05" in page and "2026-12-06 20:30:05" not in page
+    assert "the CSV gives times in UTC" in page
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/audit/export.csv?action=clock_probe").get_data(as_text=True))
+        )
+    )
+    assert rows[0][1].lstrip("\ufeff") == "Time (UTC)" or rows[0][1] == "Time (UTC)"
+    assert rows[1][1] == "2026-12-06 20:30:05"
+
+
+def test_the_date_filters_are_local_days(app, client, login_as):
+    """The page shows local days, so From/To are local days too: 04:30 on 7 December
+    in China is 20:30 UTC on the 6th."""
+    from datetime import datetime
+
+    _seed_events(app, 1, action="day_probe", at=datetime(2026, 12, 6, 20, 30))
+    login_as("police")
+    on_7th = client.get("/audit/?action=day_probe&date_from=2026-12-07&date_to=2026-12-07")
+    assert 'data-action="day_probe"' in on_7th.get_data(as_text=True)
+    on_6th = client.get("/audit/?action=day_probe&date_from=2026-12-06&date_to=2026-12-06")
+    assert 'data-action="day_probe"' not in on_6th.get_data(as_text=True)
+
+
+def test_actions_are_chosen_and_shown_by_their_translated_names(app, login):
+    """The action filter is a choice of names in the reader's language (Chinese by
+    default); the list shows names, not codes; the chosen name filters."""
+    from community.residents.services import REVEALED
+
+    police_id, police_name = _make(app, "police")
+    _seed_events(app, 1, action=REVEALED, object_type="residence", actor_id=police_id)
+    _seed_events(app, 1, action="site_created", object_type="site")
+    zh = app.test_client()
+    token = csrf_from(zh.get("/login").get_data(as_text=True))
+    zh.post("/login", data={"username": police_name, "password": PASSWORD, "csrf_token": token})
+    page = zh.get("/audit/").get_data(as_text=True)
+    assert '<select id="action" name="action">' in page
+    assert f'<option value="{REVEALED}">查看完整证件号码</option>' in page
+    assert '<option value="site_created">登记场所</option>' in page
+    assert 'data-action="residence.revealed">查看完整证件号码</td>' in page
+    assert "<code>residence.revealed</code>" not in page
+    chosen = zh.get(f"/audit/?action={REVEALED}").get_data(as_text=True)
+    assert f'<option selected value="{REVEALED}">' in chosen
+    assert chosen.count('data-action="residence.revealed"') == 1
+    assert 'data-action="site_created"' not in chosen
+
+
+def _recorded_actions() -> set[str]:
+    """Every action code the app records: string literals passed to audit.record
+    (and the f-string families spelled out)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "community"
+    found: set[str] = set()
+    call = re.compile(r"\brecord\(\s*session,\s*[^,]+,\s*\"([a-z_.]+)\"", re.S)
+    for path in root.rglob("*.py"):
+        found.update(call.findall(path.read_text(encoding="utf-8")))
+    from community.hazards import services as hazards
+    from community.residents import exports
+    from community.residents import services as residents
+
+    found.update(hazards.HISTORY_ACTIONS)
+    found.update(
+        [
+            residents.REPORTED,
+            residents.VERIFIED,
+            residents.REJECTED,
+            residents.RESUBMITTED,
+            residents.MOVED_OUT,
+            residents.REVEALED,
+            exports.EXPORTED,
+            "audit.exported",
+            "assessment_approved",
+            "assessment_rejected",
+            "association_application_approved",
+            "association_application_declined",
+        ]
+    )
+    return found
+
+
+def test_every_recorded_action_has_a_name_in_both_languages(app):
+    from flask_babel import force_locale
+
+    actions = _recorded_actions()
+    assert {"login", "site_created", "duty_claimed", "inspection.completed"} <= actions
+    registered = dict(audit.action_choices())
+    assert not sorted(actions - set(registered)), "actions without a name"
+    with app.test_request_context("/"), force_locale("zh_Hans_CN"):
+        for code in actions:
+            assert audit.action_label(code) != code
+            assert not audit.action_label(code).isascii(), code
