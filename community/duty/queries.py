@@ -20,7 +20,7 @@ from community.duty.models import (
     DutyTask,
 )
 from community.duty.permissions import claim_scope, duty_scope, managed_scope
-from community.duty.services import day_bounds, local_today, to_local, to_utc
+from community.duty.services import claimable_by, day_bounds, local_today, to_local, to_utc
 
 LIST_LIMIT = 200
 
@@ -101,7 +101,8 @@ def list_duties(
     if area_id:
         stmt = stmt.where(DutyTask.area_id == area_id)
     if claimable_only:
-        stmt = stmt.where(claim_scope(user))
+        # What the volunteer can claim now: their scope, and the claim rule in SQL.
+        stmt = stmt.where(claim_scope(user), claimable_by(session, user, utcnow()))
     return list(session.scalars(stmt.order_by(DutyTask.starts_at, DutyTask.id).limit(limit)))
 
 

@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, false, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from community.accounts.models import Area, Organization
 from community.accounts.permissions import area_subtree_filter
@@ -365,17 +365,111 @@ def cancel_duty(session: Session, coordinator: Any, task: DutyTask, *, rest: boo
 # --- claims ----------------------------------------------------------------------
 
 
-def _refusal(task: DutyTask, now: datetime) -> str:
-    """Why the task takes no claim now (it was re-read after the UPDATE found nothing)."""
+def claims_open_at(task: DutyTask) -> datetime:
+    """When claims open: DUTY_CLAIM_OPENS_DAYS before the start."""
+    return task.starts_at - timedelta(days=_cfg("DUTY_CLAIM_OPENS_DAYS"))
+
+
+@dataclass(frozen=True)
+class Claimability:
+    """What a volunteer may do with a task now, before any tap. `state` is one of
+    "mine" (they hold a live claim: `claim`), "cancelled", "over", "started",
+    "not_open" (claims open at `when`, naive UTC), "full" (the waiting list is open)
+    or "open" (a place can be claimed)."""
+
+    state: str
+    when: datetime | None = None
+    claim: DutyClaim | None = None
+
+    @property
+    def can_claim(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def can_wait(self) -> bool:
+        return self.state == "full"
+
+
+def claimability(task: DutyTask, now: datetime, my_claim: DutyClaim | None = None) -> Claimability:
+    """The one rule of when a task takes a claim, for one task and the volunteer's
+    live claim on it (or None). claim_duty and join_waiting_list refuse by it, the
+    card shows it; `claimable_now` is the same rule for rows (in SQL)."""
+    if my_claim is not None and my_claim.status != "cancelled":
+        return Claimability("mine", claim=my_claim)
     if task.status == "cancelled":
-        return _("This duty was cancelled.")
-    if task.status == "done" or task.starts_at <= now:
-        return _("This duty has already started or is over.")
-    opens = task.starts_at - timedelta(days=_cfg("DUTY_CLAIM_OPENS_DAYS"))
+        return Claimability("cancelled")
+    if task.status == "done" or task.ends_at <= now:
+        return Claimability("over")
+    if task.starts_at <= now:
+        return Claimability("started")
+    opens = claims_open_at(task)
     if now < opens:
+        return Claimability("not_open", when=opens)
+    if task.is_full:
+        return Claimability("full")
+    return Claimability("open")
+
+
+def claimable_now(now: datetime):
+    """SQL condition on DutyTask: claimability() is "open" (published, claims open,
+    not started, a free place); what is mine is `claimable_by`'s part."""
+    return and_(
+        DutyTask.status == "published",
+        DutyTask.starts_at > now,
+        DutyTask.starts_at <= now + timedelta(days=_cfg("DUTY_CLAIM_OPENS_DAYS")),
+        DutyTask.taken < DutyTask.capacity,
+    )
+
+
+def _held_places(volunteer_id: int, task=DutyTask):
+    """SELECT of the (not cancelled) tasks the volunteer holds a place on."""
+    return (
+        select(task)
+        .join(DutyClaim, DutyClaim.task_id == task.id)
+        .where(
+            DutyClaim.volunteer_id == volunteer_id,
+            DutyClaim.status.in_(PLACE_STATES),
+            task.status != "cancelled",
+        )
+    )
+
+
+def claimable_by(session: Session, volunteer: Any, now: datetime):
+    """SQL condition on DutyTask: the volunteer can claim it now. claimable_now, no
+    live claim of theirs on it, no place of theirs on an overlapping duty, and they
+    are not barred for no-shows (the per-day cap is checked at the claim)."""
+    if no_show_bar(session, volunteer.id, now) is not None:
+        return false()
+    mine = (
+        select(DutyClaim.id)
+        .where(
+            DutyClaim.task_id == DutyTask.id,
+            DutyClaim.volunteer_id == volunteer.id,
+            DutyClaim.status != "cancelled",
+        )
+        .exists()
+    )
+    other = aliased(DutyTask)
+    overlapping = (
+        _held_places(volunteer.id, other)
+        .where(other.starts_at < DutyTask.ends_at, other.ends_at > DutyTask.starts_at)
+        .exists()
+    )
+    return and_(claimable_now(now), ~mine, ~overlapping)
+
+
+def refusal(verdict: Claimability) -> str:
+    """Why a task takes no claim (the card shows the state, the 409 says this)."""
+    if verdict.state == "mine":
+        return _already(verdict.claim)
+    if verdict.state == "cancelled":
+        return _("This duty was cancelled.")
+    if verdict.state in ("over", "started"):
+        return _("This duty has already started or is over.")
+    if verdict.state == "not_open":
         return _(
             "Claims for this duty open on %(when)s.",
-            when=to_local(opens).strftime("%Y-%m-%d %H:%M"),
+            when=to_local(verdict.when).strftime("%Y-%m-%d %H:%M"),
         )
     return _("This duty is full (已满). You may join the waiting list.")
 
@@ -425,16 +519,7 @@ def check_limits(session: Session, volunteer_id: int, task: DutyTask, now: datet
                 until=to_local(until).strftime("%Y-%m-%d %H:%M"),
             )
         )
-    held = (
-        select(DutyTask)
-        .join(DutyClaim, DutyClaim.task_id == DutyTask.id)
-        .where(
-            DutyClaim.volunteer_id == volunteer_id,
-            DutyClaim.status.in_(PLACE_STATES),
-            DutyTask.status != "cancelled",
-            DutyTask.id != task.id,
-        )
-    )
+    held = _held_places(volunteer_id).where(DutyTask.id != task.id)
     other = session.scalar(
         held.where(DutyTask.starts_at < task.ends_at, DutyTask.ends_at > task.starts_at).limit(1)
     )
@@ -487,22 +572,20 @@ def _insert_claim(session: Session, volunteer: Any, task: DutyTask, status: str)
     return claim
 
 
-def _take_place(
-    session: Session, task: DutyTask, now: datetime, *, opens: timedelta | None = None
-) -> bool:
+def _take_place(session: Session, task: DutyTask, now: datetime, *, claim: bool = False) -> bool:
     """The conditional UPDATE that takes one place of a published task that has not
-    started (and, with `opens`, opens for claims within that time): True when it did."""
-    conditions = [
-        DutyTask.id == task.id,
-        DutyTask.taken < DutyTask.capacity,
-        DutyTask.status == "published",
-        DutyTask.starts_at > now,
-    ]
-    if opens is not None:
-        conditions.append(DutyTask.starts_at <= now + opens)
+    started (for a claim: one claimable now, `claimable_now`): True when it did."""
+    if claim:
+        condition = claimable_now(now)
+    else:
+        condition = and_(
+            DutyTask.taken < DutyTask.capacity,
+            DutyTask.status == "published",
+            DutyTask.starts_at > now,
+        )
     result = session.execute(
         update(DutyTask)
-        .where(*conditions)
+        .where(DutyTask.id == task.id, condition)
         .values(taken=DutyTask.taken + 1)
         .execution_options(synchronize_session=False)
     )
@@ -515,16 +598,16 @@ def claim_duty(session: Session, volunteer: Any, task: DutyTask) -> DutyClaim:
     not-yet-open task, a second claim, a no-show bar, the daily cap or an overlap.
     After a Conflict the caller must roll back (the UPDATE may have run)."""
     now = utcnow()
-    took = _take_place(session, task, now, opens=timedelta(days=_cfg("DUTY_CLAIM_OPENS_DAYS")))
+    took = _take_place(session, task, now, claim=True)
     session.expire(task, ["taken", "status"])
-    existing = _live_claim(session, volunteer.id, task.id)
-    if existing is not None:
-        raise Conflict(_already(existing))
+    verdict = claimability(task, now, _live_claim(session, volunteer.id, task.id))
+    if verdict.state == "mine":
+        raise Conflict(refusal(verdict))
     if not took:
-        message = _refusal(task, now)
-        if task.status == "published" and task.is_full and task.starts_at > now:
-            raise DutyFull(message)
-        raise Conflict(message)
+        # "open" here: the last place went between the UPDATE and this re-read.
+        if verdict.state in ("full", "open"):
+            raise DutyFull(refusal(Claimability("full")))
+        raise Conflict(refusal(verdict))
     check_limits(session, volunteer.id, task, now)
     claim = _insert_claim(session, volunteer, task, "claimed")
     audit.record(session, volunteer, "duty_claimed", claim, {"task_id": task.id})
@@ -543,14 +626,11 @@ def join_waiting_list(session: Session, volunteer: Any, task: DutyTask) -> DutyC
         .execution_options(synchronize_session=False)
     )
     session.expire(task, ["taken", "status"])
-    existing = _live_claim(session, volunteer.id, task.id)
-    if existing is not None:
-        raise Conflict(_already(existing))
-    opens = task.starts_at - timedelta(days=_cfg("DUTY_CLAIM_OPENS_DAYS"))
-    if task.status != "published" or task.starts_at <= now or now < opens:
-        raise Conflict(_refusal(task, now))
-    if not task.is_full:
+    verdict = claimability(task, now, _live_claim(session, volunteer.id, task.id))
+    if verdict.can_claim:
         raise Conflict(_("This duty still has a free place: claim it."))
+    if not verdict.can_wait:
+        raise Conflict(refusal(verdict))
     if no_show_bar(session, volunteer.id, now) is not None:
         check_limits(session, volunteer.id, task, now)  # raises the bar's message
     claim = _insert_claim(session, volunteer, task, "waiting")

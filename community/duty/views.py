@@ -56,24 +56,26 @@ def _back(default: str) -> str:
 # --- the list and the card ------------------------------------------------------------
 
 
-def _cancel_context(tasks: list[DutyTask]) -> dict:
-    """Whether a claimed place on each task may still be given up (the card shows
-    the cancel button, or until when it could have been)."""
+def _claim_context(tasks: list[DutyTask]) -> dict:
+    """What each card shows before any tap: the user's claims, whether they may claim
+    there at all, what the claim rule says now (services.claimability), and whether
+    a claimed place may still be given up (or until when it could have been)."""
     now = utcnow()
+    mine = queries.my_claims_on(db.session, current_user, [t.id for t in tasks])
     return {
+        "my_claims": mine,
+        "claimable": {t.id: can(current_user, "duty.claim", t) for t in tasks},
+        "verdicts": {t.id: services.claimability(t, now, mine.get(t.id)) for t in tasks},
         "cancel_open": {t.id: now < services.cancel_closes(t) for t in tasks},
         "cancel_hours": current_app.config["DUTY_CANCEL_HOURS"],
     }
 
 
 def _card_context(task: DutyTask) -> dict:
-    mine = queries.my_claims_on(db.session, current_user, [task.id])
     return {
         "task": task,
-        "my_claims": mine,
         "waiting": queries.waiting_counts(db.session, [task.id]),
-        "claimable": {task.id: can(current_user, "duty.claim", task)},
-        **_cancel_context([task]),
+        **_claim_context([task]),
     }
 
 
@@ -117,10 +119,8 @@ def index():
         start=start,
         days=days,
         grouped=queries.by_day(tasks, start, days),
-        my_claims=queries.my_claims_on(db.session, current_user, ids),
         waiting=queries.waiting_counts(db.session, ids),
-        claimable={t.id: can(current_user, "duty.claim", t) for t in tasks},
-        **_cancel_context(tasks),
+        **_claim_context(tasks),
         can_publish=can(current_user, "duty.create"),
         mine=queries.my_duties(db.session, current_user)
         if can(current_user, "nav.duties.mine")
@@ -163,11 +163,9 @@ def _place_action(task_id: int, step, message: str, trigger: str):
             conflict=exc.message,
             offer_wait=isinstance(exc, services.DutyFull),
         )
-    return saved(
-        message,
-        _back(url_for("duty.show", task_id=task.id)),
-        lambda: _card(task, trigger=trigger),
-    )
+    # Without JavaScript the list (its filters and week kept) comes back at this card.
+    back = _back(url_for("duty.show", task_id=task.id)).split("#")[0].rstrip("?")
+    return saved(message, f"{back}#duty-card-{task.id}", lambda: _card(task, trigger=trigger))
 
 
 @bp.route("/<int:task_id>/claim", methods=["POST"])

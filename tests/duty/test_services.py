@@ -410,3 +410,53 @@ def test_volunteer_record_totals_count_every_claim_not_only_the_shown_ones(
     record = queries.volunteer_record(session, coordinator, volunteer)
     assert len(record.claims) == 1
     assert (record.points, record.duties, record.no_shows) == (12, 2, 1)
+
+
+def test_claimability_names_each_state_and_the_rows_rule_agrees(session, world):
+    """One rule: claimability() for a task, claimable_now() for rows, the claim by it."""
+    area, coordinator = world
+    me = make_volunteer(session, area=area)
+    now = utcnow()
+    tasks = {
+        "open": make_duty(session, area=area, publisher=coordinator),
+        "not_open": make_duty(
+            session, area=area, publisher=coordinator, starts_in=timedelta(days=9)
+        ),
+        "started": make_duty(
+            session, area=area, publisher=coordinator, starts_in=-timedelta(minutes=5)
+        ),
+        "over": make_duty(session, area=area, publisher=coordinator, starts_in=-timedelta(hours=5)),
+        "cancelled": make_duty(session, area=area, publisher=coordinator, status="cancelled"),
+        "full": make_duty(session, area=area, publisher=coordinator, capacity=1),
+        "mine": make_duty(session, area=area, publisher=coordinator, starts_in=timedelta(days=3)),
+    }
+    make_claim(session, task=tasks["full"], volunteer=make_volunteer(session, area=area))
+    mine = make_claim(session, task=tasks["mine"], volunteer=me)
+    session.flush()
+    for t in tasks.values():
+        session.refresh(t)
+    verdicts = {
+        name: services.claimability(t, now, mine if name == "mine" else None)
+        for name, t in tasks.items()
+    }
+    assert {name: v.state for name, v in verdicts.items()} == {n: n for n in tasks}
+    assert verdicts["not_open"].when == tasks["not_open"].starts_at - timedelta(days=7)
+    assert verdicts["mine"].claim is mine
+    assert [n for n, v in verdicts.items() if v.can_claim] == ["open"]
+    assert [n for n, v in verdicts.items() if v.can_wait] == ["full"]
+    ids = {t.id: n for n, t in tasks.items()}
+    rows = session.scalars(
+        select(DutyTask.id).where(DutyTask.id.in_(ids), services.claimable_now(now))
+    ).all()
+    assert {ids[i] for i in rows} == {"open", "mine"}  # "mine" is claimable_by's part
+    rows = session.scalars(
+        select(DutyTask.id).where(DutyTask.id.in_(ids), services.claimable_by(session, me, now))
+    ).all()
+    assert {ids[i] for i in rows} == {"open"}
+    # The claim refuses exactly what the card does not offer, with its reason.
+    for name, t in tasks.items():
+        if name == "open":
+            continue
+        with pytest.raises(Conflict) as refused:
+            services.claim_duty(session, me, t)
+        assert str(refused.value.message) == services.refusal(verdicts[name]), name

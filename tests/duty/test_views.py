@@ -3,11 +3,13 @@ codes, and query budgets."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
 
+from community.accounts.models import User
 from community.core.timeutil import utcnow
 from community.duty.models import DutyClaim, DutyTask
 from community.extensions import db
@@ -94,7 +96,8 @@ def test_plain_claim_redirects_and_full_duty_answers_409(client, login_in, app, 
     free_id = _duty(app, area)
     token = _token(client)
     ok = client.post(f"/duties/{free_id}/claim", data={"csrf_token": token, "next": "/duties/"})
-    assert ok.status_code == 303 and ok.headers["Location"].endswith("/duties/")
+    assert ok.status_code == 303
+    assert ok.headers["Location"].endswith(f"/duties/#duty-card-{free_id}")
     full = client.post(f"/duties/{full_id}/claim", data={"csrf_token": token})
     text = full.get_data(as_text=True)
     assert full.status_code == 409
@@ -452,3 +455,114 @@ def test_the_card_offers_cancel_only_while_cancelling_is_allowed(client, login_i
     assert refused.status_code == 409
     later_card = client.get(f"/duties/{later}").get_data(as_text=True)
     assert 'data-testid="cancel"' in later_card and 'data-testid="cancel-closed"' not in later_card
+
+
+def _local(app, utc):
+    """A stored UTC time as the community's wall-clock time."""
+    zone = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+    return utc.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+
+
+def _set_locale(client, locale):
+    with client.session_transaction() as sess:
+        sess["locale"] = locale
+
+
+def _card_of(page: str, task_id: int) -> str:
+    start = page.index(f'id="duty-card-{task_id}"')
+    return page[start : page.index("</article>", start)]
+
+
+def test_the_card_says_what_is_true_before_the_tap(client, login_in, app, area):
+    me = login_in("volunteer", area)
+    with app.app_context():
+        area_obj = _area(db.session, area)
+        later = make_duty(db.session, area=area_obj, starts_in=timedelta(days=9))
+        started = make_duty(db.session, area=area_obj, starts_in=-timedelta(minutes=30))
+        full = make_duty(db.session, area=area_obj, capacity=1)
+        make_claim(db.session, task=full, volunteer=make_volunteer(db.session, area=area_obj))
+        mine = make_duty(db.session, area=area_obj, starts_in=timedelta(days=3))
+        make_claim(db.session, task=mine, volunteer=db.session.get(User, me["id"]))
+        free = make_duty(db.session, area=area_obj, starts_in=timedelta(days=4))
+        db.session.commit()
+        opens = _local(app, later.starts_at - timedelta(days=7))
+        later_day = _local(app, later.starts_at).date().isoformat()
+        ids = {
+            "later": later.id,
+            "started": started.id,
+            "full": full.id,
+            "mine": mine.id,
+            "free": free.id,
+        }
+    cards = {
+        k: _card_of(client.get(f"/duties/{v}").get_data(as_text=True), v) for k, v in ids.items()
+    }
+    for name in ("later", "started", "full", "mine"):
+        assert 'data-testid="claim"' not in cards[name], name
+    assert 'data-testid="claim"' in cards["free"]
+    assert f"Claims open on {opens:%b} {opens.day}, {opens:%H:%M}" in cards["later"]
+    assert ">Started<" in cards["started"]
+    assert "Full · waiting list open" in cards["full"] and 'data-testid="wait"' in cards["full"]
+    assert 'data-testid="my-claim"><mark>Claimed</mark>' in cards["mine"]
+    # The week list shows the same states as the duty page.
+    week = client.get(f"/duties/?day={later_day}")
+    assert "Claims open on" in _card_of(week.get_data(as_text=True), ids["later"])
+    _set_locale(client, "zh_Hans_CN")
+    later_zh = _card_of(client.get(f"/duties/{ids['later']}").get_data(as_text=True), ids["later"])
+    assert f"将于 {opens.month}月{opens.day}日 {opens:%H:%M} 开放认领" in later_zh
+    started_zh = _card_of(
+        client.get(f"/duties/{ids['started']}").get_data(as_text=True), ids["started"]
+    )
+    assert "已开始" in started_zh and "认领</button>" not in started_zh
+    full_zh = _card_of(client.get(f"/duties/{ids['full']}").get_data(as_text=True), ids["full"])
+    assert "已满 · 可排队" in full_zh
+    mine_zh = _card_of(client.get(f"/duties/{ids['mine']}").get_data(as_text=True), ids["mine"])
+    assert "<mark>已认领</mark>" in mine_zh
+
+
+def test_a_plain_claim_returns_to_its_card_in_the_list_it_came_from(client, login_in, app, area):
+    login_in("volunteer", area)
+    task_id = _duty(app, area, starts_in=timedelta(days=2))
+    token = _token(client)
+    came_from = "/duties/?kind=patrol&week=2026-12-07"
+    for action in ("claim", "cancel"):
+        resp = client.post(
+            f"/duties/{task_id}/{action}", data={"csrf_token": token, "next": came_from}
+        )
+        assert resp.status_code == 303
+        assert resp.headers["Location"] == f"{came_from}#duty-card-{task_id}"
+    # From the duty page itself (no list to return to): its own card.
+    resp = client.post(f"/duties/{task_id}/claim", data={"csrf_token": token})
+    assert resp.status_code == 303
+    assert resp.headers["Location"] == f"/duties/{task_id}#duty-card-{task_id}"
+
+
+def test_start_page_lists_only_duties_the_volunteer_can_claim_now(
+    client, login_in, app, area, monkeypatch
+):
+    me = login_in("volunteer", area)
+    # Claims open 3 days ahead here, so the start page's week holds a duty not open yet.
+    monkeypatch.setitem(app.config, "DUTY_CLAIM_OPENS_DAYS", 3)
+    with app.app_context():
+        area_obj = _area(db.session, area)
+        volunteer = db.session.get(User, me["id"])
+        tasks = {}
+        for name, kw in {
+            "可认领任务": {"starts_in": timedelta(days=2)},
+            "未开放任务": {"starts_in": timedelta(days=4)},
+            "已开始任务": {"starts_in": -timedelta(minutes=20)},
+            "已满任务": {"capacity": 1},
+            "已认领任务": {"starts_in": timedelta(days=1)},
+            "时间冲突任务": {"starts_in": timedelta(days=1, minutes=30)},
+        }.items():
+            tasks[name] = make_duty(db.session, area=area_obj, title=name, **kw)
+        other = make_volunteer(db.session, area=area_obj)
+        make_claim(db.session, task=tasks["已满任务"], volunteer=other)
+        make_claim(db.session, task=tasks["已认领任务"], volunteer=volunteer)
+        db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    section = page[page.index('id="start-duty"') :]
+    nearby = section[section.index("Open duties nearby") :]
+    assert "可认领任务" in nearby
+    for title in ("未开放任务", "已开始任务", "已满任务", "已认领任务", "时间冲突任务"):
+        assert title not in nearby, title
