@@ -164,7 +164,14 @@ class YellowCardForm(OnceForm):
 
 class ResubmitForm(_PersonFields):
     """POST /residents/<id>/resubmit: the corrected report (name, id_number, phone,
-    move_in, hometown, employer) of a registration that was sent back."""
+    move_in, hometown, employer) of a registration that was sent back. The ID
+    number and phone are never echoed: left empty, the stored ones are kept
+    (services.resubmit_residence)."""
 
+    id_number = StringField(
+        _l("ID number"),
+        validators=[Optional(), Length(max=30)],
+        render_kw={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"},
+    )
     hometown = StringField(_l("Hometown (optional)"), validators=[Optional(), Length(max=60)])
     employer = StringField(_l("Employer (optional)"), validators=[Optional(), Length(max=120)])

@@ -724,19 +724,25 @@ def resubmit_residence(
     residence: Residence,
     *,
     name: str,
-    id_number: str,
+    id_number: str | None,
     phone: str | None,
     move_in: date | None,
     hometown: str | None = None,
     employer: str | None = None,
     today: date | None = None,
 ) -> Residence:
-    """rejected -> pending again with corrected fields (by its reporter). The
-    report keeps its first time and its `late` mark: correcting it is not a new
-    report. RuleViolation per field as report_residence; Conflict when it is not
-    rejected (any more) or duplicates another report of the room."""
+    """rejected -> pending again with corrected fields (by its reporter). An empty
+    `id_number` or `phone` keeps the stored (encrypted) value: the form shows them
+    masked, so only what the police asked to correct is typed again; what is kept
+    passes the same checks as what is typed. The report keeps its first time and
+    its `late` mark: correcting it is not a new report. RuleViolation per field as
+    report_residence; Conflict when it is not rejected (any more) or duplicates
+    another report of the room."""
     if residence.status != "rejected":
         raise Conflict(_("Only a registration that was sent back can be corrected."))
+    stored = session.get(Person, residence.person_id)
+    id_number = (id_number or "").strip() or stored.id_number
+    phone = (phone or "").strip() or stored.phone
     data = _clean(
         name=name,
         id_number=id_number,

@@ -257,8 +257,8 @@ def show(residence_id: int):
 
 
 def _resubmit_form(residence: Residence) -> ResubmitForm | None:
-    """The rejected report's fields to correct (the ID number is not echoed: the
-    reporter types it again)."""
+    """The rejected report's fields to correct, as stored; the ID number and phone
+    are not echoed (the page shows them masked; left empty, they are kept)."""
     if residence.status != "rejected":
         return None
     return ResubmitForm(
@@ -346,13 +346,17 @@ def _picked(room=None):
     )
 
 
-def _new_page(form: ResidenceForm, picker, status: int = 200, conflict=None):
+def _new_page(
+    form: ResidenceForm, picker, status: int = 200, conflict=None, block: str = "report_form"
+):
+    """The report page; for htmx its `block`: the whole form after a POST, only the
+    picker after a step (it replaces itself, the details form stays as typed)."""
     form.room_id.choices = choices((r.id, r.number) for r in picker.rooms)
     if picker.room_id and not form.room_id.data:
         form.room_id.data = picker.room_id
     return render(
         "residents/new.html",
-        "report_form",
+        block,
         form=form,
         picker=picker,
         conflict=conflict,
@@ -416,10 +420,10 @@ def new():
 @bp.route("/residents/rooms")
 @login_required
 def rooms():
-    """The cascading choice (site -> building -> room) of the report form: the
-    fragment for htmx, the whole form otherwise."""
+    """The cascading choice (site -> building -> room) of the report form: for htmx
+    the picker alone (it swaps itself, outerHTML), the whole page otherwise."""
     authorize_or_403("residence.report_any")
-    return _new_page(ResidenceForm(formdata=None), _picked())
+    return _new_page(ResidenceForm(formdata=None), _picked(), block="room_picker")
 
 
 # --- the tenant's self-declaration (public) ----------------------------------------------

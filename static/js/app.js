@@ -76,6 +76,13 @@
       focusRegion(document.getElementById(id));
     });
 
+    // HX-Location (core.htmx.saved: the person lands on another page) makes htmx GET
+    // that page with <body> as the source. It is a navigation: ask for the whole page,
+    // as a boosted link does, not the fragment block a partial request gets.
+    body.addEventListener("htmx:configRequest", function (evt) {
+      if (evt.detail.elt === body && evt.detail.verb === "get") { evt.detail.headers["HX-Boosted"] = "true"; }
+    });
+
     body.addEventListener("htmx:oobAfterSwap", function (evt) {
       var toast = document.getElementById("toast");
       if (toast && evt.detail.target === toast) { showToast(toast); }
