@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, Organization, User
 from community.accounts.permissions import can, org_ids
+from community.accounts.services import member_user_ids
 from community.core import audit
 from community.core.errors import Conflict, NotPermitted, RuleViolation
+from community.core.notify import notify, path_for, register_message
 from community.core.rollups import move_site
 from community.core.timeutil import today, utcnow
 from community.places import queries, rollups
@@ -46,6 +48,13 @@ audit.register_actions(
         "association_application_approved": _l("Association application approved"),
         "association_application_declined": _l("Association application declined"),
     }
+)
+
+# Notice to the association's officers (core.notify): a landlord applied.
+APPLICATION_NOTICE = "association-application"
+register_message(
+    APPLICATION_NOTICE,
+    _l("%(landlord)s applied to join %(association)s: approve or decline in the review queue."),
 )
 
 # --- sites ------------------------------------------------------------------------
@@ -412,6 +421,16 @@ def apply_to_association(
         raise Conflict(_("You already applied; the association has not decided yet.")) from None
     audit.record(
         session, landlord, "association_applied", application, {"association": association.id}
+    )
+    notify(
+        session,
+        member_user_ids(session, [association.id], "association"),
+        APPLICATION_NOTICE,
+        # The review queue holds the application (places.reviews registers the kind).
+        link=path_for("reviews.index", kind="association"),
+        key=f"association-application:{application.id}",
+        landlord=landlord.display_name,
+        association=association.name,
     )
     return application
 

@@ -212,8 +212,25 @@ def points_targets(user: Any) -> Any | None:
 @rule("nav.compliance", "compliance.view")
 def _sees_compliance(user: Any, obj: Any) -> bool:
     """The compliance page (points, late reports, yellow cards of the sites in
-    scope): the police and coordinators of the area, and administrators."""
-    return has_role(user, "admin", "police", "coordinator")
+    scope): the police and coordinators of the area, administrators, and an
+    association officer, read-only, for their community (the association enforces
+    its members' self-discipline, 行业自律)."""
+    return has_role(user, "admin", "police", "coordinator", "association")
+
+
+# Roles that read the compliance figures of every site of their area subtree: counts
+# of reports, points and cards of landlords and companies, no resident's data.
+COMPLIANCE_AREA_ROLES = ("police", "coordinator", "association")
+
+
+def at_compliance_site(user: Any, site_id_column) -> Any:
+    """SQL condition for rows joined to a site id: the site's compliance figures are
+    the user's to read (compliance.view): the police's and coordinators' areas, an
+    association's community; administrators everywhere."""
+    if is_admin(user):
+        return true()
+    scope = site_scope(user, COMPLIANCE_AREA_ROLES, associations=False, enterprises=False)
+    return at_site_in(user, site_id_column, scope, COMPLIANCE_AREA_ROLES)
 
 
 @rule("compliance.issue_card")

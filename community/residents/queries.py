@@ -26,7 +26,12 @@ from community.residents.models import (
     YellowCard,
     YellowCardProposal,
 )
-from community.residents.permissions import at_resident_site, rate_areas, reportable_sites
+from community.residents.permissions import (
+    at_compliance_site,
+    at_resident_site,
+    rate_areas,
+    reportable_sites,
+)
 from community.residents.rollups import ACTIVE
 
 _ID_LIKE = re.compile(r"^\d{17}[\dX]$")
@@ -470,7 +475,7 @@ def compliance_rows(session: Session, user: Any, month, threshold: int) -> list[
             func.sum(case((in_month & (PointsEntry.reason == "late"), 1), else_=0)),
             func.sum(PointsEntry.points),
         )
-        .where(PointsEntry.month <= month, at_resident_site(user, PointsEntry.site_id))
+        .where(PointsEntry.month <= month, at_compliance_site(user, PointsEntry.site_id))
         .group_by(PointsEntry.user_id, PointsEntry.organization_id)
         .having(func.sum(case((in_month, 1), else_=0)) > 0)
     ).all()

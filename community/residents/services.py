@@ -33,6 +33,7 @@ from sqlalchemy import String, case, cast, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from community.accounts.models import Membership, Organization
 from community.accounts.services import member_user_ids
 from community.core import audit
 from community.core.crypto import lookup_hash, mask_id_number
@@ -88,7 +89,9 @@ audit.register_actions(
 
 # Notices (core.notify): params are names of places and months, never a resident's data.
 RESIDENCE_REJECTED_NOTICE = "residence-rejected"
-YELLOW_CARD_NOTICE = "yellow-card-issued"
+# With the card's reason and whom to ask; "yellow-card-issued" (month only) stays
+# registered for the notices written before.
+YELLOW_CARD_NOTICE = "yellow-card-with-reason"
 TO_CORRECT_NOTICE = "residences-to-correct"
 register_message(
     RESIDENCE_REJECTED_NOTICE,
@@ -97,7 +100,14 @@ register_message(
         "correct it and submit it again."
     ),
 )
-register_message(YELLOW_CARD_NOTICE, _l("A yellow card was issued to you for %(month)s."))
+register_message("yellow-card-issued", _l("A yellow card was issued to you for %(month)s."))
+register_message(
+    YELLOW_CARD_NOTICE,
+    _l(
+        "A yellow card was issued to you for %(month)s. Reason: %(reason)s. "
+        "Questions: contact %(contact)s."
+    ),
+)
 register_message(
     TO_CORRECT_NOTICE,
     _l("%(count)s registrations you reported were sent back and still wait for correction."),
@@ -464,8 +474,23 @@ def issue_yellow_card(
         YELLOW_CARD_NOTICE,
         key=f"yellow-card:{card.id}",
         month=month.strftime("%Y-%m"),
+        reason=reason.rstrip("。.!！ "),
+        contact=police_contact(session, police),
     )
     return card
+
+
+def police_contact(session: Session, police: Any) -> str:
+    """Whom a carded landlord or company asks: the issuing officer and their police
+    station(s) ("王警官 · 东村派出所"). Not their phone: a user's phone is personal
+    data (encrypted), and a notice's parameters are stored in clear."""
+    stations = session.scalars(
+        select(Organization.name)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == police.id, Membership.role == "police")
+        .order_by(Organization.name)
+    )
+    return " · ".join(p for p in (police.display_name, *stations) if p)
 
 
 def proposal_reason(session: Session, proposal: YellowCardProposal) -> str:

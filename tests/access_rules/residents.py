@@ -83,7 +83,14 @@ EXPECTED = {
     # is 422).
     "residents.compliance": (
         "GET",
-        {ANON: LOGIN, "admin": 200, "police": 200, "coordinator": 200, "*": 403},
+        {
+            ANON: LOGIN,
+            "admin": 200,
+            "police": 200,
+            "coordinator": 200,
+            "association": 200,
+            "*": 403,
+        },
     ),
     "residents.issue_card": ("POST", {ANON: LOGIN, "police": 422, "*": 403}),
 }

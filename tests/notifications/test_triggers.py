@@ -67,9 +67,9 @@ def test_a_yellow_card_to_a_company_notifies_its_members_only(world, session):
         [world.manager.id, world.manager2.id]
     )
     with force_locale("en"):
-        assert message(residents.YELLOW_CARD_NOTICE, notices(session)[0].params) == (
-            "A yellow card was issued to you for 2026-10."
-        )
+        text = message(residents.YELLOW_CARD_NOTICE, notices(session)[0].params)
+    assert text.startswith("A yellow card was issued to you for 2026-10. Reason: 5 late. ")
+    assert f"contact {world.police.display_name}" in text
 
 
 def test_a_yellow_card_to_a_landlord_notifies_the_landlord_only(world, session):

@@ -168,3 +168,75 @@ def test_compliance_page_queries_stay_constant(client, login, session, world, co
     _late(session, world, 3, channel="property_manager")
     session.commit()
     assert measure() == small
+
+
+# --- issue 15: associations read their community's figures; the card's notice ----------
+
+
+def _officer(session, area):
+    from tests.conftest import PASSWORD
+    from tests.factories.accounts import make_org, make_role_user
+
+    association = make_org(session, kind="landlord_association", area=area)
+    return make_role_user(session, "association", password=PASSWORD, org=association)
+
+
+def test_an_association_officer_reads_their_communitys_figures(client, login, session, world):
+    """行业自律: the association sees the compliance figures of its community's sites,
+    read-only (no card to issue, POST refused), and not another community's."""
+    _late(session, world, 5)
+    make_residence(session, room=world.other_room, reporter=world.police, channel="police")
+    officer = _officer(session, world.community)
+    session.commit()
+    login(officer)
+    resp = client.get("/compliance/")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    row = re.search(rf'<tr id="compliance-user-{world.landlord.id}"(.*?)</tr>', html, re.S).group(0)
+    assert 'data-column="late">5<' in row and 'data-column="balance">-10<' in row
+    assert 'data-badge="proposed"' in row and "<form" not in row
+    assert "Issue yellow card" not in html and 'data-testid="read-only"' in html
+    token = csrf_from(html)
+    refused = client.post(
+        "/compliance/cards",
+        data={"csrf_token": token, "target": f"user-{world.landlord.id}", "reason": "x"},
+    )
+    assert refused.status_code == 403
+    # The association of another community sees none of it.
+    client.post("/logout", data={"csrf_token": token})
+    login(_officer(session, world.other_community))
+    assert f"compliance-user-{world.landlord.id}" not in client.get("/compliance/").get_data(
+        as_text=True
+    )
+
+
+def test_a_yellow_cards_notice_gives_its_reason_and_whom_to_contact(client, login, session, world):
+    from community.core.models import Notification
+    from community.core.notify import message
+
+    _late(session, world, 5)
+    session.commit()
+    login(world.police)
+    assert _issue(client, world, reason="5 late reports this month.").status_code == 303
+    (notice,) = session.scalars(
+        select(Notification).where(Notification.user_id == world.landlord.id)
+    ).all()
+    from community.accounts.models import Membership, Organization
+
+    police_station = session.scalar(
+        select(Organization.name)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == world.police.id)
+    )
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        text = message(notice.kind, notice.params)
+    assert text == (
+        f"A yellow card was issued to you for {_today().strftime('%Y-%m')}. "
+        f"Reason: 5 late reports this month. Questions: contact "
+        f"{world.police.display_name} · {police_station}."
+    )
+    with force_locale("zh_Hans_CN"):
+        zh = message(notice.kind, notice.params)
+    assert "原因：5 late reports this month。" in zh and world.police.display_name in zh
