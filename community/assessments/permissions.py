@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from community.accounts.permissions import has_role, is_admin, rule
-from community.places.permissions import can_see_site, polices_site, runs_site
+from community.places.permissions import can_see_site, polices_site, run_sites, runs_site
 
 
 @rule("assessment.view")
@@ -45,3 +45,9 @@ def default_status(user: Any) -> str:
 def _reviews(user: Any, obj: Any) -> bool:
     """Submitted assessments wait in the review queue of those who decide them."""
     return has_role(user, "police", "admin")
+
+
+@rule("assessment.due_list")
+def _lists_due(user: Any, obj: Any) -> bool:
+    """The sites still to assess this month: those who run sites."""
+    return run_sites(user) is not None

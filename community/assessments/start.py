@@ -36,6 +36,23 @@ class SentBack:
     reason: str | None
 
 
+def sites_due(
+    session: Session, sites, month: date, limit: int = SHOWN, offset: int = 0
+) -> tuple[int, list[Due]]:
+    """Sites (a condition on Site) whose assessment of `month` is not submitted yet
+    (not started, draft or sent back), by name, with how many there are (one query: a
+    windowed count); the start page shows the first few, /assessments/due all."""
+    rows = session.execute(
+        select(Site.id, Site.name, Assessment.id, Assessment.status, func.count().over())
+        .outerjoin(Assessment, and_(Assessment.site_id == Site.id, Assessment.month == month))
+        .where(sites, Assessment.id.is_(None) | Assessment.status.in_(SUBMITTABLE_STATES))
+        .order_by(Site.name, Site.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return (rows[0][-1] if rows else 0), [Due(*r[:-1]) for r in rows]
+
+
 @register_start_section
 def assessments_section(session: Session, user: Any) -> StartSection | None:
     """Sites the user runs whose assessment of last month is not submitted yet (not
@@ -45,13 +62,7 @@ def assessments_section(session: Session, user: Any) -> StartSection | None:
     if sites is None:
         return None
     month = last_complete_month()
-    due_rows = session.execute(
-        select(Site.id, Site.name, Assessment.id, Assessment.status, func.count().over())
-        .outerjoin(Assessment, and_(Assessment.site_id == Site.id, Assessment.month == month))
-        .where(sites, Assessment.id.is_(None) | Assessment.status.in_(SUBMITTABLE_STATES))
-        .order_by(Site.name, Site.id)
-        .limit(SHOWN)
-    ).all()
+    due_count, due = sites_due(session, sites, month)
     back_rows = session.execute(
         select(Assessment.id, Site.name, Assessment.month, Assessment.reason, func.count().over())
         .join(Site, Assessment.site_id == Site.id)
@@ -59,15 +70,15 @@ def assessments_section(session: Session, user: Any) -> StartSection | None:
         .order_by(Assessment.month.desc(), Assessment.id.desc())
         .limit(SHOWN)
     ).all()
-    if not due_rows and not back_rows:
+    if not due and not back_rows:
         return None
     return StartSection(
         "assessments/_start.html",
         order=40,
         context={
             "month": month,
-            "due_count": due_rows[0][-1] if due_rows else 0,
-            "due": [Due(*r[:-1]) for r in due_rows],
+            "due_count": due_count,
+            "due": due,
             "back_count": back_rows[0][-1] if back_rows else 0,
             "back": [SentBack(*r[:-1]) for r in back_rows],
         },

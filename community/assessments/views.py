@@ -8,18 +8,20 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.accounts.permissions import authorize_or_403, can, visible_or_404
-from community.assessments import bp, queries, services
+from community.assessments import bp, queries, services, start
 from community.assessments.forms import STATUS_LABELS, StartAssessmentForm, decision_form
 from community.assessments.models import Assessment
 from community.assessments.permissions import default_status
+from community.assessments.services import last_complete_month
 from community.core import events
 from community.core.forms import EmptyForm
 from community.core.htmx import render, submit
 from community.core.once import once
-from community.core.pagination import parse_page
+from community.core.pagination import PER_PAGE, Page, parse_page
 from community.extensions import db
 from community.places import queries as places
 from community.places.models import Site
+from community.places.permissions import run_sites
 
 SHOW = "assessments/show.html"
 
@@ -71,6 +73,23 @@ def index():
         state=state,
         status_labels=STATUS_LABELS,
     )
+
+
+@bp.route("/assessments/due")
+@login_required
+def due():
+    """Every site the user runs whose assessment of last month is still to submit, a
+    page at a time (the start page shows the first few)."""
+    authorize_or_403("assessment.due_list")
+    month = last_complete_month()
+    page = parse_page(request.args.get("page"))
+    sites = run_sites(current_user)
+    total, rows = start.sites_due(db.session, sites, month, PER_PAGE, (page - 1) * PER_PAGE)
+    if total and not rows:  # past the end: the last page
+        page = -(-total // PER_PAGE)
+        total, rows = start.sites_due(db.session, sites, month, PER_PAGE, (page - 1) * PER_PAGE)
+    listing = Page(items=rows, page=page, per_page=PER_PAGE, total=total)
+    return render("assessments/due.html", "sites_due", page=listing, month=month)
 
 
 def _start_page(site: Site, form: StartAssessmentForm, default, status: int = 200, conflict=None):

@@ -13,7 +13,7 @@ register_nav(
     "places.associations", _l("Association"), order=60, visible=lambda u: can(u, "nav.associations")
 )
 
-from community.places import badges, permissions, reviews, rollups, views  # noqa: E402,F401
+from community.places import badges, permissions, reviews, rollups, start, views  # noqa: E402,F401
 
 for _sign in (badges.admitted, badges.shuangwu, badges.site_badges):
     bp.add_app_template_global(_sign)

@@ -88,6 +88,15 @@ def _fill_choices(form: SiteForm, site: Site | None = None) -> None:
     form.enterprise_id.choices = choices(none + [(e.id, e.name) for e in enterprises])
 
 
+def _preselect_single(form: SiteForm) -> None:
+    """A choice with one option is made already: a landlord's one community, the one
+    association they are a member of (the optional company stays theirs to pick)."""
+    for name in ("area_id", "association_id"):
+        options = [c.value for c in form[name].choices if c.value]
+        if len(options) == 1 and not form[name].data:
+            form[name].data = options[0]
+
+
 def _site_data(form: SiteForm) -> dict:
     return {name: form[name].data for name in services.SITE_FIELDS}
 
@@ -115,6 +124,7 @@ def new():
             # A property manager registers the compounds their company runs.
             form.kind.data = "compound"
             form.company_id.data = next((c.value for c in form.company_id.choices if c.value), None)
+        _preselect_single(form)
         return _site_form_page(form, None)
     return submit(
         form,
@@ -206,16 +216,24 @@ def _building_or_404(building_id: int):
     return visible_or_404(queries.get_building(db.session, building_id), "building.view")
 
 
-def _building_page(building, form: RoomForm, status: int = 200, trigger=None, conflict=None):
+def _building_page(
+    building,
+    form: RoomForm,
+    status: int = 200,
+    trigger=None,
+    conflict=None,
+    block: str = "rooms",
+):
     site = building.site
     rooms = queries.list_rooms(db.session, building)
+    show_panels = block == "panels" or not is_partial()
     return render(
         "places/building.html",
-        "rooms",
+        block,
         building=building,
         site=site,
         rooms=rooms,
-        panels=[] if is_partial() else building_panels(db.session, current_user, building, rooms),
+        panels=building_panels(db.session, current_user, building, rooms) if show_panels else [],
         room_form=form,
         can_manage=can(current_user, "site.manage_rooms", site),
         status=status,
@@ -227,6 +245,14 @@ def _building_page(building, form: RoomForm, status: int = 200, trigger=None, co
 @login_required
 def building(building_id: int):
     return _building_page(_building_or_404(building_id), RoomForm(formdata=None))
+
+
+@bp.route("/buildings/<int:building_id>/panels", endpoint="building_panels")
+@login_required
+def building_panels_view(building_id: int):
+    """The building page's panels (the residents against the head counts), refreshed
+    in place when a room is added or changed; the whole page without htmx."""
+    return _building_page(_building_or_404(building_id), RoomForm(formdata=None), block="panels")
 
 
 @bp.route("/buildings/<int:building_id>/rooms", methods=["POST"])

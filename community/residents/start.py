@@ -67,9 +67,12 @@ def _reported_in_room():
     )
 
 
-def rooms_due(session: Session, sites) -> tuple[int, list[DueRoom]]:
+def rooms_due(
+    session: Session, sites, limit: int = SHOWN, offset: int = 0
+) -> tuple[int, list[DueRoom]]:
     """Rooms at `sites` (a condition on Site) whose head count exceeds the residents
-    reported there, with how many there are (one query: a windowed count)."""
+    reported there, with how many there are (one query: a windowed count); the start
+    page shows the first few, /residents/due pages through all."""
     reported = _reported_in_room()
     rows = session.execute(
         select(
@@ -86,7 +89,8 @@ def rooms_due(session: Session, sites) -> tuple[int, list[DueRoom]]:
         .join(Site, Building.site_id == Site.id)
         .where(sites, Room.occupants > reported)
         .order_by(Site.name, Building.name, Room.number, Room.id)
-        .limit(SHOWN)
+        .limit(limit)
+        .offset(offset)
     ).all()
     total = rows[0][-1] if rows else 0
     return total, [DueRoom(*r[:-1]) for r in rows]

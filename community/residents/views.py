@@ -27,12 +27,13 @@ from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, choices
 from community.core.htmx import is_partial, render, submit
 from community.core.once import commit, once
-from community.core.pagination import parse_page
+from community.core.pagination import PER_PAGE, Page, parse_page
 from community.core.timeutil import today as utc_today
 from community.core.validators import is_id
 from community.extensions import db, limiter
 from community.places import queries as places
-from community.residents import bp, exports, imports, queries, services
+from community.places.permissions import run_sites
+from community.residents import bp, exports, imports, queries, services, start
 from community.residents.forms import (
     LABELS,
     STATUS_FILTERS,
@@ -725,3 +726,25 @@ def issue_card():
         location=location,
         fragment=lambda _r: _compliance_page(month, trigger=events.YELLOW_CARD_ISSUED),
     )
+
+
+# --- rooms whose people are not all reported (the start page's "and N more") ----------------
+
+
+@bp.route("/residents/due")
+@login_required
+def due():
+    """Every room at the sites the user runs whose head count exceeds the residents
+    reported there, a page at a time (the start page shows the first few)."""
+    authorize_or_403("residence.rooms_due")
+    page = parse_page(request.args.get("page"))
+    total, rooms = start.rooms_due(
+        db.session, run_sites(current_user), PER_PAGE, (page - 1) * PER_PAGE
+    )
+    if total and not rooms:  # past the end: the last page
+        page = -(-total // PER_PAGE)
+        total, rooms = start.rooms_due(
+            db.session, run_sites(current_user), PER_PAGE, (page - 1) * PER_PAGE
+        )
+    listing = Page(items=rooms, page=page, per_page=PER_PAGE, total=total)
+    return render("residents/due.html", "rooms_due", page=listing)

@@ -16,6 +16,10 @@ _SUBMITTERS = {"admin": 303, "landlord": 303, "property_manager": 303, "enterpri
 
 EXPECTED = {
     "assessments.index": ("GET", {ANON: LOGIN, "*": 200}),
+    "assessments.due": (
+        "GET",
+        {ANON: LOGIN, "landlord": 200, "property_manager": 200, "*": 403},
+    ),
     # Start without a month = the previous month, which exists: 303 to it.
     # Last month is assessed already, so a bare POST (no month) has nothing to start: 422.
     "assessments.new": (

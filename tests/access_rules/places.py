@@ -40,6 +40,7 @@ EXPECTED = {
     # An empty building/room form is invalid input for those who may add one.
     "places.add_building": ("POST", _rows(422, 403, 404)),
     "places.building": ("GET", _rows(200, 200, 404)),
+    "places.building_panels": ("GET", _rows(200, 200, 404)),
     "places.add_room": ("POST", _rows(422, 403, 404)),
     "places.edit_room": ("GET", _rows(200, 403, 404)),
     "places.poster": ("GET", _rows(200, 403, 404)),

@@ -35,6 +35,10 @@ EXPECTED = {
         "GET",
         {ANON: LOGIN, "admin": 200, "coordinator": 200, **_row(200, 200)},
     ),
+    "residents.due": (
+        "GET",
+        {ANON: LOGIN, "landlord": 200, "property_manager": 200, "*": 403},
+    ),
     "residents.new": (
         "GET",
         {ANON: LOGIN, "police": 200, "landlord": 200, "property_manager": 200, "*": 403},
