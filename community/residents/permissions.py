@@ -19,7 +19,7 @@ from community.accounts.permissions import (
     scope_areas,
 )
 from community.places.models import Site
-from community.places.permissions import at_site_in, runs_site, site_scope
+from community.places.permissions import at_site_in, run_sites, runs_site, site_scope
 from community.residents.models import PointsEntry
 
 # Roles that see the residents of every site of their area subtree.
@@ -88,6 +88,12 @@ def _lists(user: Any, obj: Any) -> bool:
 def _reports_somewhere(user: Any, obj: Any) -> bool:
     """Opens the report form: landlords, property managers and the police."""
     return has_role(user, "landlord", "property_manager", "police")
+
+
+@rule("residence.rooms_due")
+def _runs_some_site(user: Any, obj: Any) -> bool:
+    """The list of rooms whose people are not all reported: those who run sites."""
+    return run_sites(user) is not None
 
 
 @rule("residence.verify_many")
