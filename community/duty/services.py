@@ -17,6 +17,7 @@ caller rolls the transaction back (views do so before answering 409).
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, false, func, select, update
+from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -435,11 +436,26 @@ def _held_places(volunteer_id: int, task=DutyTask):
 
 
 def claimable_by(session: Session, volunteer: Any, now: datetime):
-    """SQL condition on DutyTask: the volunteer can claim it now. claimable_now, no
-    live claim of theirs on it, no place of theirs on an overlapping duty, and they
-    are not barred for no-shows (the per-day cap is checked at the claim)."""
+    """SQL condition on DutyTask: the volunteer can claim it now (check_limits for
+    rows). claimable_now, no live claim of theirs on it, no place of theirs on an
+    overlapping duty, not on a day where they hold DUTY_DAILY_CAP duties already, and
+    they are not barred for no-shows. Two small queries first (the bar, the days)."""
     if no_show_bar(session, volunteer.id, now) is not None:
         return false()
+    first, _end = day_bounds(to_local(now).date())
+    held_days = Counter(
+        to_local(start).date()
+        for start in session.scalars(
+            _held_places(volunteer.id)
+            .with_only_columns(DutyTask.starts_at)
+            .where(DutyTask.starts_at >= first)
+        )
+    )
+    cap = _cfg("DUTY_DAILY_CAP")
+    full_days = [day_bounds(day) for day, held in held_days.items() if held >= cap]
+    on_full_day = or_(
+        false(), *(and_(DutyTask.starts_at >= lo, DutyTask.starts_at < hi) for lo, hi in full_days)
+    )
     mine = (
         select(DutyClaim.id)
         .where(
@@ -455,7 +471,7 @@ def claimable_by(session: Session, volunteer: Any, now: datetime):
         .where(other.starts_at < DutyTask.ends_at, other.ends_at > DutyTask.starts_at)
         .exists()
     )
-    return and_(claimable_now(now), ~mine, ~overlapping)
+    return and_(claimable_now(now), ~mine, ~overlapping, ~on_full_day)
 
 
 def refusal(verdict: Claimability) -> str:

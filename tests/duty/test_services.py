@@ -3,7 +3,8 @@ limits, on-duty steps, decisions and closing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
@@ -460,3 +461,32 @@ def test_claimability_names_each_state_and_the_rows_rule_agrees(session, world):
         with pytest.raises(Conflict) as refused:
             services.claim_duty(session, me, t)
         assert str(refused.value.message) == services.refusal(verdicts[name]), name
+
+
+def test_claimable_by_leaves_out_a_day_where_the_volunteer_holds_the_most_duties(
+    session, world, app
+):
+    area, coordinator = world
+    me = make_volunteer(session, area=area)
+    zone = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+    day = utcnow().replace(tzinfo=UTC).astimezone(zone).date() + timedelta(days=2)
+
+    def at(days: int, hour: int):
+        local = datetime.combine(day + timedelta(days=days), time(hour), tzinfo=zone)
+        return local.astimezone(UTC).replace(tzinfo=None)
+
+    for hour in (8, 10):  # DUTY_DAILY_CAP = 2 on `day`
+        held = make_duty(session, area=area, publisher=coordinator, starts_at=at(0, hour), hours=1)
+        make_claim(session, task=held, volunteer=me)
+    same_day = make_duty(session, area=area, publisher=coordinator, starts_at=at(0, 15))
+    next_day = make_duty(session, area=area, publisher=coordinator, starts_at=at(1, 15))
+    session.flush()
+    shown = session.scalars(
+        select(DutyTask.id).where(
+            DutyTask.id.in_([same_day.id, next_day.id]),
+            services.claimable_by(session, me, utcnow()),
+        )
+    ).all()
+    assert shown == [next_day.id]
+    with pytest.raises(Conflict, match="most per day"):
+        services.claim_duty(session, me, same_day)
