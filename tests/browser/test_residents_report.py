@@ -157,3 +157,61 @@ def test_tenant_declares_from_the_poster_and_sees_the_status(
     expect(later.locator("#declaration-status dd").nth(1)).to_have_text("待核实")
     expect(later.locator("[data-testid=reference]")).to_have_text(reference)
     _fits(later)
+
+
+def test_landlord_corrects_only_the_move_in_date_of_a_report_sent_back(
+    make_page, login_as, live_server, new_site, js
+):
+    from sqlalchemy import select
+
+    from community.accounts.models import User
+    from community.extensions import db
+    from community.places.models import Building, Room
+    from community.residents import queries, services
+
+    site = new_site(rooms=(("401", 2, 1),))
+    number = id_number(serial=next(_serial))
+    with live_server.app.app_context():
+        landlord = db.session.scalar(select(User).where(User.username == "landlord"))
+        police = db.session.scalar(select(User).where(User.username == "police"))
+        room_id = db.session.scalar(
+            select(Room.id).join(Building).where(Building.site_id == site.id)
+        )
+        residence = services.report_residence(
+            db.session,
+            landlord,
+            queries.get_room(db.session, room_id),
+            name="入住日期租客",
+            id_number=number,
+            phone="13812345678",
+            move_in=today() - timedelta(days=1),
+            channel="landlord",
+        )
+        services.reject_residence(db.session, police, residence, "入住日期有误")
+        db.session.commit()
+        residence_id = residence.id
+        db.session.remove()
+
+    page = make_page(js=js, viewport=PHONE)
+    login_as(page, "landlord")
+    page.goto(f"/residents/{residence_id}")
+    form = page.locator("form#resubmit")
+    expect(form.locator("[data-testid=rejected-reason]")).to_contain_text("入住日期有误")
+    # What was stored is there: the name as typed, the ID number and phone masked.
+    expect(form.locator("input[name=name]")).to_have_value("入住日期租客")
+    masked = f"{number[:6]}********{number[-4:]}"
+    expect(form.locator("input[name=id_number]")).to_have_value("")
+    expect(form.locator("input[name=id_number]")).to_have_attribute("placeholder", masked)
+    expect(form).to_contain_text(f"已登记为 {masked}。无需修改请留空")
+    expect(form.locator("input[name=phone]")).to_have_attribute("placeholder", "138****5678")
+    assert number not in page.content() and "13812345678" not in page.content()
+    _fits(page)
+    corrected = (today() - timedelta(days=2)).isoformat()
+    form.locator("input[name=move_in]").fill(corrected)
+    form.locator("button[type=submit]").click()
+    card = page.locator(f"#residence-card-{residence_id}")
+    expect(card.locator("[data-status=pending]")).to_be_visible()
+    expect(card).to_contain_text(corrected)
+    expect(card.locator("[data-masked=id]")).to_have_text(masked)
+    expect(card.locator("[data-masked=phone]")).to_have_text("138****5678")
+    expect(page.locator("form#resubmit")).to_have_count(0)
