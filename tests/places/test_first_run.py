@@ -140,3 +140,9 @@ def test_the_building_residents_summary_follows_the_rooms(
     # Without htmx the same address is the whole page.
     full = client.get(f"/buildings/{building.id}/panels").get_data(as_text=True)
     assert "<html" in full and "0 verified of 4 counted" in full
+
+
+def test_an_association_without_members_says_how_landlords_join(client, login_as, world):
+    login_as("association", org=world.association)
+    html = client.get("/associations/").get_data(as_text=True)
+    assert "No members yet. Landlords of the community apply on this page" in html
