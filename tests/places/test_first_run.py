@@ -146,3 +146,9 @@ def test_an_association_without_members_says_how_landlords_join(client, login_as
     login_as("association", org=world.association)
     html = client.get("/associations/").get_data(as_text=True)
     assert "No members yet. Landlords of the community apply on this page" in html
+
+
+def test_an_empty_hazard_list_says_where_hazards_are_reported(client, login_as, world):
+    login_as("landlord", area=world.east)
+    html = client.get("/hazards/").get_data(as_text=True)
+    assert "No hazards here. A hazard found at a site is reported from the site's page" in html
