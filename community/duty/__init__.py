@@ -9,7 +9,21 @@ from community.core.nav import register_nav
 
 bp = Blueprint("duty", __name__, url_prefix="/duties")
 
-register_nav("duty.index", _l("Duties"), order=40, visible=lambda u: can(u, "nav.duties"))
-register_nav("duty.mine", _l("My duties"), order=41, visible=lambda u: can(u, "nav.duties.mine"))
+# In the bar of those who publish or claim duties (not of everyone who sees them).
+register_nav(
+    "duty.index",
+    _l("Duties"),
+    order=40,
+    visible=lambda u: can(u, "nav.duties"),
+    primary=12,
+    primary_when=lambda u: can(u, "duty.create") or can(u, "nav.duties.mine"),
+)
+register_nav(
+    "duty.mine",
+    _l("My duties"),
+    order=41,
+    visible=lambda u: can(u, "nav.duties.mine"),
+    primary=14,
+)
 
 from community.duty import figures, permissions, reminders, reviews, services, start, views  # noqa: E402,F401  # noqa: E402,F401

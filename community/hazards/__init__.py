@@ -9,6 +9,8 @@ from community.core.nav import register_nav
 
 bp = Blueprint("hazards", __name__)
 
-register_nav("hazards.index", _l("Hazards"), order=30, visible=lambda u: can(u, "nav.hazards"))
+register_nav(
+    "hazards.index", _l("Hazards"), order=30, visible=lambda u: can(u, "nav.hazards"), primary=30
+)
 
 from community.hazards import panels, permissions, reviews, start, views  # noqa: E402,F401

@@ -8,9 +8,23 @@ from community.core.nav import register_nav
 
 bp = Blueprint("places", __name__)
 
-register_nav("places.index", _l("Sites"), order=20, visible=lambda u: can(u, "nav.sites"))
+# Sites are in the bar of those who register them; the association page of those
+# who decide its applications.
 register_nav(
-    "places.associations", _l("Association"), order=60, visible=lambda u: can(u, "nav.associations")
+    "places.index",
+    _l("Sites"),
+    order=20,
+    visible=lambda u: can(u, "nav.sites"),
+    primary=22,
+    primary_when=lambda u: can(u, "site.create"),
+)
+register_nav(
+    "places.associations",
+    _l("Association"),
+    order=60,
+    visible=lambda u: can(u, "nav.associations"),
+    primary=24,
+    primary_when=lambda u: can(u, "association.review_queue"),
 )
 
 from community.places import badges, permissions, reviews, rollups, start, views  # noqa: E402,F401

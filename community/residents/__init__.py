@@ -12,7 +12,11 @@ from community.core.nav import register_nav
 bp = Blueprint("residents", __name__)
 
 register_nav(
-    "residents.index", _l("Residents"), order=25, visible=lambda u: can(u, "nav.residents")
+    "residents.index",
+    _l("Residents"),
+    order=25,
+    visible=lambda u: can(u, "nav.residents"),
+    primary=20,
 )
 
 register_nav(

@@ -15,6 +15,7 @@ register_nav(
     _l("Reviews"),
     order=15,
     visible=lambda u: can(u, "nav.reviews"),
+    primary=10,
     badge=lambda u: _waiting(u),
 )
 

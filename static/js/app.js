@@ -26,8 +26,20 @@
 
   // --- toast: the out-of-band success message, dismissed after a few seconds ---
   var toastTimer = null;
+  // At the bottom of the screen (app.css), lifted above a footer stuck there (the open
+  // inspection's summary and Complete button) so it covers no control.
+  function placeToast(toast) {
+    var lift = 0;
+    var height = window.innerHeight;
+    document.querySelectorAll(".sticky-footer").forEach(function (footer) {
+      var box = footer.getBoundingClientRect();
+      if (box.height && box.top < height && box.bottom >= height - 2) { lift = Math.max(lift, height - box.top); }
+    });
+    toast.style.bottom = lift ? (lift + 8) + "px" : "";
+  }
   function showToast(toast) {
     if (!toast.textContent.trim()) { return; }
+    placeToast(toast);
     toast.classList.add("toast-shown");
     window.clearTimeout(toastTimer);
     toastTimer = window.setTimeout(function () { hideToast(toast); }, TOAST_MS);
@@ -49,6 +61,19 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // The header's menu (a <details>, working without this file): Escape or a tap
+    // outside it closes it.
+    document.addEventListener("keydown", function (evt) {
+      var menu = document.querySelector(".nav-menu[open]");
+      if (!menu || evt.key !== "Escape") { return; }
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    });
+    document.addEventListener("click", function (evt) {
+      var menu = document.querySelector(".nav-menu[open]");
+      if (menu && !menu.contains(evt.target)) { menu.open = false; }
+    });
+
     if (!window.htmx) { return; }
     var body = document.body;
 

@@ -1,13 +1,15 @@
 """Phone first, on a 360 x 740 screen: every role's main pages fit without sideways
-scrolling; lists read as cards; filters fold behind a toggle so the results come
-first; tap targets are at least 44 px high; the open inspection keeps its summary
-and Complete button at the bottom and asks before completing; an htmx action shows
-its success message in the toast while its button is disabled in flight (without
-JavaScript the same message arrives as a flash on the next page)."""
+scrolling and have no serious accessibility fault (axe-core); lists read as cards;
+filters fold behind a toggle so the results come first; tap targets are at least
+44 px high; the open inspection keeps its summary and Complete button at the bottom
+and asks before completing; an htmx action shows its success message in the toast
+while its button is disabled in flight (without JavaScript the same message arrives
+as a flash on the next page)."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,10 +20,39 @@ pytestmark = pytest.mark.browser
 
 TAP = 44  # px, the smallest comfortable tap target
 
+# axe-core, a development dependency in package.json (`make test` runs npm ci).
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_FAILS = ("serious", "critical")
+
 
 def fits(page: Page, what: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{what} is {width}px wide on a 360px phone"
+
+
+def accessibility_faults(page: Page, where: str) -> list[str]:
+    """axe-core's serious and critical violations on the page as shown, one line each
+    (rule, element, page). axe is evaluated through the browser's debugging protocol,
+    which the app's CSP (script-src 'self') does not govern: no inline script is added."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make assets` (npm ci) first")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate(
+        """async (fails) => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations
+                .filter((v) => fails.includes(v.impact))
+                .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                              targets: v.nodes.map((n) => n.target.join(" "))}));
+        }""",
+        list(AXE_FAILS),
+    )
+    return [
+        f"{where}: {v['impact']} {v['id']} ({v['help']}) at {target}"
+        for v in violations
+        for target in v["targets"][:5]
+    ]
 
 
 def start_inspection(page: Page, live_server, site) -> str:
@@ -88,7 +119,7 @@ PAGES = {
 
 
 @pytest.mark.parametrize("username", list(PAGES))
-def test_main_pages_fit_a_phone_without_sideways_scrolling(
+def test_main_pages_fit_a_phone_and_pass_axe(
     make_page, live_server, login_as, new_site, new_team, username
 ):
     # Long names and a room edited in place are the usual culprits.
@@ -100,6 +131,11 @@ def test_main_pages_fit_a_phone_without_sideways_scrolling(
     page = make_page(js=True, viewport=PHONE)
     login_as(page, username)
     values = {"site": site.id, "building": site.building_id, "org": team.org_id}
+    faults: list[str] = []
+    # The header's menu, open (closed, its entries are hidden from axe too).
+    page.locator(".site-header .nav-menu > summary").click()
+    expect(page.locator(".site-header .nav-panel")).to_be_visible()
+    faults += accessibility_faults(page, "the open menu")
     for path in PAGES[username]:
         if path == "{inspection}":
             path = start_inspection(page, live_server, site)
@@ -111,6 +147,8 @@ def test_main_pages_fit_a_phone_without_sideways_scrolling(
         for title in page.locator("table.cards td.card-title").all()[:5]:
             box = title.bounding_box()
             assert box and box["width"] > PHONE["width"] / 2, f"{path}: a squeezed card title"
+        faults += accessibility_faults(page, path)
+    assert not faults, "axe-core found:\n" + "\n".join(faults)
 
 
 def test_lists_are_cards_with_labels_on_a_phone(make_page, login_as, new_site):
@@ -166,12 +204,19 @@ def test_tap_targets_are_at_least_44px_high(make_page, live_server, login_as, ne
     page = make_page(js=True, viewport=PHONE)
     login_as(page, "police")
     header = page.locator(".site-header")
+    bar = [
+        *header.locator(".nav-primary a").all(),
+        header.get_by_test_id("bell"),
+        header.locator(".nav-menu > summary"),
+    ]
+    header.locator(".nav-menu > summary").click()
     targets = [
+        *bar,
         *header.locator(".nav-links a").all(),
         header.get_by_test_id("logout"),
         *header.locator(".lang-form button").all(),
     ]
-    assert len(targets) >= 4
+    assert len(targets) >= 8
     for target in targets:
         box = target.bounding_box()
         assert box["height"] >= TAP, f"{target} is {box['height']}px high"
@@ -290,3 +335,56 @@ def test_ticking_a_checklist_item_shows_the_toast_and_keeps_focus_on_the_item(
         f"document.getElementById('{item_id}').contains(document.activeElement)"
     )
     assert focused, "focus left the ticked item"
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_the_toast_covers_neither_the_title_nor_the_header_nor_the_footer(
+    make_page, live_server, login_as, new_site
+):
+    site = new_site()
+    page = make_page(js=True, viewport=PHONE)
+    login_as(page, "landlord")
+    page.goto(f"/buildings/{site.building_id}")
+    form = page.locator("#room-form")
+    form.locator("input[name=number]").fill("606")
+    form.locator("input[name=beds]").fill("2")
+    form.locator("input[name=occupants]").fill("1")
+    form.locator("button[type=submit]").click()
+    toast = page.locator("#toast [role=status]")
+    expect(toast).to_be_visible()
+    # Where a person looks first: the top of the page, its title and the header.
+    page.evaluate("window.scrollTo(0, 0)")
+    header = page.locator(".site-header")
+    covered = {
+        "the page title": page.locator("#main h1").first,
+        "the app name": header.locator(".brand"),
+        "the bell": header.get_by_test_id("bell"),
+        "the menu": header.locator(".nav-menu > summary"),
+        **{
+            f"the link {a.get_attribute('href')}": a for a in header.locator(".nav-primary a").all()
+        },
+    }
+    box = toast.bounding_box()
+    for what, locator in covered.items():
+        assert not overlaps(box, locator.bounding_box()), f"the toast covers {what}"
+
+    # On the open inspection, the toast stays above the summary and Complete button
+    # kept at the bottom of the screen.
+    police = make_page(js=True, viewport=PHONE)
+    login_as(police, "police")
+    start_inspection(police, live_server, new_site())
+    police.locator(".check-item").first.locator("label", has_text=re.compile(".")).first.click()
+    toast = police.locator("#toast [role=status]")
+    expect(toast).to_be_visible()
+    box = toast.bounding_box()
+    complete = police.locator("#inspection-summary form[action$='/complete'] button[type=submit]")
+    assert not overlaps(box, complete.bounding_box()), "the toast covers the Complete button"
+    assert not overlaps(box, police.locator("#main h1").first.bounding_box())
