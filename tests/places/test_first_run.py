@@ -152,3 +152,11 @@ def test_an_empty_hazard_list_says_where_hazards_are_reported(client, login_as, 
     login_as("landlord", area=world.east)
     html = client.get("/hazards/").get_data(as_text=True)
     assert "No hazards here. A hazard found at a site is reported from the site's page" in html
+
+
+def test_a_landlord_is_told_who_inspects_a_site_not_inspected_yet(client, session, login_as, world):
+    me = login_as("landlord", area=world.east)
+    site = make_site(session, area=world.east, landlord=session.get(User, me["id"]))
+    session.commit()
+    html = client.get(f"/sites/{site.id}").get_data(as_text=True)
+    assert "No inspections yet. The community police inspect the site" in html
