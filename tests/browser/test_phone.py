@@ -151,6 +151,31 @@ def test_main_pages_fit_a_phone_and_pass_axe(
     assert not faults, "axe-core found:\n" + "\n".join(faults)
 
 
+def test_the_axe_check_names_a_serious_fault_and_its_page(make_page):
+    page = make_page(js=True, viewport=PHONE)
+    page.goto("/login")
+    assert accessibility_faults(page, "/login") == []
+    # A region scrolling sideways that no key can reach, as /residents/import had.
+    page.evaluate(
+        """() => {
+            const box = document.createElement("div");
+            box.id = "unreachable";
+            box.style.overflowX = "auto";
+            box.style.width = "100px";
+            const wide = document.createElement("p");
+            wide.textContent = "site_id,building,room,name,id_number,phone,move_in";
+            wide.style.whiteSpace = "nowrap";
+            box.append(wide);
+            document.querySelector("main").append(box);
+        }"""
+    )
+    faults = accessibility_faults(page, "/login")
+    assert faults == [
+        "/login: serious scrollable-region-focusable"
+        " (Scrollable region must have keyboard access) at #unreachable"
+    ]
+
+
 def test_lists_are_cards_with_labels_on_a_phone(make_page, login_as, new_site):
     site = new_site(rooms=(("101", 2, 1),))
     page = make_page(js=True, viewport=PHONE)
