@@ -7,6 +7,7 @@ import os
 import sys
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config as FlaskConfig
 from flask import Flask, Response, has_request_context, request, session
@@ -78,6 +79,13 @@ def create_app(config: Any = None) -> Flask:
                 "SECRET_KEY is not set: export SECRET_KEY=<random string> "
                 "(on a development machine, `make run` writes one to instance/config.py)."
             )
+    try:  # every "today" is the local date there (core.timeutil)
+        ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        sys.exit(
+            f"COMMUNITY_TIMEZONE={app.config['BABEL_DEFAULT_TIMEZONE']!r} is not a time zone "
+            "name (for example Asia/Shanghai)."
+        )
     from community.core.health import HealthCheck
     from community.core.security import SecureCookiesOverHttps
 

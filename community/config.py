@@ -118,7 +118,9 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     BABEL_DEFAULT_LOCALE = "zh_CN"
-    BABEL_DEFAULT_TIMEZONE = os.environ.get("COMMUNITY_TIMEZONE", "Asia/Shanghai")
+    # COMMUNITY_TIMEZONE: every "today" and month boundary is the local date there;
+    # timestamps stay UTC in the database and are shown in it (core.timeutil).
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("COMMUNITY_TIMEZONE") or "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
     # Compression and static caching: community/core/compress.py decides which
     # responses Flask-Compress may touch (never one carrying the CSRF token).
@@ -172,3 +174,4 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"  # tests freeze local times (frozen_clock)

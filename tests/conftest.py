@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import flask_migrate
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from community import create_app
 from community.config import TestConfig
+from community.core import timeutil
 from community.extensions import db, limiter
 from tests import dbutil
 from tests.factories.accounts import make_user
@@ -78,6 +81,24 @@ def _transaction(app):
         db.session = original
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """frozen_clock("2026-12-01 00:30") stops the app's clock at that local time
+    (COMMUNITY_TIMEZONE of the tests, Asia/Shanghai; `utc=True` for a UTC time) and
+    returns the instant as naive UTC. Every module reads the time through
+    community.core.timeutil, whose clock source this replaces; call again to move it."""
+
+    def freeze(when: str | datetime, *, utc: bool = False) -> datetime:
+        moment = datetime.fromisoformat(when) if isinstance(when, str) else when
+        if moment.tzinfo is None:
+            zone = UTC if utc else ZoneInfo(TestConfig.BABEL_DEFAULT_TIMEZONE)
+            moment = moment.replace(tzinfo=zone)
+        monkeypatch.setattr(timeutil, "_clock", lambda: moment)
+        return moment.astimezone(UTC).replace(tzinfo=None)
+
+    return freeze
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext, ngettext
@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from community.core.timeutil import day_start
 from community.hazards.models import Hazard
 from community.inspections.models import Incident
 from community.residents import queries as residents
@@ -182,8 +183,8 @@ def last_of_month(d: date) -> date:
 
 
 def _end_bound(month_end: date) -> datetime:
-    """Timestamps before this instant happened on or before month_end."""
-    return datetime.combine(month_end + timedelta(days=1), time.min)
+    """Timestamps (UTC) before this instant happened on or before the local day month_end."""
+    return day_start(month_end + timedelta(days=1))
 
 
 # --- computed criteria ----------------------------------------------------------

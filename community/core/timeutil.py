@@ -1,13 +1,99 @@
-"""Time helpers: timestamps are stored as naive UTC; dates shown in the local zone."""
+"""Time: timestamps are stored as naive UTC; every "today", every day and every month
+boundary is the local date of one setting, COMMUNITY_TIMEZONE (the config's
+BABEL_DEFAULT_TIMEZONE, default Asia/Shanghai), and timestamps are shown in it.
+
+All code reads the clock through this module: utcnow(), now_local(), today().
+Those call `_clock()` when they run, so a test freezes every caller by replacing
+`_clock` (tests/conftest.py: frozen_clock) even where `utcnow` was imported by name.
+
+Queries comparing a stored UTC timestamp with a local day or month use
+day_bounds()/month_bounds() (the UTC instants of the local midnights) or
+local_date() in Python, never `.date()` of the UTC timestamp.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import os
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def _clock() -> datetime:
+    """The clock source: the aware current time. Tests replace it."""
+    return datetime.now(UTC)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def zone_name() -> str:
+    if has_app_context():
+        return current_app.config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_TIMEZONE
+    return os.environ.get("COMMUNITY_TIMEZONE") or DEFAULT_TIMEZONE
+
+
+def local_zone() -> ZoneInfo:
+    """The community's time zone (COMMUNITY_TIMEZONE)."""
+    return _zone(zone_name())
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Now as naive UTC (what the database stores)."""
+    return _clock().astimezone(UTC).replace(tzinfo=None)
+
+
+def to_local(utc: datetime) -> datetime:
+    """A stored naive UTC timestamp as naive local wall-clock time."""
+    return utc.replace(tzinfo=UTC).astimezone(local_zone()).replace(tzinfo=None)
+
+
+def to_utc(local: datetime) -> datetime:
+    """A naive local wall-clock time (what a form gives) as naive UTC."""
+    return local.replace(tzinfo=local_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def now_local() -> datetime:
+    """Now as naive local wall-clock time."""
+    return to_local(utcnow())
 
 
 def today() -> date:
-    return utcnow().date()
+    """The local date (not the UTC one: from 00:00 to 08:00 in China they differ)."""
+    return now_local().date()
+
+
+def local_date(utc: datetime) -> date:
+    """The local day a stored UTC timestamp happened on."""
+    return to_local(utc).date()
+
+
+def day_start(day: date) -> datetime:
+    """The UTC instant the local `day` begins (timestamps >= it are on or after it)."""
+    return to_utc(datetime.combine(day, time.min))
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC interval [start, end) of one local day."""
+    return day_start(day), day_start(day + timedelta(days=1))
+
+
+def month_start(day: date) -> date:
+    """The first day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return (month_start(day) + timedelta(days=32)).replace(day=1)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The UTC interval [start, end) of the local calendar month of `month`."""
+    return day_start(month_start(month)), day_start(next_month(month))

@@ -7,7 +7,7 @@ reviews figure counts the review queue (community.reviews) per kind."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,6 +17,7 @@ from community.core.charts import Datum, bar_chart, line_chart
 from community.core.figures import Figure, FigureContext, Headline, register_figure
 from community.core.reviews import kinds_for
 from community.core.rollups import TOTAL
+from community.core.timeutil import day_start
 from community.dashboard.queries import rollup_counters, site_counts
 from community.hazards.models import Hazard
 from community.places.models import Site
@@ -150,7 +151,7 @@ HAZARD_BUCKETS = ((7, "0–7"), (30, "8–30"), (90, "31–90"), (None, "91+"))
 
 def hazard_ages(ctx: FigureContext) -> list[int]:
     """Open hazards at the context's sites, per age bucket (one query)."""
-    start_of_today = datetime.combine(ctx.today, time.min)
+    start_of_today = day_start(ctx.today)
     columns = []
     lower = None
     for days, _label in HAZARD_BUCKETS:

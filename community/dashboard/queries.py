@@ -15,7 +15,7 @@ from community.accounts.models import Area
 from community.accounts.permissions import area_subtree_filter, can
 from community.core.figures import FigureContext
 from community.core.rollups import TOTAL, RollupMonth, add_months, month_of
-from community.core.timeutil import today as utc_today
+from community.core.timeutil import today as local_today
 from community.core.validators import is_id
 from community.dashboard.permissions import covers_everything, dashboard_roots
 from community.places.models import Site
@@ -66,7 +66,7 @@ def last_months(today: date, n: int = TREND_MONTHS) -> list[date]:
 
 
 def context(session: Session, user: Any, area: Area | None, today: date | None = None):
-    day = today or utc_today()
+    day = today or local_today()
     return FigureContext(
         session=session,
         user=user,

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from community.accounts import services as accounts
 from community.accounts.models import Membership, User
-from community.core.timeutil import utcnow
+from community.core.timeutil import to_utc, utcnow
+from community.core.timeutil import today as local_today
 from community.duty import services
 from community.duty.models import KINDS, CheckpointVisit, DutyCheckpoint, DutyClaim, DutyTask
 
@@ -67,14 +68,14 @@ def seed(session: Session, context: dict) -> None:
         people = [volunteer, *people]
     sites = [s.name for s in (context.get("sites") or {}).values() if s.area_id == area.id][:2]
     route = "\n".join(["东门岗亭", *sites, "南门路口"])
-    today = services.local_today()
+    today = local_today()
     now = utcnow()
     tasks: list[DutyTask] = []
     for offset in range(-21, 10):
         day = today + timedelta(days=offset)
         for slot, hour in enumerate((9, 19) if offset % 2 == 0 else (19,)):
             kind = KINDS[(offset + slot) % len(KINDS)]
-            start = services.to_utc(datetime.combine(day, time(hour)))
+            start = to_utc(datetime.combine(day, time(hour)))
             future = max(start, now + timedelta(hours=1))
             task = services.publish_duty(
                 session,

@@ -16,16 +16,16 @@ no duty.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from community.core.charts import bar_chart
 from community.core.figures import Figure, FigureContext, Headline, register_figure
+from community.core.timeutil import day_start
 from community.duty.models import DutyClaim, DutyTask
 from community.duty.queries import hours_between
-from community.duty.services import to_utc
 
 WEEKS = 8
 
@@ -39,7 +39,7 @@ def week_starts(today: date) -> list[date]:
 def _bounds(weeks: list[date]) -> list[datetime]:
     """UTC starts of the weeks and the end of the last one (WEEKS + 1 instants)."""
     days = [*weeks, weeks[-1] + timedelta(weeks=1)]
-    return [to_utc(datetime.combine(d, time())) for d in days]
+    return [day_start(d) for d in days]
 
 
 def _week_of(column, bounds: list[datetime]):

@@ -4,14 +4,15 @@ walked, pending reports, leaderboards and records (figures from SQL aggregates).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from community.accounts.models import Membership, Organization, User
-from community.core.timeutil import utcnow
+from community.core.timeutil import day_bounds, local_date, month_bounds, utcnow
+from community.core.timeutil import today as local_today
 from community.duty.models import (
     PLACE_STATES,
     CheckpointVisit,
@@ -20,7 +21,7 @@ from community.duty.models import (
     DutyTask,
 )
 from community.duty.permissions import claim_scope, duty_scope, managed_scope
-from community.duty.services import claimable_by, day_bounds, local_today, to_local, to_utc
+from community.duty.services import claimable_by
 
 LIST_LIMIT = 200
 
@@ -109,7 +110,7 @@ def list_duties(
 def by_day(tasks: list[DutyTask], start: date, days: int = 7) -> list[tuple[date, list[DutyTask]]]:
     grouped: dict[date, list[DutyTask]] = {start + timedelta(days=i): [] for i in range(days)}
     for t in tasks:
-        grouped.setdefault(to_local(t.starts_at).date(), []).append(t)
+        grouped.setdefault(local_date(t.starts_at), []).append(t)
     return sorted(grouped.items())
 
 
@@ -178,14 +179,6 @@ def my_duties(session: Session, user: Any) -> MyDuties:
             history.append(c)
     upcoming.reverse()
     return MyDuties(on_duty, upcoming, history[:50], points_this_month(session, user))
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    first = month.replace(day=1)
-    nxt = (first + timedelta(days=32)).replace(day=1)
-    return to_utc(datetime.combine(first, datetime.min.time())), to_utc(
-        datetime.combine(nxt, datetime.min.time())
-    )
 
 
 def points_this_month(session: Session, user: Any) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from community.accounts.models import User
 from community.accounts.permissions import can
 from community.core.reviews import ReviewKind, register_review_kind
+from community.core.timeutil import local_date
 from community.core.validators import is_id
 from community.duty import queries, services
 from community.duty.models import DutyClaim, DutyTask
@@ -38,7 +39,7 @@ def _reported(user: Any) -> Select:
 
 
 def _describe(row: Any) -> str:
-    day = services.to_local(row.starts_at).strftime("%Y-%m-%d")
+    day = local_date(row.starts_at).isoformat()
     return f"{row.title} · {day} · {row.volunteer}"
 
 

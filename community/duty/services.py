@@ -19,9 +19,8 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -35,7 +34,7 @@ from community.accounts.permissions import area_subtree_filter
 from community.core import audit
 from community.core.errors import Conflict, RuleViolation
 from community.core.notify import notify, path_for, register_message
-from community.core.timeutil import utcnow
+from community.core.timeutil import day_bounds, local_date, to_local, utcnow
 from community.duty.models import (
     KINDS,
     PLACE_STATES,
@@ -74,30 +73,7 @@ MAX_REPEAT_WEEKS = 26
 MAX_CHECKPOINTS = 30
 
 
-# --- time ------------------------------------------------------------------------
-
-
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def to_utc(local: datetime) -> datetime:
-    """A naive local wall-clock time (what a form gives) as naive UTC."""
-    return local.replace(tzinfo=local_tz()).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
-def to_local(utc: datetime) -> datetime:
-    return utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(local_tz()).replace(tzinfo=None)
-
-
-def local_today() -> date:
-    return to_local(utcnow()).date()
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC interval of one local day."""
-    start = to_utc(datetime.combine(day, time()))
-    return start, to_utc(datetime.combine(day + timedelta(days=1), time()))
+# --- time: one implementation for the whole app, core.timeutil (COMMUNITY_TIMEZONE)
 
 
 def when(task: DutyTask) -> str:
@@ -547,7 +523,7 @@ def check_limits(session: Session, volunteer_id: int, task: DutyTask, now: datet
                 when=when(other),
             )
         )
-    start, end = day_bounds(to_local(task.starts_at).date())
+    start, end = day_bounds(local_date(task.starts_at))
     same_day = session.scalar(
         select(func.count()).select_from(
             held.where(DutyTask.starts_at >= start, DutyTask.starts_at < end).subquery()

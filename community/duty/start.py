@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from community.accounts.permissions import can
 from community.core.start import StartSection, register_start_section
+from community.core.timeutil import today
 from community.duty import queries
 
 
@@ -16,7 +17,7 @@ from community.duty import queries
 def duty_section(session: Session, user: Any) -> StartSection | None:
     if not can(user, "nav.duties.mine"):
         return None
-    start = queries.local_today()
+    start = today()
     open_duties = queries.list_duties(
         session, user, start=start, days=7, free_only=True, claimable_only=True, limit=5
     )

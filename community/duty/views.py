@@ -18,7 +18,7 @@ from community.accounts.permissions import (
     visible_areas,
     visible_or_404,
 )
-from community.core import events
+from community.core import events, timeutil
 from community.core.errors import Conflict, RuleViolation
 from community.core.forms import EmptyForm, choices
 from community.core.htmx import render, saved, submit
@@ -214,7 +214,7 @@ def _bind_choices(form: DutyForm) -> None:
 
 
 def _input(form: DutyForm) -> services.DutyInput:
-    to_utc = services.to_utc
+    to_utc = timeutil.to_utc
     return services.DutyInput(
         title=form.title.data or "",
         kind=form.kind.data,
@@ -271,8 +271,8 @@ def edit(task_id: int):
     authorize_or_403("duty.manage", task)
     if request.method == "GET":
         form = EditDutyForm(obj=task)
-        form.starts_at.data = services.to_local(task.starts_at)
-        form.ends_at.data = services.to_local(task.ends_at)
+        form.starts_at.data = timeutil.to_local(task.starts_at)
+        form.ends_at.data = timeutil.to_local(task.ends_at)
         form.checkpoints.data = "\n".join(c.name for c in task.checkpoints)
         form.team_id.data = task.team_id or 0
     else:
@@ -548,7 +548,7 @@ def _month(value: str | None) -> date:
         year, month = (int(p) for p in (value or "").split("-"))
         return date(year, month, 1)
     except ValueError:
-        return services.local_today().replace(day=1)
+        return timeutil.today().replace(day=1)
 
 
 @bp.route("/leaderboard")

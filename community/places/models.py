@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import Area, Organization, User
-from community.core.timeutil import utcnow
+from community.core.timeutil import local_date, utcnow
 from community.extensions import db
 
 SITE_KINDS = ("rental_apartment", "rental_house", "compound", "dormitory")
@@ -95,7 +95,7 @@ class Site(db.Model):
     def known_since(self) -> date:
         """The first day the app knows the site's record from: its registration, or
         an earlier admission (a site admitted on paper before it was registered)."""
-        registered = self.created_at.date()
+        registered = local_date(self.created_at)
         if self.admitted_on is not None and self.admitted_on < registered:
             return self.admitted_on
         return registered

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from community.accounts.models import Area, Organization
 from community.accounts.permissions import scope_areas, visible_areas
 from community.core.pagination import PER_PAGE, Page, paginate, parse_page
-from community.core.timeutil import today
+from community.core.timeutil import day_start, today
 from community.core.validators import is_id
 from community.extensions import db
 from community.places.models import SITE_KINDS, AssociationApplication, Building, Room, Site
@@ -79,7 +79,7 @@ def is_shuangwu(site: Site, on: date | None = None) -> bool:
 def shuangwu_sql(on: date | None = None):
     """is_shuangwu() as a SQL condition on Site (the list filter)."""
     since = shuangwu_since(on)
-    known = or_(Site.created_at < since + timedelta(days=1), Site.admitted_on <= since)
+    known = or_(Site.created_at < day_start(since + timedelta(days=1)), Site.admitted_on <= since)
     return and_(known, or_(Site.last_incident_on.is_(None), Site.last_incident_on < since))
 
 

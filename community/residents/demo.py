@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from community.accounts.models import User
 from community.core.crypto import lookup_hash
-from community.core.timeutil import utcnow
+from community.core.timeutil import local_date, utcnow
+from community.core.timeutil import today as local_today
 from community.core.validators import check_digit
 from community.places.models import Building, Room, Site
 from community.residents import queries, services
@@ -65,7 +66,7 @@ def seed(session: Session, context: dict) -> None:
     if site is None or police is None:
         return
     rooms = queries.site_rooms(session, site)[:6]
-    today = utcnow().date()
+    today = local_today()
     plan = [
         (landlord, "landlord", "pending", 1),
         (landlord, "landlord", "pending", 9),
@@ -110,7 +111,7 @@ def bulk(session: Session, n: int, *, chunk: int = 5000, seed: int = 7) -> int:
     named = dict(session.execute(select(User.username, User.id)).all())
     police, manager, hr = named.get("police"), named.get("property"), named.get("enterprise")
     start = (session.scalar(select(Person.id).order_by(Person.id.desc()).limit(1)) or 0) + 1
-    now, today = utcnow(), utcnow().date()
+    now, today = utcnow(), local_today()
     person_table, residence_table = Person.__table__, Residence.__table__
     deadline = services.deadline_days()
 
@@ -164,7 +165,7 @@ def bulk(session: Session, n: int, *, chunk: int = 5000, seed: int = 7) -> int:
             reported = now - timedelta(days=rnd.randint(0, 700), minutes=rnd.randint(0, 1440))
             late = i % 7 == 0
             waited = deadline + 1 + rnd.randint(0, 20) if late else rnd.randint(0, deadline)
-            move_in = reported.date() - timedelta(days=waited)
+            move_in = local_date(reported) - timedelta(days=waited)
             decided = state != "pending"
             stays.append(
                 {

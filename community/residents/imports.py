@@ -25,22 +25,23 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
-from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session, selectinload
-
 from community.accounts.permissions import can
 from community.core.audit import client_address
 from community.core.crypto import lookup_hash
 from community.core.errors import Conflict, RuleViolation
 from community.core.models import AuditEvent
+from community.core.timeutil import today as local_today
 from community.core.timeutil import utcnow
 from community.core.validators import id_number_facts
 from community.places.models import Building, Room, Site
-from community.residents import services
 from community.residents.models import ImportJob, Person, Residence, new_reference
 from community.residents.permissions import import_channel
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from community.residents import services
 
 HEADER = (
     "site_id",
@@ -249,7 +250,7 @@ class Importer:
     def __init__(self, session: Session, user: Any, today: date | None = None):
         self.session = session
         self.user = user
-        self.today = today or utcnow().date()
+        self.today = today or local_today()
         self.places: dict[str, _Place] = {}
 
     def _place(self, raw: str) -> _Place:

@@ -40,8 +40,8 @@ from community.core.crypto import lookup_hash, mask_id_number
 from community.core.errors import Conflict, RuleViolation
 from community.core.notify import notify, path_for, register_message
 from community.core.reminders import register_reminder
-from community.core.timeutil import today as utc_today
-from community.core.timeutil import utcnow
+from community.core.timeutil import local_date, utcnow
+from community.core.timeutil import today as local_today
 from community.core.validators import (
     id_number_error,
     id_number_facts,
@@ -278,7 +278,7 @@ def report_residence(
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     now = utcnow()
-    reported_on = today or now.date()
+    reported_on = today or local_date(now)
     data = _clean(
         name=name,
         id_number=id_number,
@@ -728,7 +728,7 @@ def remind_to_correct(session: Session, now) -> int:
         .group_by(Residence.reporter_id)
     ).all()
     added = 0
-    day = now.date().isoformat()
+    day = local_date(now).isoformat()
     for reporter_id, count in rows:
         added += len(
             notify(
@@ -776,7 +776,7 @@ def resubmit_residence(
         hometown=hometown,
         employer=employer,
         phone_required=residence.channel == "self_declared",
-        today=today or utc_today(),
+        today=today or local_today(),
     )
     person = _person(session, data, update_facts=True)
     _refuse_duplicate(session, person, residence.room, data["id_number"], exclude=residence.id)
@@ -815,7 +815,7 @@ def move_out(
     register current earns what reporting a move-in earns. Recorded by the police
     it earns nothing, as a police report does. `residence` must have its room,
     building and site loaded."""
-    reported_on = today or utc_today()
+    reported_on = today or local_today()
     if on is None:
         raise RuleViolation("move_out", _("Enter the move-out date (YYYY-MM-DD)."))
     if residence.status != "verified" or residence.move_out is not None:
@@ -876,7 +876,7 @@ def purge_expired_residents(session: Session, today: date | None = None) -> int:
     data. The keyed hash becomes "purged:<id>", so the same ID number reported again
     is a new person. Returns how many people were erased."""
     days = int(current_app.config.get("RESIDENT_RETENTION_DAYS", 365))
-    cutoff = (today or utc_today()) - timedelta(days=days)
+    cutoff = (today or local_today()) - timedelta(days=days)
     ended = select(Residence.person_id).where(Residence.move_out < cutoff)
     kept = select(Residence.person_id).where(
         (Residence.move_out.is_(None)) | (Residence.move_out >= cutoff)

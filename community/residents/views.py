@@ -28,7 +28,7 @@ from community.core.forms import EmptyForm, choices
 from community.core.htmx import is_partial, render, submit
 from community.core.once import commit, once
 from community.core.pagination import PER_PAGE, Page, parse_page
-from community.core.timeutil import today as utc_today
+from community.core.timeutil import today as local_today
 from community.core.validators import is_id
 from community.extensions import db, limiter
 from community.places import queries as places
@@ -660,7 +660,7 @@ def _month(value: str | None) -> date:
         year, month = int(match.group(1)), int(match.group(2))
         if 2000 <= year <= 2999 and 1 <= month <= 12:
             return date(year, month, 1)
-    return utc_today().replace(day=1)
+    return local_today().replace(day=1)
 
 
 def _compliance_page(month: date, status: int = 200, trigger=None, conflict=None, card_form=None):

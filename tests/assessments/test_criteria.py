@@ -15,6 +15,7 @@ from community.assessments.criteria import (
     last_of_month,
     stars_for,
 )
+from community.core.timeutil import to_utc
 from tests.factories.accounts import make_area_tree
 from tests.factories.hazards import make_hazard
 from tests.factories.inspections import make_incident
@@ -110,9 +111,10 @@ def test_hazard_points_never_go_below_zero(session, site):
 
 
 def test_hazard_reported_after_month_end_does_not_count(session, site):
-    _hz(session, site, created_at=datetime(2025, 4, 1, 0, 0))
+    # Month ends are local midnights (Asia/Shanghai): 00:00 there is 16:00 UTC.
+    _hz(session, site, created_at=to_utc(datetime(2025, 4, 1, 0, 0)))
     assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 15
-    _hz(session, site, created_at=datetime(2025, 3, 31, 23, 59))
+    _hz(session, site, created_at=to_utc(datetime(2025, 3, 31, 23, 59)))
     assert criteria.hazards(session, site, MARCH, MARCH_END)[0] == 10
 
 
@@ -238,16 +240,16 @@ def test_late_reports_of_the_month_cost_two_points_each(app, session, site):
     timely = make_residence(session, room=room, move_in=date(2025, 3, 9), today=date(2025, 3, 10))
     timely.reported_at = datetime(2025, 3, 10, 9)
     april = make_residence(session, room=room, move_in=date(2025, 3, 1), today=date(2025, 4, 1))
-    april.reported_at = datetime(2025, 4, 1, 0, 0)
+    april.reported_at = to_utc(datetime(2025, 4, 1, 0, 0))  # local times: UTC+8
     session.flush()
     points, stored = criteria.late_reports(session, site, MARCH, MARCH_END)
     assert points == 3
     with force_locale("en"):
         assert criteria.render_detail(stored).startswith("1 residence report")
     r2 = make_residence(session, room=room, move_in=date(2025, 3, 1), today=date(2025, 3, 31))
-    r2.reported_at = datetime(2025, 3, 31, 23, 59)
+    r2.reported_at = to_utc(datetime(2025, 3, 31, 23, 59))
     r3 = make_residence(session, room=room, move_in=date(2025, 3, 1), today=date(2025, 3, 31))
-    r3.reported_at = datetime(2025, 3, 1, 0, 0)
+    r3.reported_at = to_utc(datetime(2025, 3, 1, 0, 0))
     session.flush()
     assert criteria.late_reports(session, site, MARCH, MARCH_END)[0] == 0
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from community.accounts import services as accounts
 from community.accounts.models import Area, User
-from community.core.timeutil import utcnow
+from community.core.timeutil import local_date, utcnow
 from community.duty import services
 from community.extensions import db
 from tests.browser.conftest import PHONE
@@ -49,7 +49,7 @@ def _fresh_volunteer_and_duty(live_server):
             ),
         )[0]
         s.commit()
-        day = services.to_local(task.starts_at).date().isoformat()
+        day = local_date(task.starts_at).isoformat()
         ids = user.username, task.id, day
         s.remove()
     return ids

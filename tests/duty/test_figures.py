@@ -22,8 +22,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from community.core.figures import build_figure
+from community.core.timeutil import to_utc
 from community.dashboard import queries
-from community.duty.services import to_utc
 from tests.factories.accounts import make_area_tree, make_org, make_role_user
 from tests.factories.duty import make_claim, make_coordinator, make_duty, make_volunteer
 

@@ -428,7 +428,7 @@ def test_leaderboard_sums_points_per_volunteer_and_team(client, login_in, app, a
         claim.points_awarded = 9
         db.session.commit()
         task_id = task.id
-    from community.duty.services import to_local
+    from community.core.timeutil import to_local
 
     with app.app_context():
         month = to_local(db.session.get(DutyTask, task_id).starts_at).strftime("%Y-%m")

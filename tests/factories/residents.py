@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
+from community.core import timeutil
 from community.core.validators import check_digit
 from community.residents import services
 from community.residents.models import Residence
@@ -45,7 +46,7 @@ def make_residence(
         name=name or f"居民{next(_seq)}",
         id_number=number or id_number(),
         phone=phone,
-        move_in=move_in or date.today() - timedelta(days=1),
+        move_in=move_in or timeutil.today() - timedelta(days=1),
         channel=channel,
         today=today,
     )
