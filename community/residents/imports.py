@@ -25,6 +25,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
 from community.accounts.permissions import can
 from community.core.audit import client_address
 from community.core.crypto import lookup_hash
@@ -34,14 +39,9 @@ from community.core.timeutil import today as local_today
 from community.core.timeutil import utcnow
 from community.core.validators import id_number_facts
 from community.places.models import Building, Room, Site
+from community.residents import services
 from community.residents.models import ImportJob, Person, Residence, new_reference
 from community.residents.permissions import import_channel
-from flask import current_app
-from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session, selectinload
-
-from community.residents import services
 
 HEADER = (
     "site_id",
