@@ -253,7 +253,8 @@ def assign_hazard(session: Session, actor: Any, hazard: Hazard, assignee_id: Any
     )
     if user is None:
         raise RuleViolation("assignee", _("Choose someone from the list."))
-    hazard.assignee_user_id = user.id
+    # Through the relationship, so the card answered in place names the new assignee.
+    hazard.assignee_user = user
     session.flush()
     audit.record(session, actor, ASSIGNED, hazard, {"to": user.display_name})
     notify(

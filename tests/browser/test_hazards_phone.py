@@ -9,7 +9,12 @@ import itertools
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
+from community.accounts.models import User
+from community.extensions import db
+from community.hazards import services, views
+from community.places.models import Site
 from tests.browser.conftest import PHONE
 from tests.factories.hazards import image_bytes
 
@@ -81,3 +86,45 @@ def test_landlord_reports_police_assign_landlord_fixes_with_a_photo(
     assert all(b["x"] + b["width"] <= PHONE["width"] for b in boxes)
     assert boxes[0]["y"] == boxes[1]["y"], "the two photos stand side by side"
     assert landlord.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_long_list_of_people_is_searched_by_name(
+    make_page, live_server, login_as, new_site, js, monkeypatch
+):
+    """Past ASSIGNEE_SEARCH_FROM people the assign form offers a search: typing narrows
+    the list in place (JS), the search button reloads the page narrowed (no JS)."""
+    monkeypatch.setattr(views, "ASSIGNEE_SEARCH_FROM", 1)  # the live server's thread reads it
+    site = new_site(admitted=True)
+    with live_server.app.app_context():
+        volunteer = db.session.scalar(select(User).where(User.username == "volunteer"))
+        hazard = services.report_hazard(
+            db.session,
+            volunteer,
+            db.session.get(Site, site.id),
+            description="电动车在楼道充电",
+            severity="high",
+        )
+        db.session.commit()
+        hazard_id = hazard.id
+        db.session.remove()
+    police = make_page(js=js, viewport=PHONE)
+    login_as(police, "police")
+    police.goto(f"/hazards/{hazard_id}")
+    choice = police.locator("select[name=assignee] option")
+    expect(choice).to_have_count(4)  # the prompt and three people
+    search = police.get_by_label("查找人员（姓名、用户名或单位）")
+    if js:
+        search.fill("物业")  # one input event: the list is swapped once, in place
+        expect(choice).to_have_count(2)
+        assert police.url.endswith(f"/hazards/{hazard_id}")
+    else:
+        search.fill("物业")
+        police.get_by_role("button", name="搜索").click()
+        police.wait_for_url(f"{live_server.url}/hazards/{hazard_id}?who=*")
+        expect(choice).to_have_count(2)
+    expect(choice.nth(1)).to_have_text("赵经理 · 物业管理人员 · 安居物业服务有限公司")
+    police.locator("select[name=assignee]").select_option(index=1)
+    police.locator(".hazard-assign button[type=submit]", has_text="指派").click()
+    if js:
+        expect(police.locator("#toast")).to_contain_text("隐患已指派")
+    expect(police.locator(".hazard-facts")).to_contain_text("赵经理")

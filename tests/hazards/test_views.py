@@ -907,7 +907,9 @@ def test_assigning_a_chosen_person_as_htmx_and_refusing_a_missing_choice(w, sess
     )
     assert resp.status_code == 200
     assert "hazard-changed" in resp.headers["HX-Trigger"]
-    assert w.manager.display_name in resp.get_data(as_text=True)
+    body = resp.get_data(as_text=True)
+    facts = body[body.index('<dl class="hazard-facts">') : body.index("</dl>")]
+    assert w.manager.display_name in facts and w.landlord.display_name not in facts
     assert _reload(session, hazard.id).assignee_user_id == w.manager.id
     assert len(_notices(session, w.manager)) == 2  # the company's, and this one
 
