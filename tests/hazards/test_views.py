@@ -911,6 +911,7 @@ def test_assigning_a_chosen_person_as_htmx_and_refusing_a_missing_choice(w, sess
     facts = body[body.index('<dl class="hazard-facts">') : body.index("</dl>")]
     assert w.manager.display_name in facts and w.landlord.display_name not in facts
     assert _reload(session, hazard.id).assignee_user_id == w.manager.id
+    assert f"Assigned to {w.manager.display_name}" in body  # in the history
     assert len(_notices(session, w.manager)) == 2  # the company's, and this one
 
 
@@ -942,6 +943,7 @@ def test_marking_fixed_with_a_photo_shows_it_beside_the_first(w, session, upload
     page = landlord.get(f"/hazards/{hazard.id}").get_data(as_text=True)
     assert f"/hazards/{hazard.id}/photo" in page and f"/hazards/{hazard.id}/fix-photo" in page
     assert "After the fix" in page and "When reported" in page
+    assert "Marked fixed · with a photo" in " ".join(page.split())
     served = client.get(f"/hazards/{hazard.id}/fix-photo")
     assert served.status_code == 200 and served.mimetype == "image/png"
     served.close()
