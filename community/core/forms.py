@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice
+from wtforms import DateField, HiddenField, SelectChoice
 
 from community.core.errors import RuleViolation
+from community.core.validators import read_date
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -17,6 +18,23 @@ def choices(pairs) -> list[SelectChoice]:
 
 def new_submission_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+class WrittenDateField(DateField):
+    """A day as people write it (core.validators.read_date, the spreadsheet
+    import's reader too): the browser's date picker sends 2026-12-05, while a
+    typed value, a script or a browser without a picker may send 2026/12/05,
+    2026.12.05, 2026年12月5日 or 20261205. An unreadable value is refused with the
+    forms that are read; a blank one is None (the field's validators decide
+    whether it is required). Rendered as YYYY-MM-DD, the date input's format."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        day, message = read_date(" ".join(valuelist))
+        self.data = day
+        if message:
+            raise ValueError(message)
 
 
 class EmptyForm(FlaskForm):

@@ -1,14 +1,17 @@
-"""Validators for Chinese ID numbers (GB 11643) and mobile phone numbers.
+"""Validators for Chinese ID numbers (GB 11643), mobile phone numbers and written dates.
 
 `id_number_error(value)` says what is wrong with a resident ID number (the
-length, a character, the birth date, the check digit) so the person typing it
-can fix that one thing; `is_valid_id_number` is its yes/no form, and
+length, a character, the birth date) so the person typing it can fix that one
+thing; a failed check digit only says that the number does not pass the check (a
+typo anywhere changes the expected digit, so naming it would invite "fixing" the
+last character); `is_valid_id_number` is its yes/no form, and
 `id_number_facts` reads gender and birth date from a valid number.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from flask_babel import gettext as _
@@ -56,9 +59,8 @@ def id_number_error(value: str, today: date | None = None) -> str | None:
         return _(
             "The birth date in the ID number (%(date)s) is not possible.", date=born.isoformat()
         )
-    expected = check_digit(value[:17])
-    if expected != value[17]:
-        return _("The 18th character (check digit) should be %(digit)s.", digit=expected)
+    if check_digit(value[:17]) != value[17]:
+        return _("This ID number does not pass the check: compare it with the card digit by digit.")
     return None
 
 
@@ -88,6 +90,44 @@ def phone_error(value: str) -> str | None:
     if is_valid_phone(value):
         return None
     return _("A mobile number has 11 digits and starts with 13 to 19.")
+
+
+# The ways people write a day (an xlsx date cell arrives as a date already):
+# 2026-12-05, 2026/12/5, 2026.12.05 (one separator throughout), 2026年12月5日 and
+# 20261205; full-width digits and separators are read as ASCII, and a time of day
+# after the date (Excel's CSV writes "2026/12/5 0:00") is ignored.
+_DATE_SEPARATED = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
+_DATE_CHINESE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})[日号]?$")
+_DATE_DIGITS = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_TIME_AFTER = re.compile(r"\s+\d{1,2}:\d{2}(:\d{2})?$")
+
+
+def unreadable_date_message() -> str:
+    return _(
+        "This date cannot be read. Write it like 2026-12-05, 2026/12/05, 2026.12.05, "
+        "2026年12月5日 or 20261205."
+    )
+
+
+def read_date(text: str | None) -> tuple[date | None, str | None]:
+    """The day written in `text` (see the forms above) as (date, None); (None, None)
+    when it is blank; (None, message) when it is not a day: the message says which
+    forms are read, or that the day does not exist. The one date reader of the
+    spreadsheet import and of the forms' date fields (core.forms.WrittenDateField)."""
+    value = unicodedata.normalize("NFKC", text or "").strip()
+    if not value:
+        return None, None
+    value = _TIME_AFTER.sub("", value)
+    value = re.sub(r"\s+", "", value)
+    for pattern in (_DATE_SEPARATED, _DATE_CHINESE, _DATE_DIGITS):
+        match = pattern.match(value)
+        if match:
+            parts = [g for g in match.groups() if g.isdigit()]
+            try:
+                return date(int(parts[0]), int(parts[1]), int(parts[2])), None
+            except ValueError:
+                return None, _("%(value)s is not a real date.", value=value)
+    return None, unreadable_date_message()
 
 
 class IdNumber:

@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -17,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from community.core.forms import OnceForm, choices
+from community.core.forms import OnceForm, WrittenDateField, choices
 
 STATUS_LABELS = {
     "pending": _l("Waiting for verification"),
@@ -57,7 +56,7 @@ class _PersonFields(OnceForm):
         validators=[Optional(), Length(max=20)],
         render_kw={"autocomplete": "off", "inputmode": "tel"},
     )
-    move_in = DateField(
+    move_in = WrittenDateField(
         _l("Moved in on"),
         validators=[InputRequired(message=_l("Enter the move-in date (YYYY-MM-DD)."))],
         format="%Y-%m-%d",
@@ -106,7 +105,7 @@ class RejectForm(FlaskForm):
 
 
 class MoveOutForm(FlaskForm):
-    move_out = DateField(
+    move_out = WrittenDateField(
         _l("Moved out on"),
         validators=[InputRequired(message=_l("Enter the move-out date (YYYY-MM-DD)."))],
         format="%Y-%m-%d",

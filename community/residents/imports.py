@@ -27,21 +27,22 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from community.accounts.permissions import can
 from community.core.audit import client_address
-from community.core.crypto import lookup_hash
+from community.core.crypto import lookup_hash, mask_id_number, mask_phone
 from community.core.errors import Conflict, RuleViolation
 from community.core.models import AuditEvent
 from community.core.timeutil import today as local_today
 from community.core.timeutil import utcnow
-from community.core.validators import id_number_facts
+from community.core.validators import id_number_facts, normalize_id_number, read_date
 from community.places.models import Building, Room, Site
 from community.residents import services
 from community.residents.models import ImportJob, Person, Residence, new_reference
-from community.residents.permissions import import_channel
+from community.residents.permissions import earning_channel, import_channel
 
 HEADER = (
     "site_id",
@@ -55,7 +56,20 @@ HEADER = (
     "employer",
 )
 CHUNK = 2000
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The refused rows the job page lists (the rest are in the download).
+SHOWN_PROBLEMS = 50
+# What the job page calls each column of HEADER (the file keeps the header's names).
+COLUMN_LABELS = {
+    "site_id": _l("Site number"),
+    "building": _l("Building"),
+    "room": _l("Room"),
+    "name": _l("Full name"),
+    "id_number": _l("ID number"),
+    "phone": _l("Mobile phone"),
+    "move_in": _l("Moved in on"),
+    "hometown": _l("Hometown"),
+    "employer": _l("Employer"),
+}
 
 
 class ImportRefused(Exception):
@@ -66,22 +80,63 @@ class ImportRefused(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One reason a row was refused: its line in the file, the column at fault (a
+    HEADER name; "" for the whole row), the value written there as it may be shown
+    (masked when personal: name, ID number, phone) and why."""
+
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+def _shown(column: str, raw: str) -> str:
+    """A cell's value as the refused-rows list may show it: the uploader sees the
+    line number, so the masked value is enough to find the cell."""
+    raw = " ".join((raw or "").split())
+    if column == "id_number":
+        return mask_id_number(normalize_id_number(raw))
+    if column == "phone":
+        return mask_phone(raw)
+    if column == "name":
+        return raw[:1] + "*" * min(len(raw) - 1, 3) if raw else ""
+    return raw[:60]
+
+
 @dataclass
 class ImportResult:
     total: int = 0
     imported: int = 0
     already: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def refused(self) -> int:
-        return len(self.errors)
+        return len({p.line for p in self.problems})
+
+    @property
+    def errors(self) -> list[tuple[int, str]]:
+        """(line, reasons) per refused row, in line order (the command's output)."""
+        lines: dict[int, list[str]] = {}
+        for problem in sorted(self.problems, key=_order):
+            lines.setdefault(problem.line, []).append(problem.reason)
+        return [(line, " ".join(reasons)) for line, reasons in lines.items()]
+
+    def refuse(self, line: int, reason: str, column: str = "", value: str = "") -> None:
+        self.problems.append(Problem(line, column, _shown(column, value), reason))
 
     def add(self, other: ImportResult) -> None:
         self.total += other.total
         self.imported += other.imported
         self.already += other.already
-        self.errors.extend(other.errors)
+        self.problems.extend(other.problems)
+
+
+def _order(problem: Problem) -> tuple[int, int]:
+    column = HEADER.index(problem.column) if problem.column in HEADER else -1
+    return problem.line, column
 
 
 def max_bytes() -> int:
@@ -239,6 +294,9 @@ def chunks(
 class _Place:
     site: Site | None
     channel: str = ""
+    # The channel the ledger counts (services.record_reports): the importer's own
+    # when they run the site, None for an enterprise or an administrator's load.
+    earns: str | None = None
     rooms: dict[tuple[str, str], Room] = field(default_factory=dict)
     error: str | None = None
 
@@ -269,57 +327,69 @@ class Importer:
         elif not can(self.user, "residence.import", site):
             place = _Place(None, error=_("You may not report residents at this site."))
         else:
-            place = _Place(site, import_channel(self.user, site))
+            place = _Place(site, import_channel(self.user, site), earning_channel(self.user, site))
             for building in site.buildings:
                 for room in building.rooms:
                     place.rooms[(building.name.strip(), room.number.strip())] = room
         self.places[raw] = place
         return place
 
-    def _validate(self, line: int, cells: list[str]) -> tuple[dict | None, str | None]:
+    def _validate(self, line: int, cells: list[str], result: ImportResult) -> dict | None:
+        """The row's report, or None with its problems added to `result`."""
         cells = [c.strip() for c in cells] + [""] * (len(HEADER) - len(cells))
-        site_id, building, room_no, name, number, phone, move_in, hometown, employer = cells[:9]
-        place = self._place(site_id)
+        values = dict(zip(HEADER, cells, strict=False))
+        place = self._place(values["site_id"])
         if place.site is None:
-            return None, place.error
-        room = place.rooms.get((building, room_no))
+            result.refuse(line, place.error or "", "site_id", values["site_id"])
+            return None
+        room = place.rooms.get((values["building"], values["room"]))
         if room is None:
-            return None, _(
+            message = _(
                 "No room %(room)s in building %(building)s at this site.",
-                room=room_no[:30],
-                building=building[:60],
+                room=values["room"][:30],
+                building=values["building"][:60],
             )
-        moved_in = None
-        if _DATE_RE.match(move_in):
-            try:
-                moved_in = date.fromisoformat(move_in)
-            except ValueError:
-                moved_in = None
+            result.refuse(line, message, "room", values["room"])
+            return None
+        # The form's date reader: an unreadable date says which forms are read
+        # (the report rules would only ask for a date).
+        moved_in, date_problem = read_date(values["move_in"])
+        errors: list[tuple[str | None, str]] = []
         try:
             data = services.clean_report(
-                name=name,
-                id_number=number,
-                phone=phone,
+                name=values["name"],
+                id_number=values["id_number"],
+                phone=values["phone"],
                 move_in=moved_in,
-                hometown=hometown,
-                employer=employer,
+                hometown=values["hometown"],
+                employer=values["employer"],
                 phone_required=False,
                 today=self.today,
             )
         except RuleViolation as exc:
-            return None, " ".join(m for _f, m in exc.errors)
-        data.update(room=room, channel=place.channel, hash=lookup_hash(data["id_number"]))
-        return data, None
+            errors = list(exc.errors)
+        if date_problem:
+            errors = [(f, m) for f, m in errors if f != "move_in"] + [("move_in", date_problem)]
+        if errors:
+            for column, message in errors:
+                result.refuse(line, message, column or "", values.get(column or "", ""))
+            return None
+        data.update(
+            room=room,
+            site=place.site,
+            channel=place.channel,
+            earns=place.earns,
+            hash=lookup_hash(data["id_number"]),
+        )
+        return data
 
     def run(self, rows: list[tuple[int, list[str]]]) -> ImportResult:
         """Validate and write one chunk of rows; flushes, never commits."""
         result = ImportResult(total=len(rows))
         good: list[tuple[int, dict]] = []
         for line, cells in rows:
-            data, error = self._validate(line, cells)
-            if error:
-                result.errors.append((line, error))
-            else:
+            data = self._validate(line, cells, result)
+            if data is not None:
                 good.append((line, data))
         police = [(n, d) for n, d in good if d["channel"] == "police"]
         bulk = [(n, d) for n, d in good if d["channel"] != "police"]
@@ -327,7 +397,7 @@ class Importer:
             self._write(bulk, result)
         for line, data in police:
             self._report_one(line, data, result)
-        result.errors.sort()
+        result.problems.sort(key=_order)
         return result
 
     def _report_one(self, line: int, data: dict, result: ImportResult) -> None:
@@ -351,8 +421,11 @@ class Importer:
                     today=self.today,
                 )
             result.imported += 1
-        except (Conflict, RuleViolation) as exc:
-            result.errors.append((line, exc.message))
+        except RuleViolation as exc:
+            for column, message in exc.errors:
+                result.refuse(line, message, column or "")
+        except Conflict as exc:
+            result.refuse(line, exc.message, "id_number", data["id_number"])
 
     def _already(self, data: dict) -> bool:
         return (
@@ -402,7 +475,7 @@ class Importer:
                 if seen[key] == data["move_in"]:
                     result.already += 1
                 else:
-                    result.errors.append((line, self._duplicate_message(data, "pending")))
+                    self._refuse_duplicate(result, line, data, "pending")
                 continue
             earlier = stays.get((known.get(data["hash"]), data["room"].id), [])
             if any(m == data["move_in"] for m, _o, _s in earlier):
@@ -410,7 +483,7 @@ class Importer:
                 continue
             blocking = [s for _m, o, s in earlier if s == "pending" or o is None]
             if blocking:
-                result.errors.append((line, self._duplicate_message(data, blocking[0])))
+                self._refuse_duplicate(result, line, data, blocking[0])
                 continue
             seen[key] = data["move_in"]
             keep.append((line, data))
@@ -484,9 +557,13 @@ class Importer:
             }
             for _n, d in keep
         ]
-        ids = session.execute(
-            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
-        ).scalars()
+        ids = (
+            session.execute(
+                table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
+            )
+            .scalars()
+            .all()
+        )
         address = client_address()
         session.execute(
             AuditEvent.__table__.insert(),
@@ -509,14 +586,21 @@ class Importer:
                 for rid, row in zip(ids, rows, strict=True)
             ],
         )
+        # The report form's ledger rule, for the whole chunk at once.
+        services.record_reports(
+            self.session,
+            [
+                services.LedgerReport(rid, d["site"], d["earns"], row["late"], self.today)
+                for rid, row, (_n, d) in zip(ids, rows, keep, strict=True)
+            ],
+        )
         result.imported += len(keep)
 
-    def _duplicate_message(self, data: dict, status: str) -> str:
+    def _refuse_duplicate(self, result: ImportResult, line: int, data: dict, status: str) -> None:
         try:
             services.refuse_duplicate_message(data["room"], data["id_number"], status)
         except Conflict as exc:
-            return exc.message
-        return ""
+            result.refuse(line, exc.message, "id_number", data["id_number"])
 
 
 def import_rows(
@@ -662,9 +746,9 @@ def run_step(
         session.flush()
         return job
     result = Importer(session, user, today).run(batch)
-    if result.errors:
+    if result.problems:
         with open(job.errors_path, "a", encoding="utf-8", newline="") as f:
-            csv.writer(f).writerows(result.errors)
+            csv.writer(f).writerows((p.line, p.column, p.value, p.reason) for p in result.problems)
     job.done = seen + len(batch)
     job.imported += result.imported
     job.already += result.already
@@ -706,8 +790,22 @@ def has_error_report(job: ImportJob) -> bool:
     return bool(job.errors_path) and Path(job.errors_path).exists()
 
 
+def problems(job: ImportJob, limit: int | None = None) -> Iterator[Problem]:
+    """The refused rows' problems of a job (line, column, masked value, reason), in
+    the order of the file; the first `limit` only when given. A report written
+    before columns were kept (line, reason) reads with an empty column and value."""
+    if not job.errors_path or not Path(job.errors_path).exists():
+        return
+    with open(job.errors_path, encoding="utf-8", newline="") as f:
+        for row in itertools.islice(csv.reader(f), limit):
+            if len(row) == 2:
+                row = [row[0], "", "", row[1]]
+            if len(row) == 4 and row[0].isdigit():
+                yield Problem(int(row[0]), row[1], row[2], row[3])
+
+
 def error_rows(job: ImportJob) -> Iterator[list[str]]:
-    """The refused rows of a job (line, reason) for the errors download."""
-    if job.errors_path and Path(job.errors_path).exists():
-        with open(job.errors_path, encoding="utf-8", newline="") as f:
-            yield from csv.reader(f)
+    """The refused rows of a job (line, column, value masked, reason) for the
+    errors download."""
+    for p in problems(job):
+        yield [str(p.line), p.column, p.value, p.reason]

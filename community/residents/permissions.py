@@ -113,6 +113,16 @@ def channel_for(user: Any, site: Any) -> str:
     return "property_manager"
 
 
+def earning_channel(user: Any, site: Any) -> str | None:
+    """The channel through which a report by `user` at `site` counts in the points
+    ledger: as the site's landlord or property company (channel_for) when the user
+    runs the site; None for anyone else (the police, an enterprise, an
+    administrator loading data, a self-declaration), whose reports earn nothing."""
+    if user is None or not runs_site(user, site):
+        return None
+    return channel_for(user, site)
+
+
 def is_police(user: Any) -> bool:
     """Lists open on the queue of pending reports, oldest first, for the police."""
     return has_role(user, "police")

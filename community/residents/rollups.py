@@ -46,9 +46,9 @@ def resident_left(session: Session, room_id: int, move_out: date) -> None:
     bump(session, _area_of_room(session, room_id), month_of(move_out), ACTIVE, -1)
 
 
-def report_counted(session: Session, area_id: int, month: date, late: bool) -> None:
-    """A compliance ledger line (a landlord's or company's report) in `month`."""
-    bump(session, area_id, month, LATE if late else TIMELY, 1)
+def report_counted(session: Session, area_id: int, month: date, late: bool, count: int = 1) -> None:
+    """`count` compliance ledger lines (landlords' or companies' reports) in `month`."""
+    bump(session, area_id, month, LATE if late else TIMELY, count)
 
 
 def _source(session: Session, site_ids: list[int] | None):

@@ -555,11 +555,21 @@ def upload():
 
 
 def _job_page(job: ImportJob):
+    """The job's page (or its progress block): once finished, the first refused
+    rows (masked values) with the download of them all."""
+    has_report = not job.is_running and imports.has_error_report(job)
+    problems = list(imports.problems(job, imports.SHOWN_PROBLEMS + 1)) if has_report else []
     return render(
         "residents/import_job.html",
         "import_progress",
         job=job,
-        has_report=not job.is_running and imports.has_error_report(job),
+        has_report=has_report,
+        problems=problems[: imports.SHOWN_PROBLEMS],
+        more_problems=len(problems) > imports.SHOWN_PROBLEMS,
+        column_labels=imports.COLUMN_LABELS,
+        # The upload's "running" flash stays above the block: the block that
+        # says the import is over takes it away (htmx only; a page load has none).
+        clear_flashes=is_partial() and not job.is_running,
         step_form=EmptyForm(formdata=None),
     )
 
@@ -567,20 +577,18 @@ def _job_page(job: ImportJob):
 @bp.route("/residents/import/<int:job_id>")
 @login_required
 def import_job(job_id: int):
-    """The job's page; the progress block polls itself (htmx, every second) and
-    each poll of a running job processes its next chunk."""
+    """The job's page, as it stands (a GET writes nothing): the steps are POSTs,
+    sent by the progress block itself with htmx, or by its Continue button."""
     authorize_or_403("residence.import_any")
-    job = _job_or_404(job_id)
-    if job.is_running and is_partial():
-        imports.run_step(db.session, current_user, job)
-        return commit(_job_page(job))
-    return _job_page(job)
+    return _job_page(_job_or_404(job_id))
 
 
 @bp.route("/residents/import/<int:job_id>/continue", methods=["POST"])
 @login_required
 def import_step(job_id: int):
-    """Without JavaScript: the "continue" button processes the next chunk."""
+    """Process the job's next chunk: the progress block posts here on load (htmx,
+    answered with the block, which posts again while the job runs); without
+    JavaScript the Continue button does (303 back to the page)."""
     authorize_or_403("residence.import_any")
     job = _job_or_404(job_id)
     if not EmptyForm().validate_on_submit():
@@ -594,12 +602,13 @@ def import_step(job_id: int):
 @bp.route("/residents/import/<int:job_id>/errors.csv")
 @login_required
 def import_errors(job_id: int):
-    """The refused rows (line, reason): only what the user uploaded, never more."""
+    """The refused rows (line, column, value masked where personal, reason): only
+    what the user uploaded, never more."""
     authorize_or_403("residence.import_any")
     job = _job_or_404(job_id)
 
     return Response(
-        csv_pieces([_("line"), _("reason")], imports.error_rows(job)),
+        csv_pieces([_("line"), _("column"), _("value"), _("reason")], imports.error_rows(job)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="import-{job.id}-errors.csv"'},
     )

@@ -119,7 +119,7 @@ def test_invalid_rows_are_reported_with_line_and_reason(session, world):
     assert result.imported == 1
     lines = dict(result.errors)
     assert sorted(lines) == [3, 4, 5, 6, 7]
-    assert "check digit" in lines[3]
+    assert "does not pass the check" in lines[3]
     assert "No room 999" in lines[4]
     assert "future" in lines[5]
     assert "No site" in lines[6]

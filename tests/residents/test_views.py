@@ -122,7 +122,7 @@ def test_invalid_report_is_422_with_the_reason_on_the_field(world, as_user, htmx
     data = _report_data(world, _token(client, "/residents/new"), id_number="110105194912310021")
     resp = client.post("/residents/new", data=data)
     body = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and "should be X" in body and "<html" in body
+    assert resp.status_code == 422 and "does not pass the check" in body and "<html" in body
     resp = htmx_client.post("/residents/new", data={**data, "submission_token": "x" * 20})
     assert resp.status_code == 422 and "<html" not in resp.get_data(as_text=True)
 

@@ -1,0 +1,121 @@
+"""An enterprise clerk's journey on a 360 px phone, with and without JavaScript: log
+in, open the import from the residents list, upload a CSV with three good rows and
+two bad ones (a wrong check digit, an unreadable date), wait for the end, and read
+the refused rows on the page (masked ID number, the reasons) with the download —
+and no "正在导入" notice left once the import is over."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from community.core.timeutil import today
+from community.extensions import db
+from community.residents.imports import HEADER
+from tests.browser.conftest import PHONE
+from tests.factories.residents import id_number
+
+pytestmark = pytest.mark.browser
+
+_serial = itertools.count(900)
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _dormitory(live_server) -> int:
+    from community.places.demo import DORMITORY
+    from community.places.models import Site
+
+    with live_server.app.app_context():
+        site_id = db.session.scalar(select(Site.id).where(Site.name == DORMITORY))
+        db.session.remove()
+    return site_id
+
+
+def _file(site_id: int) -> tuple[bytes, str]:
+    """Three good rows, then a wrong check digit (line 5) and an unreadable date (line 6)."""
+    day = today() - timedelta(days=1)
+    good = [id_number(serial=next(_serial)) for _ in range(3)]
+    wrong = id_number(serial=next(_serial))
+    wrong = wrong[:17] + ("0" if wrong[17] != "0" else "1")
+    rows = [
+        [site_id, "宿舍楼", "101", "员工甲", good[0], "13812345678", day.isoformat(), "", ""],
+        [site_id, "宿舍楼", "102", "员工乙", good[1], "", f"{day:%Y/%m/%d}", "", ""],
+        [site_id, "宿舍楼", "103", "员工丙", good[2], "", f"{day:%Y%m%d}", "", ""],
+        [site_id, "宿舍楼", "104", "员工丁", wrong, "", day.isoformat(), "", ""],
+        [site_id, "宿舍楼", "105", "员工戊", id_number(serial=next(_serial)), "", "下周一", "", ""],
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8"), wrong
+
+
+def _serious_axe_violations(page: Page) -> list[str]:
+    """axe-core (npm, dev dependency) on the page as it is: serious and critical only."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "async () => JSON.stringify((await axe.run(document)).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"
+    )
+    return json.loads(result)
+
+
+def test_enterprise_clerk_imports_a_file_with_bad_rows(make_page, live_server, login_as, js):
+    site_id = _dormitory(live_server)
+    data, wrong = _file(site_id)
+    page = make_page(js=js, viewport=PHONE)
+    login_as(page, "enterprise")
+
+    page.goto("/residents/")
+    page.locator('#main a[href="/residents/import"]').first.click()
+    expect(page.locator("h1")).to_have_text("批量导入居民")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    if js:
+        assert _serious_axe_violations(page) == []
+    page.set_input_files(
+        "input[name=file]", files=[{"name": "员工.csv", "mimeType": "text/csv", "buffer": data}]
+    )
+    page.locator("#import button[type=submit]").click()
+
+    progress = page.locator("#import-progress")
+    if js:
+        # The block posts its own steps until the import is over.
+        expect(progress).to_contain_text("导入完成", timeout=20_000)
+    else:
+        expect(page.locator("#flashes")).to_contain_text("文件已收到")
+        for _ in range(5):
+            if "导入完成" in progress.inner_text():
+                break
+            page.locator("#import-progress button[type=submit]").click()
+        expect(progress).to_contain_text("导入完成")
+    summary = progress.locator("dl")
+    expect(summary).to_contain_text("已导入3")
+    expect(summary).to_contain_text("未导入2")
+
+    refused = page.locator("[data-testid=refused-rows] tbody tr")
+    expect(refused).to_have_count(2)
+    expect(refused.nth(0)).to_contain_text("第 5 行")
+    expect(refused.nth(0)).to_contain_text(f"{wrong[:6]}********{wrong[-4:]}")
+    expect(refused.nth(0)).to_contain_text("身份证号码未通过校验，请对照证件逐位核对。")
+    expect(refused.nth(1)).to_contain_text("第 6 行")
+    expect(refused.nth(1)).to_contain_text("下周一")
+    expect(refused.nth(1)).to_contain_text("2026年12月5日 或 20261205")
+    assert wrong not in page.content()
+    expect(page.locator("#import-progress a[href$='/errors.csv']")).to_be_visible()
+    # Nothing says the import is still running.
+    expect(page.locator("#main")).not_to_contain_text("正在导入")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    if js:
+        assert _serious_axe_violations(page) == []
