@@ -2,10 +2,13 @@
 and the web import page alike.
 
 The file's first row is the contract header (HEADER). Every row is validated in
-Python with the report rules of services (the same messages as the report form);
+Python with the report rules of services (the same messages as the report form;
+dates read by core.validators.read_date, as the forms' date fields read them);
 valid rows are written with bulk Core inserts in chunks (the column types still
-encrypt ID numbers and phones); invalid rows are reported with their line number
-and reason. Importing the same file twice adds nothing: a row whose person already
+encrypt ID numbers and phones) and counted in the compliance ledger by the report
+form's own rule (services.record_reports: points, rollups, yellow-card proposal);
+each problem of an invalid row is reported with its line, column, value (masked
+where personal) and reason. Importing the same file twice adds nothing: a row whose person already
 has a pending or verified residence in that room with the same move-in day counts
 as "already reported". A police import goes row by row through
 services.report_residence (it verifies at once and ends earlier residences).

@@ -105,10 +105,11 @@ IMPORT_STATES = ("queued", "running", "done", "failed")
 
 
 class ImportJob(db.Model):
-    """A spreadsheet uploaded on /residents/import, processed a chunk per request
+    """A spreadsheet uploaded on /residents/import, processed a chunk per POST
     (residents.imports.run_step). `path` is the stored upload (a random name under
     IMPORT_DIR), `rows_path` the rows read from it (CSV, line number first) and
-    `errors_path` the refused rows (line, reason); `done` counts processed rows."""
+    `errors_path` the refused rows' problems (line, column, value masked where
+    personal, reason); `done` counts processed rows."""
 
     __tablename__ = "import_job"
     __table_args__ = (
