@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from community.core.forms import OnceForm, choices
+from community.core.forms import OnceForm, WrittenDateField, choices
 from community.core.timeutil import today
 from community.inspections.models import INCIDENT_KINDS, RESULTS
 from community.inspections.services import INCIDENT_NOTE_MAX
@@ -32,11 +32,13 @@ class IncidentForm(OnceForm):
     kind = SelectField(
         _l("Kind"), choices=choices((k, INCIDENT_KIND_LABELS[k]) for k in INCIDENT_KINDS)
     )
-    occurred_on = DateField(
+    # Typed as people write dates (core.validators.read_date); InputRequired keeps the
+    # unreadable-date message (DataRequired would replace it by "enter the date").
+    occurred_on = WrittenDateField(
         _l("Date"),
         format="%Y-%m-%d",
         default=today,
-        validators=[DataRequired(message=_l("Enter the date (YYYY-MM-DD)."))],
+        validators=[InputRequired(message=_l("Enter the date (YYYY-MM-DD)."))],
     )
     note = TextAreaField(
         _l("What happened"),
