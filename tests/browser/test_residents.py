@@ -4,12 +4,13 @@ verify a registration in place — each with and without JavaScript, same outcom
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from community.core.timeutil import today as local_today
 from community.extensions import db
 from tests.browser.conftest import PHONE
 from tests.browser.helpers import marker_survived, set_marker
@@ -32,7 +33,7 @@ def test_self_declaration_on_a_phone(make_page, new_site, js):
     form.locator("input[name=name]").fill("浏览器租客")
     form.locator("input[name=id_number]").fill(number)
     form.locator("input[name=phone]").fill("13912345678")
-    form.locator("input[name=move_in]").fill(date.today().isoformat())
+    form.locator("input[name=move_in]").fill(local_today().isoformat())
     # Without consent the form comes back with the reason on the checkbox.
     form.locator("button[type=submit]").click()
     expect(page.locator("#declare small.error")).to_have_text("登记需要您的同意。")
@@ -64,7 +65,7 @@ def test_police_verify_in_place(make_page, live_server, login_as, new_site, js):
             name=name,
             id_number=id_number(serial=next(_serial)),
             phone="13812345678",
-            move_in=date.today() - timedelta(days=1),
+            move_in=local_today() - timedelta(days=1),
             channel="landlord",
         )
         db.session.commit()

@@ -7,12 +7,13 @@ reached from the start page."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from community.core.timeutil import today as local_today
 from community.extensions import db
 from tests.browser.conftest import PHONE
 from tests.browser.helpers import marker_survived, set_marker
@@ -30,7 +31,7 @@ def _fits(page) -> None:
 
 def test_import_in_steps_on_a_phone(make_page, login_as, live_server, new_site, js):
     site = new_site(rooms=(("101", 4, 0), ("102", 4, 0)))
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (local_today() - timedelta(days=1)).isoformat()
     header = "site_id,building,room,name,id_number,phone,move_in,hometown,employer"
     rows = [
         f"{site.id},{site.building_name},101,导入甲,{id_number(serial=next(_serial))},13812345678,{yesterday},浙江,",
@@ -49,7 +50,7 @@ def test_import_in_steps_on_a_phone(make_page, login_as, live_server, new_site, 
     page.wait_for_url(f"{live_server.url}/residents/import/*")
     progress = page.locator("#import-progress")
     if js:
-        # The progress block polls itself; each poll runs the next step.
+        # The progress block posts its own steps (its GET writes nothing).
         expect(progress).to_contain_text("导入完成。", timeout=15_000)
     else:
         for _ in range(5):
@@ -108,7 +109,7 @@ def _late_landlord(live_server) -> tuple[int, str]:
                 name="迟报租客",
                 id_number=id_number(serial=next(_serial)),
                 phone=None,
-                move_in=date.today() - timedelta(days=10),
+                move_in=local_today() - timedelta(days=10),
                 channel="landlord",
             )
         db.session.commit()
@@ -158,7 +159,7 @@ def _sent_back(live_server, site) -> tuple[int, str]:
             name=name,
             id_number=id_number(serial=next(_serial)),
             phone="13812345678",
-            move_in=date.today() - timedelta(days=1),
+            move_in=local_today() - timedelta(days=1),
             channel="landlord",
         )
         services.reject_residence(db.session, police, residence, "身份证号码有误")

@@ -4,12 +4,13 @@ out and the navigation badge counts down — with and without JavaScript."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from community.core.timeutil import today as local_today
 from community.extensions import db
 from tests.browser.conftest import PHONE
 from tests.browser.helpers import marker_survived, set_marker
@@ -35,7 +36,7 @@ def _pending_residence(live_server, site_id: int) -> int:
             name=f"审核{next(_serial)}",
             id_number=id_number(serial=next(_serial)),
             phone="13812345678",
-            move_in=date.today() - timedelta(days=1),
+            move_in=local_today() - timedelta(days=1),
             channel="landlord",
         )
         db.session.commit()

@@ -5,8 +5,9 @@ fixed and closed ones, and other people's, are not there."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from community.core.timeutil import utcnow
 from tests.conftest import PASSWORD
 from tests.factories.accounts import make_area_tree, make_org, make_role_user
 from tests.factories.hazards import make_hazard
@@ -32,7 +33,7 @@ def _section(html):
 
 def test_landlord_sees_open_hazards_oldest_first(client, login, session):
     police, landlord, site, other_site = _world(session)
-    now = datetime.now()
+    now = utcnow()
     oldest = make_hazard(
         session,
         site=site,
