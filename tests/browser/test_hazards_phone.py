@@ -16,6 +16,7 @@ from community.extensions import db
 from community.hazards import services, views
 from community.places.models import Site
 from tests.browser.conftest import PHONE
+from tests.browser.test_phone import accessibility_faults
 from tests.factories.hazards import image_bytes
 
 pytestmark = pytest.mark.browser
@@ -62,6 +63,8 @@ def test_landlord_reports_police_assign_landlord_fixes_with_a_photo(
     assert "张房东 · 房东" in labels, labels
     assert any(label == "赵经理 · 物业管理人员 · 安居物业服务有限公司" for label in labels), labels
     assert police.locator("input[name=username]").count() == 0
+    if js:
+        assert accessibility_faults(police, "the hazard's assign form") == []
     choice.select_option(label="张房东 · 房东")
     police.locator(".hazard-assign button[type=submit]", has_text="指派").click()
     if js:
@@ -85,6 +88,8 @@ def test_landlord_reports_police_assign_landlord_fixes_with_a_photo(
     boxes = [f.bounding_box() for f in landlord.locator("figure.hazard-photo").all()]
     assert all(b["x"] + b["width"] <= PHONE["width"] for b in boxes)
     assert boxes[0]["y"] == boxes[1]["y"], "the two photos stand side by side"
+    if js:
+        assert accessibility_faults(landlord, "the fixed hazard") == []
     assert landlord.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
@@ -113,6 +118,8 @@ def test_a_long_list_of_people_is_searched_by_name(
     choice = police.locator("select[name=assignee] option")
     expect(choice.nth(3)).to_be_attached()  # the prompt and three people at least
     assert choice.count() >= 4
+    if js:
+        assert accessibility_faults(police, "the assign form's search") == []
     search = police.get_by_label("查找人员（姓名、用户名或单位）")
     if js:
         search.fill("物业")  # one input event: the list is swapped once, in place

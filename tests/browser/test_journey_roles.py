@@ -11,6 +11,7 @@ JavaScript, asserting what the person sees at each step (issue 15):
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from community.extensions import db
 from tests.browser.conftest import PHONE
 from tests.browser.helpers import marker_survived, set_marker
+from tests.browser.test_phone import accessibility_faults
 from tests.factories.residents import id_number
 
 pytestmark = pytest.mark.browser
@@ -153,6 +155,8 @@ def test_association_officer_journey(make_page, live_server, login_as, new_site,
     expect(page.get_by_role("button", name="发出黄牌警告")).to_have_count(0)
     expect(page.locator("#community-rates")).to_contain_text("东村社区")
     _fits_the_phone(page)
+    if js:
+        assert accessibility_faults(page, "/compliance/ (association)") == []
 
 
 # --- the police liaison ----------------------------------------------------------------
@@ -217,11 +221,15 @@ def test_police_journey(make_page, live_server, login_as, new_site, js):
     page.locator("details.filters summary").click()
     page.locator("select[name=action]").select_option(label="查看完整证件号码")
     page.locator("form.audit-filter button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/audit/\?(.*&)?action=residence\.revealed"))
+    others = "#event-list td[data-action]:not([data-action='residence.revealed'])"
+    expect(page.locator(others)).to_have_count(0)
     first = page.locator("#event-list tbody tr").first
     expect(first.locator("[data-action='residence.revealed']")).to_have_text("查看完整证件号码")
     expect(first).to_contain_text("police")
     expect(page.locator("#event-list th").first).to_have_text("时间（UTC+8）")
-    assert "action=residence.revealed" in page.url
+    if js:
+        assert accessibility_faults(page, "/audit/ (filtered)") == []
 
     # 4. The building's ledger, exported from the building page.
     page.goto(f"/buildings/{site.building_id}")
