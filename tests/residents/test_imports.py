@@ -4,19 +4,20 @@ digits from the factories."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from community.core.timeutil import today as local_today
 from community.residents.imports import HEADER, ImportRefused, import_file
 from community.residents.models import Person, Residence
 from tests.factories.accounts import make_org, make_role_user
 from tests.factories.residents import id_number
 
-YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+YESTERDAY = (local_today() - timedelta(days=1)).isoformat()
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +92,7 @@ def test_xlsx_import_reads_dates_and_numbers(session, world):
                 "李四",
                 id_number(),
                 13812345678,
-                date.today() - timedelta(days=2),
+                local_today() - timedelta(days=2),
                 None,
                 "创客电子",
             ]
@@ -110,7 +111,7 @@ def test_invalid_rows_are_reported_with_line_and_reason(session, world):
             row(world),
             row(world, number=bad_check),
             row(world, room="999"),
-            row(world, move_in=(date.today() + timedelta(days=3)).isoformat()),
+            row(world, move_in=(local_today() + timedelta(days=3)).isoformat()),
             row(world, site=world.other_site.id),
             row(world, name=""),
         ]
