@@ -35,7 +35,10 @@
       var box = footer.getBoundingClientRect();
       if (box.height && box.top < height && box.bottom >= height - 2) { lift = Math.max(lift, height - box.top); }
     });
-    toast.style.bottom = lift ? (lift + 8) + "px" : "";
+    // The lift is a custom property of <html>, never a style attribute of the toast:
+    // htmx's out-of-band swap copies the toast's attributes with setAttribute("style"),
+    // which the CSP (style-src 'self') refuses.
+    document.documentElement.style.setProperty("--toast-lift", lift ? (lift + 8) + "px" : "0px");
   }
   function showToast(toast) {
     if (!toast.textContent.trim()) { return; }
