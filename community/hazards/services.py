@@ -71,6 +71,17 @@ register_message(
 register_message(OPEN_TOO_LONG_NOTICE, _l("A hazard at %(site)s has been open for %(days)s days."))
 
 
+def _attach(session: Session, hazard: Hazard, column: str, image: uploads.CleanImage) -> None:
+    """Store a cleaned photo and name it in `column` (photo, fix_photo); the file is
+    removed again when the row cannot be written, so no file is left unnamed."""
+    setattr(hazard, column, uploads.store(image))
+    try:
+        session.flush()
+    except Exception:
+        uploads.remove(getattr(hazard, column))
+        raise
+
+
 def fixer_ids(session: Session, hazard: Hazard) -> list[int]:
     """Who fixes the hazard: the assigned user and the assigned company's property
     managers."""
@@ -149,12 +160,7 @@ def report_hazard(
     session.add(hazard)
     session.flush()
     if image is not None:
-        hazard.photo = uploads.store(image)
-        try:
-            session.flush()
-        except Exception:
-            uploads.remove(hazard.photo)
-            raise
+        _attach(session, hazard, "photo", image)
     audit.record(
         session,
         reporter,
@@ -321,12 +327,7 @@ def fix_hazard(
         fixed_at=now,
     )
     if image is not None:
-        hazard.fix_photo = uploads.store(image)
-        try:
-            session.flush()
-        except Exception:
-            uploads.remove(hazard.fix_photo)
-            raise
+        _attach(session, hazard, "fix_photo", image)
     audit.record(
         session,
         actor,

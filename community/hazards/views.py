@@ -186,19 +186,21 @@ def assignees(hazard_id: int):
 @bp.route("/hazards/<int:hazard_id>/photo")
 @login_required
 def photo(hazard_id: int):
-    hazard = _hazard_or_404(hazard_id)
-    if not hazard.photo:
-        abort(404)
-    return uploads.send(hazard.photo)
+    return _send_photo(hazard_id, "photo")
 
 
 @bp.route("/hazards/<int:hazard_id>/fix-photo")
 @login_required
 def fix_photo(hazard_id: int):
-    hazard = _hazard_or_404(hazard_id)
-    if not hazard.fix_photo:
+    return _send_photo(hazard_id, "fix_photo")
+
+
+def _send_photo(hazard_id: int, column: str):
+    """The report's or the fix's photo, to whoever may see the hazard (404 otherwise)."""
+    name = getattr(_hazard_or_404(hazard_id), column)
+    if not name:
         abort(404)
-    return uploads.send(hazard.fix_photo)
+    return uploads.send(name)
 
 
 def _act(hazard_id: int, action: str, form, step, message: str, form_name: str):
