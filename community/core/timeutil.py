@@ -19,6 +19,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
+from sqlalchemy import Date
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -97,3 +100,27 @@ def next_month(day: date) -> date:
 def month_bounds(month: date) -> tuple[datetime, datetime]:
     """The UTC interval [start, end) of the local calendar month of `month`."""
     return day_start(month_start(month)), day_start(next_month(month))
+
+
+class local_day(FunctionElement):  # noqa: N801 (an SQL function, named like one)
+    """SQL: the local day (COMMUNITY_TIMEZONE) of a stored naive-UTC timestamp column,
+    the SQL twin of local_date(). PostgreSQL converts through the zone itself; SQLite
+    has no zones, so the zone's offset at compile time is added (exact for zones
+    without daylight saving time, such as Asia/Shanghai)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(local_day, "postgresql")
+def _local_day_postgresql(element, compiler, **kw):
+    column = compiler.process(list(element.clauses)[0], **kw)
+    zone = zone_name().replace("'", "''")
+    return f"CAST(({column} AT TIME ZONE 'UTC') AT TIME ZONE '{zone}' AS DATE)"
+
+
+@compiles(local_day)
+def _local_day_sqlite(element, compiler, **kw):
+    column = compiler.process(list(element.clauses)[0], **kw)
+    offset = _clock().astimezone(local_zone()).utcoffset() or timedelta(0)
+    return f"date({column}, '{int(offset.total_seconds() // 60):+d} minutes')"

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 
 from community.accounts.permissions import can
 from community.core.reviews import ReviewKind, register_review_kind
-from community.core.timeutil import today
+from community.core.timeutil import local_day, today
 from community.inspections.queries import _cadence_sql, _due_by_sql, _plus_days
 from community.places import queries as places
 from community.places.models import Site
@@ -22,7 +22,7 @@ def _due_sites(user: Any) -> Select:
     # Due since the day the cadence ran out; a site never inspected since it was
     # registered.
     since = func.coalesce(
-        _plus_days(Site.last_inspected_on, _cadence_sql()), func.date(Site.created_at)
+        _plus_days(Site.last_inspected_on, _cadence_sql()), local_day(Site.created_at)
     )
     return select(
         Site.id.label("id"),

@@ -12,6 +12,7 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import literal, select
 
 from community import create_app
 from community.config import TestConfig
@@ -85,6 +86,23 @@ def test_an_inspection_due_today_is_due_today(at, client, login, session):
     row = row[: row.index("</tr>")]
     assert "due today" in row and "due in" not in row
     assert "到期公寓" in client.get("/reviews/").get_data(as_text=True)
+
+
+def test_a_site_never_inspected_is_due_since_its_local_registration_day(at, client, login, session):
+    """A site registered at 00:30 on June 1 (still May 31 in UTC) waits in the police's
+    queue "since 2026-06-01", the day of its registration in the community."""
+    _, street, community = make_area_tree(session)
+    site = make_site(session, area=community, name="新登记公寓")
+    police = make_role_user(
+        session, "police", password=PASSWORD, org=make_org(session, area=street)
+    )
+    session.commit()
+    assert site.created_at == at
+    assert session.scalar(select(timeutil.local_day(literal(at)))) == DAY
+    login(police.username)
+    queue = client.get("/reviews/?kind=inspection").get_data(as_text=True)
+    row = queue[queue.index("新登记公寓") :]
+    assert "since 2026-06-01" in row[: row.index("</article>")]
 
 
 # --- the assessment month ---------------------------------------------------------
