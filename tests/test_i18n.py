@@ -69,3 +69,27 @@ def test_chinese_catalogue_keeps_placeholders():
         wanted = sorted(re.findall(r"%\(\w+\)[sd]", message.id))
         got = sorted(re.findall(r"%\(\w+\)[sd]", message.string))
         assert wanted == got, f"placeholders differ in {message.id!r}"
+
+
+def test_chinese_text_uses_full_width_punctuation():
+    """Commas, colons, brackets and full stops next to Chinese characters are
+    full-width (，：（）。), as people read them; placeholders and URLs are left out."""
+    import re
+
+    half = re.compile(r"[\u4e00-\u9fff][,;:!?()]|[,;:!?(][\u4e00-\u9fff]|[\u4e00-\u9fff]\.$")
+    wrong = []
+    for message in _catalog("zh_Hans_CN"):
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            if message.id and text:
+                bare = re.sub(r"%\(\w+\)[sd]|https?://\S+|\{[^}]*\}", "", text)
+                if half.search(bare):
+                    wrong.append(text)
+    assert not wrong, wrong[:10]
+
+
+def test_a_persons_name_is_xingming_and_a_step_is_xiayibu():
+    catalog = _catalog("zh_Hans_CN")
+    assert catalog.get("Full name").string == "姓名"
+    assert catalog.get("Next step").string == "下一步"
+    assert catalog.get("Next").string == "下一页"  # the pager's
