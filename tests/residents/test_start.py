@@ -266,3 +266,23 @@ def test_start_page_query_budget_does_not_grow(
     # latest reports (2), uploads (1) — 4 measured.
     budget = {"landlord": 8, "manager": 8, "enterprise": 5}[who]
     assert counts[1] <= budget, counts
+
+
+@pytest.mark.parametrize("path", ["/residents/due", "/assessments/due"])
+def test_the_lists_behind_and_n_more_cost_the_same_at_two_sizes(
+    client, login, session, world, count_queries, path
+):
+    """The full lists the start page's "and N more" links open (rooms due, sites to
+    assess) run the same statements for 1 and 8 rows: no query per row."""
+    login(world.landlord)
+    counts = []
+    for n in (1, 8):
+        _grow(session, world, n)
+        with count_queries() as q:
+            resp = client.get(path)
+        assert resp.status_code == 200
+        rows = resp.get_data(as_text=True).count('id="due-')
+        assert rows >= n, (path, n, rows)
+        counts.append(q.count)
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 8, counts
