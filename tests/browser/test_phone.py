@@ -100,6 +100,8 @@ PAGES = {
         "/residents/",
         "/residents/new",
         "/residents/import",
+        "/residents/due",
+        "/assessments/due",
     ],
     "volunteer": [
         "/",
@@ -111,7 +113,7 @@ PAGES = {
         "/duties/leaderboard",
         "/notifications/",
     ],
-    "association": ["/", "/associations/", "/reviews/", "/dashboard/"],
+    "association": ["/", "/associations/", "/reviews/", "/dashboard/", "/compliance/"],
     "property": ["/", "/residents/", "/hazards/"],
     "enterprise": ["/", "/residents/", "/residents/import"],
     "admin": ["/admin/users", "/admin/orgs", "/admin/orgs/{org}", "/admin/areas"],
