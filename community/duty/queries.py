@@ -21,7 +21,7 @@ from community.duty.models import (
     DutyTask,
 )
 from community.duty.permissions import claim_scope, duty_scope, managed_scope
-from community.duty.services import claimable_by
+from community.duty.services.claims import claimable_by
 
 LIST_LIMIT = 200
 

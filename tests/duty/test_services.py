@@ -317,14 +317,14 @@ def test_approve_awards_points_once_and_second_decision_conflicts(session, world
     claim = make_claim(
         session, task=task, volunteer=make_volunteer(session, area=area), status="reported"
     )
-    assert [c.id for c in services.list_pending_reports(session, coordinator)] == [claim.id]
+    assert [c.id for c in queries.list_pending_reports(session, coordinator)] == [claim.id]
     services.approve_report(session, coordinator, claim)
     assert claim.status == "approved" and claim.points_awarded == 12
     with pytest.raises(Conflict, match="already decided"):
         services.reject_report(session, coordinator, claim, "no")
     with pytest.raises(RuleViolation):
         services.reject_report(session, coordinator, claim, "  ")
-    assert services.list_pending_reports(session, coordinator) == []
+    assert queries.list_pending_reports(session, coordinator) == []
 
 
 def test_pending_reports_are_scoped_to_the_coordinators_areas(session, world):
@@ -334,7 +334,7 @@ def test_pending_reports_are_scoped_to_the_coordinators_areas(session, world):
     make_claim(
         session, task=task, volunteer=make_volunteer(session, area=elsewhere), status="reported"
     )
-    assert services.list_pending_reports(session, coordinator) == []
+    assert queries.list_pending_reports(session, coordinator) == []
 
 
 def test_close_duties_marks_no_shows_and_done_and_is_idempotent(session, world):
