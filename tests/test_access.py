@@ -8,8 +8,11 @@ so the table shows both in-scope answers and forbidden actions.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from flask import url_for
+from sqlalchemy import event, text
 
 from community.accounts.models import ORG_KINDS, ROLE_ORG_KINDS, ROLES
 from community.extensions import db
@@ -90,13 +93,69 @@ def test_route_access_matrix(app, who):
     rules = sorted(
         app.url_map.iter_rules(), key=lambda r: (r.endpoint == "accounts.logout", r.endpoint)
     )
+    # A GET changes nothing: the statements each GET issues are watched, and one
+    # that writes fails the test (the run requests every page as every role).
+    with _writes_during(app) as (writes, in_get):
+        _request_every_route(app, who, client, rules, values, failures, in_get)
+    assert not failures, "\n".join(failures)
+    assert not writes, f"GET requests that write, as {who}:\n" + "\n".join(writes)
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE")
+AUDIT_LINE = "INSERT INTO AUDIT_EVENT "
+
+
+@contextmanager
+def _writes_during(app):
+    """Yield (writes, label): while `label` holds the URL of a GET, every writing
+    statement is added to `writes` as "URL: statement"."""
+    writes: list[str] = []
+    label: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        head = statement.lstrip().upper()
+        # Reading personal data leaves a line in the append-only audit log (an export
+        # of a ledger, DESIGN.md "Personal data"): a record of the read, like the
+        # access log, not a change of anything the application shows or decides on.
+        if head.startswith(AUDIT_LINE):
+            return
+        if label and head.startswith(WRITES):
+            writes.append(f"{label[-1]}: {statement.splitlines()[0][:120]}")
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield writes, label
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_get_watch_sees_a_write(app):
+    """The watch above catches a write (no vacuous pass) and ignores reads and POSTs."""
+    with app.app_context(), _writes_during(app) as (writes, label):
+        db.session.execute(text("SELECT 1"))
+        label.append("/some/page")
+        db.session.execute(text("SELECT 1"))
+        db.session.execute(text("UPDATE area SET name = name WHERE id = -1"))
+        label.clear()
+        db.session.execute(text("UPDATE area SET name = name WHERE id = -1"))
+        db.session.rollback()
+    assert len(writes) == 1 and writes[0].startswith("/some/page: UPDATE")
+
+
+def _request_every_route(app, who, client, rules, values, failures, in_get):
     for rule in rules:
         method, table = EXPECTED[rule.endpoint]
         wanted = table.get(who, table.get("*") if who != ANON else None)
-        token = csrf_from(client.get("/login" if who == ANON else "/").get_data(as_text=True))
+        in_get.append("/login" if who == ANON else "/")
+        token = csrf_from(client.get(in_get[-1]).get_data(as_text=True))
+        in_get.clear()
         url = _url(app, rule, values)
         if method == "GET":
+            in_get.append(url)
             resp = client.get(url)
+            in_get.clear()
         else:
             resp = client.post(url, data={"csrf_token": token})
         got: int | str = resp.status_code
@@ -105,4 +164,3 @@ def test_route_access_matrix(app, who):
         resp.close()
         if got != wanted:
             failures.append(f"{method} {url} ({rule.endpoint}) as {who}: {got} != {wanted}")
-    assert not failures, "\n".join(failures)
