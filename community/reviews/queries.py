@@ -20,12 +20,13 @@ from sqlalchemy import Select, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, User
-from community.accounts.permissions import memberships, scope_areas
+from community.accounts.permissions import memberships
 from community.core.models import AuditEvent
 from community.core.nav import BADGE_MAX
 from community.core.pagination import PER_PAGE, Page
 from community.core.reviews import ReviewKind, kinds_for
 from community.core.timeutil import today
+from community.reviews.permissions import review_area_paths
 
 
 @dataclass
@@ -166,7 +167,7 @@ def _scope_key(user: Any, kinds: list[ReviewKind], area: Area | None, cap: int |
         today(),
         tuple(k.name for k in kinds),
         tuple(sorted((m.role, m.area_id or 0, m.organization_id or 0) for m in memberships(user))),
-        tuple(sorted(a.path for a in scope_areas(user))),
+        review_area_paths(user),
     )
 
 

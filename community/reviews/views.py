@@ -12,11 +12,7 @@ from flask_login import current_user, login_required
 
 from community.accounts.auth import safe_next
 from community.accounts.models import Area
-from community.accounts.permissions import (
-    authorize_or_403,
-    visible_areas,
-    visible_or_404,
-)
+from community.accounts.permissions import authorize_or_403, visible_or_404
 from community.core.htmx import is_partial, render, submit
 from community.core.nav import nav_badges, set_badge_value
 from community.core.pagination import parse_page
@@ -24,6 +20,7 @@ from community.core.reviews import review_kind
 from community.extensions import db
 from community.reviews import bp, queries, services
 from community.reviews.forms import BulkForm, DecisionForm
+from community.reviews.permissions import review_areas
 
 _ITEM_RE = re.compile(r"^([a-z_]+)-(\d{1,10})$")
 
@@ -45,7 +42,7 @@ def _filters() -> tuple[str, Area | None]:
     area = None
     area_id = request.args.get("area", "")
     if area_id.isdigit() and len(area_id) < 10:
-        area = db.session.scalar(visible_areas(current_user).where(Area.id == int(area_id)))
+        area = db.session.scalar(review_areas(current_user).where(Area.id == int(area_id)))
     return kind, area
 
 
@@ -76,7 +73,7 @@ def _queue_page(status: int = 200, conflict: str | None = None, bulk_form=None):
         kinds=queries.queue_kinds(current_user),
         kind=kind,
         area=area,
-        areas=list(db.session.scalars(visible_areas(current_user))),
+        areas=list(db.session.scalars(review_areas(current_user))),
         form=DecisionForm(formdata=None),
         bulk_form=bulk_form or BulkForm(formdata=None),
         next_url=url_for("reviews.index", **request.args),
