@@ -26,10 +26,6 @@ from community.places.permissions import run_sites
 SHOW = "assessments/show.html"
 
 
-def _site_or_404(site_id: int) -> Site:
-    return visible_or_404(places.get_site(db.session, site_id), "site.view")
-
-
 def _assessment_or_404(assessment_id: int) -> Assessment:
     return visible_or_404(queries.get_assessment(db.session, assessment_id), "assessment.view")
 
@@ -107,7 +103,7 @@ def _start_page(site: Site, form: StartAssessmentForm, default, status: int = 20
 @login_required
 @once
 def new(site_id: int):
-    site = _site_or_404(site_id)
+    site = places.get_site_or_404(site_id)
     authorize_or_403("assessment.submit", site)
     default = services.default_month(db.session, site)
     form = StartAssessmentForm(month=default)

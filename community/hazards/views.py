@@ -36,10 +36,6 @@ from community.places.models import Site
 ASSIGNEE_SEARCH_FROM = 12
 
 
-def _site_or_404(site_id: int) -> Site:
-    return visible_or_404(places.get_site(db.session, site_id), "site.view")
-
-
 def _hazard_or_404(hazard_id: int) -> Hazard:
     return visible_or_404(queries.get_hazard(db.session, hazard_id), "hazard.view")
 
@@ -60,7 +56,7 @@ def _form_page(site: Site, form: HazardForm, status: int = 200, conflict=None):
 @login_required
 @once
 def new(site_id: int):
-    site = _site_or_404(site_id)
+    site = places.get_site_or_404(site_id)
     authorize_or_403("hazard.create", site)
     form = HazardForm()
     if request.method == "GET":
@@ -97,7 +93,7 @@ def index():
     tab = form.tab.data if form.tab.data in tabs else tabs[0]
     status = form.status.data if form.status.data in STATUS_FILTERS else ""
     form.tab.data, form.status.data = tab, status
-    site = _site_or_404(form.site.data) if form.site.data else None
+    site = places.get_site_or_404(form.site.data) if form.site.data else None
     result = queries.list_hazards(
         db.session,
         current_user,

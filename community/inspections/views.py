@@ -29,10 +29,6 @@ def _logged_in():
     return None
 
 
-def _site_or_404(site_id: int) -> Site:
-    return visible_or_404(places.get_site(db.session, site_id), "site.view")
-
-
 def _inspection_or_404(inspection_id: int) -> Inspection:
     return visible_or_404(queries.get_inspection(db.session, inspection_id), "inspection.view")
 
@@ -72,7 +68,7 @@ def _show_page(
 @bp.route("/sites/<int:site_id>/inspections", methods=["POST"])
 @once
 def new(site_id: int):
-    site = _site_or_404(site_id)
+    site = places.get_site_or_404(site_id)
     authorize_or_403("inspection.create", site)
     return submit(
         OnceForm(),
@@ -183,7 +179,7 @@ def _incident_page(site: Site, form: IncidentForm, *, status: int = 200, trigger
 @bp.route("/sites/<int:site_id>/incidents", methods=["POST"])
 @once
 def add_incident(site_id: int):
-    site = _site_or_404(site_id)
+    site = places.get_site_or_404(site_id)
     authorize_or_403("incident.create", site)
     form = IncidentForm()
     return submit(

@@ -18,6 +18,7 @@ from community.accounts.permissions import (
     org_ids,
     rule,
     scope_areas,
+    visible_areas,
 )
 from community.places.models import AssociationApplication, Site
 
@@ -236,11 +237,55 @@ def managed_associations(user: Any):
     return Organization.id.in_(org_ids(user, "association"))
 
 
+def registers_company_sites(user: Any) -> bool:
+    """A property manager with no other role that may own or register sites: they
+    register the compounds their company runs, for that company only."""
+    return is_manager_only(user)
+
+
+def may_assign_company(user: Any, company: Any | None) -> bool:
+    """Whether a site the user saves may name `company` (None: no company) as far as
+    their role goes: a manager without other roles names their own company, anyone
+    else any company they are offered (the offer is checked apart)."""
+    if not is_manager_only(user):
+        return True
+    return company is not None and company.id in org_ids(user, "property_manager")
+
+
+def owner_for_new_site(user: Any) -> int | None:
+    """The landlord of a site the user registers without naming one: a landlord owns
+    the sites they register; anyone else registers a site with no landlord."""
+    return user.id if is_landlord(user) else None
+
+
+def placement_communities(user: Any) -> Select:
+    """The communities (a SELECT of Area) where the user may place a site: the
+    communities of their scope (a landlord: the community of their landlord
+    membership; administrators: every community)."""
+    return visible_areas(user).where(Area.level == "community")
+
+
+def picks_member_associations(user: Any) -> bool:
+    """Landlords may attach a site to the associations they are an approved member
+    of (see picks_any_association for police and administrators)."""
+    return is_landlord(user)
+
+
+def landlord_communities(user: Any) -> list[Area]:
+    """The communities of the user's landlord memberships."""
+    return [a for a in scope_areas(user, "landlord") if a.level == "community"]
+
+
+def may_apply_to(user: Any, association: Any) -> bool:
+    """A landlord may apply to the landlord associations of their own communities."""
+    return is_landlord(user) and association.area_id in {a.id for a in landlord_communities(user)}
+
+
 def is_landlord(user: Any) -> bool:
     return has_role(user, "landlord")
 
 
-def landlord_scope(user: Any):
+def nameable_landlords(user: Any):
     """SQL condition on User: the landlords the user may name as a site's landlord —
     administrators any landlord; police the landlords whose landlord membership lies
     in their areas."""

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, column, func, or_, 
 from sqlalchemy.orm import Session, joinedload
 
 from community.accounts.models import Area, Organization
-from community.accounts.permissions import scope_areas, visible_areas
+from community.accounts.permissions import visible_or_404
 from community.core.pagination import PER_PAGE, Page, paginate, parse_page
 from community.core.timeutil import day_start, today
 from community.core.validators import is_id
@@ -22,9 +22,11 @@ from community.places.models import SITE_KINDS, AssociationApplication, Building
 from community.places.permissions import (
     company_scope,
     enterprise_scope,
-    is_landlord,
+    landlord_communities,
     managed_associations,
     picks_any_association,
+    picks_member_associations,
+    placement_communities,
     visible_sites,
 )
 
@@ -89,8 +91,7 @@ def shuangwu_sql(on: date | None = None):
 def community_choices(session: Session, user: Any) -> list[Area]:
     """Communities where the user may place a site: the communities of their scope
     (a landlord: the community of their landlord membership)."""
-    stmt = visible_areas(user).where(Area.level == "community")
-    return list(session.scalars(stmt))
+    return list(session.scalars(placement_communities(user)))
 
 
 def _org_choices(session: Session, kind: str, every: bool, own: set[int], areas) -> list:
@@ -130,7 +131,7 @@ def association_choices(session: Session, user: Any) -> list[Organization]:
     approved member of; police and administrators the associations of the
     communities they cover (the service checks it matches the site's community)."""
     ids: set[int] = set()
-    if is_landlord(user):
+    if picks_member_associations(user):
         ids |= set(
             session.scalars(
                 select(AssociationApplication.association_id).where(
@@ -141,12 +142,7 @@ def association_choices(session: Session, user: Any) -> list[Organization]:
         )
     stmt = select(Organization).where(Organization.kind == "landlord_association")
     if picks_any_association(user):
-        communities = (
-            visible_areas(user)
-            .where(Area.level == "community")
-            .with_only_columns(Area.id)
-            .order_by(None)
-        )
+        communities = placement_communities(user).with_only_columns(Area.id).order_by(None)
         stmt = stmt.where(or_(Organization.area_id.in_(communities), Organization.id.in_(ids)))
     elif ids:
         stmt = stmt.where(Organization.id.in_(ids))
@@ -275,6 +271,12 @@ def get_site(session: Session, site_id: int) -> Site | None:
     )
 
 
+def get_site_or_404(site_id: int) -> Site:
+    """The site of a page for the current user (get_site): 404 when it does not
+    exist or lies outside their scope."""
+    return visible_or_404(get_site(db.session, site_id), "site.view")
+
+
 @dataclass
 class BuildingSummary:
     building: Building
@@ -339,10 +341,6 @@ def get_site_by_token(session: Session, token: str) -> Site | None:
 
 
 # --- associations ----------------------------------------------------------------
-
-
-def landlord_communities(user: Any) -> list[Area]:
-    return [a for a in scope_areas(user, "landlord") if a.level == "community"]
 
 
 def associations_for_landlord(session: Session, user: Any) -> list[Organization]:

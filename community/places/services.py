@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, Organization, User
-from community.accounts.permissions import can, org_ids
+from community.accounts.permissions import can
 from community.accounts.services import member_user_ids
 from community.core import audit
 from community.core.errors import Conflict, NotPermitted, RuleViolation
@@ -33,7 +33,12 @@ from community.places.models import (
     Site,
     new_qr_token,
 )
-from community.places.permissions import is_landlord, is_manager_only, landlord_scope
+from community.places.permissions import (
+    may_apply_to,
+    may_assign_company,
+    nameable_landlords,
+    owner_for_new_site,
+)
 
 # The actions recorded here, named for the audit log.
 audit.register_actions(
@@ -117,9 +122,7 @@ def _resolve_company(
         queries.company_choices,
         (_("Choose a property company."), _("You cannot name this company.")),
     )
-    if is_manager_only(actor) and (
-        company is None or company.id not in org_ids(actor, "property_manager")
-    ):
+    if not may_assign_company(actor, company):
         raise RuleViolation("company_id", _("Choose your company: it manages this site."))
     return company
 
@@ -184,14 +187,14 @@ def _resolve_landlord(
         unchanged = site is not None and user_id is not None and site.landlord_id == user_id
         if user_id is None or not (
             unchanged
-            or session.scalar(select(User.id).where(User.id == user_id, landlord_scope(actor)))
+            or session.scalar(select(User.id).where(User.id == user_id, nameable_landlords(actor)))
         ):
             raise RuleViolation(
                 "landlord_username", _("No landlord of your area has this username.")
             )
         return user_id
     if site is None:
-        return actor.id if is_landlord(actor) else None
+        return owner_for_new_site(actor)
     return site.landlord_id
 
 
@@ -393,9 +396,7 @@ def apply_to_association(
     """A landlord applies to the landlord association of their community; one open
     (pending or approved) application per landlord and association.
     Raises NotPermitted (not a landlord of that community) or Conflict."""
-    if not is_landlord(landlord) or association.kind != "landlord_association":
-        raise NotPermitted()
-    if association.area_id not in {a.id for a in queries.landlord_communities(landlord)}:
+    if association.kind != "landlord_association" or not may_apply_to(landlord, association):
         raise NotPermitted()
     existing = session.scalar(
         select(AssociationApplication.status).where(

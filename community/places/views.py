@@ -28,17 +28,13 @@ from community.places.forms import (
 )
 from community.places.models import AssociationApplication, Site
 from community.places.panels import building_panels, site_columns, site_panels
-from community.places.permissions import is_manager_only
+from community.places.permissions import registers_company_sites
 from community.places.qr import qr_svg
 
 # Template globals the places fragments rely on (so each block renders alone).
 bp.add_app_template_global(SITE_KIND_LABELS, "site_kind_labels")
 bp.add_app_template_global(APPLICATION_STATUS_LABELS, "application_status_labels")
 bp.add_app_template_global(queries.is_shuangwu, "is_shuangwu")
-
-
-def _site_or_404(site_id: int) -> Site:
-    return visible_or_404(queries.get_site(db.session, site_id), "site.view")
 
 
 # --- sites -----------------------------------------------------------------------
@@ -120,7 +116,7 @@ def new():
     form = SiteForm()
     _fill_choices(form)
     if request.method == "GET":
-        if is_manager_only(current_user):
+        if registers_company_sites(current_user):
             # A property manager registers the compounds their company runs.
             form.kind.data = "compound"
             form.company_id.data = next((c.value for c in form.company_id.choices if c.value), None)
@@ -138,7 +134,7 @@ def new():
 @bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(site_id: int):
-    site = _site_or_404(site_id)
+    site = queries.get_site_or_404(site_id)
     authorize_or_403("site.edit", site)
     form = SiteForm(obj=site, landlord_username=site.landlord.username if site.landlord else "")
     _fill_choices(form, site)
@@ -179,7 +175,7 @@ def _site_page(
 @bp.route("/sites/<int:site_id>")
 @login_required
 def show(site_id: int):
-    return _site_page(_site_or_404(site_id), BuildingForm(formdata=None))
+    return _site_page(queries.get_site_or_404(site_id), BuildingForm(formdata=None))
 
 
 @bp.route("/sites/<int:site_id>/status")
@@ -187,14 +183,16 @@ def show(site_id: int):
 def status(site_id: int):
     """The site's stars and badges (the page header), refreshed in place when an
     incident or an inspection changes them; the whole site page without htmx."""
-    return _site_page(_site_or_404(site_id), BuildingForm(formdata=None), block="site_status")
+    return _site_page(
+        queries.get_site_or_404(site_id), BuildingForm(formdata=None), block="site_status"
+    )
 
 
 @bp.route("/sites/<int:site_id>/buildings", methods=["POST"])
 @login_required
 @once
 def add_building(site_id: int):
-    site = _site_or_404(site_id)
+    site = queries.get_site_or_404(site_id)
     authorize_or_403("site.manage_rooms", site)
     form = BuildingForm()
     return submit(
@@ -330,7 +328,7 @@ def edit_room(room_id: int):
 @bp.route("/sites/<int:site_id>/poster")
 @login_required
 def poster(site_id: int):
-    site = _site_or_404(site_id)
+    site = queries.get_site_or_404(site_id)
     authorize_or_403("site.poster", site)
     # /declare/<token> belongs to the residents package (the tenant's self-declaration).
     declare_url = public_url(f"/declare/{site.qr_token}")
@@ -350,7 +348,7 @@ def poster(site_id: int):
 @bp.route("/sites/<int:site_id>/token", methods=["POST"])
 @login_required
 def rotate_token(site_id: int):
-    site = _site_or_404(site_id)
+    site = queries.get_site_or_404(site_id)
     authorize_or_403("site.rotate_token", site)
     return submit(
         EmptyForm(),
@@ -392,12 +390,12 @@ def _associations_page(
     decision_form: tuple[int, DecisionForm] | None = None,
     message: str | None = None,
 ):
-    is_landlord = can(current_user, "association.apply")
+    applies = can(current_user, "association.apply")
     officer_of = _officer_associations()
-    if not is_landlord and not officer_of:
+    if not applies and not officer_of:
         abort(403)
-    context: dict = {"is_landlord": is_landlord, "officer_of": officer_of, "message": message}
-    if is_landlord:
+    context: dict = {"is_landlord": applies, "officer_of": officer_of, "message": message}
+    if applies:
         associations = queries.associations_for_landlord(db.session, current_user)
         applications = queries.applications_of(db.session, current_user)
         latest: dict[int, AssociationApplication] = {}
