@@ -111,10 +111,11 @@ def create_app(config: Any = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from community.accounts.auth import init_auth
     from community.core.compress import init_compress
+    from community.core.htmx import htmx
     from community.core.inputs import init_inputs
     from community.core.security import init_security
     from community.core.templating import init_templating
-    from community.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from community.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     # First: its after_request hook then runs last, on the final headers.
     init_compress(app)

@@ -1,4 +1,8 @@
-"""Flask extensions, created unbound and initialised in create_app()."""
+"""Flask extensions, created unbound and initialised in create_app().
+
+Imports nothing of the project: core's modules (models, once, ...) import `db`
+from here. The htmx extension lives in core.htmx, the one module that talks to
+htmx-flask."""
 
 from __future__ import annotations
 
@@ -11,8 +15,6 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from community.core.htmx import htmx
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -38,4 +40,4 @@ babel = Babel()
 # every worker); the limiter stays for per-route limits, in Redis when REDIS_URL is set.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-__all__ = ["Base", "babel", "csrf", "db", "htmx", "limiter", "login_manager", "migrate"]
+__all__ = ["Base", "babel", "csrf", "db", "limiter", "login_manager", "migrate"]

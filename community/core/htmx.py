@@ -20,21 +20,17 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template
-from htmx_flask import Htmx, request
+from htmx_flask import Htmx
 from htmx_flask import make_response as hx_make_response
 
 from community.core.errors import Conflict, NotPermitted, RuleViolation
 from community.core.forms import apply_violation
+from community.core.once import commit
+from community.core.partial import is_partial
 
+# Initialised by create_app (community/__init__.py); extensions.py does not import
+# this module, so the app's plumbing does not depend on the answering layer.
 htmx = Htmx()
-
-
-def is_partial() -> bool:
-    """True for an htmx request that wants a fragment (not boosted navigation)."""
-    hx = getattr(request, "htmx", None)
-    if not hx:
-        return False
-    return not hx.boosted and not hx.history_restore_request
 
 
 def render_block(template: str, block: str, **context: Any) -> str:
@@ -77,8 +73,6 @@ def saved(
     flash and a 303 to `location`; htmx gets `fragment()` (which carries its
     HX-Trigger event) with the message in the toast region, or, without a
     fragment, an HX-Location to `location` (the flash shows there)."""
-    from community.core.once import commit
-
     if is_partial() and fragment is not None:
         resp = fragment()
         resp.set_data(resp.get_data(as_text=True) + _toast(message))
@@ -100,15 +94,18 @@ def submit(
     location: str | Callable[[Any], str],
     fragment: Callable[[Any], Response] | None = None,
     trigger: str | None = None,
+    conflict_page: Callable[[Conflict], Response] | None = None,
 ) -> Response:
     """The one shape of a form POST: validate `form`; run `step()` (the one service
     call); commit and answer with `saved()`. `page(status=..., conflict=...)`
     renders the page (or its block) with the bound form for a 422 (invalid input
     or a RuleViolation, shown on its field) and a 409 (a Conflict, its message
-    inline). `message` (or `message(result)`) is the success message;
-    `location` (or `location(result)`) is where a plain form lands;
-    `fragment(result)` is the htmx answer (default: HX-Location there, with the
-    `trigger` event)."""
+    inline; the transaction is rolled back first, so the page shows the state as
+    it is, not the step's half-done writes). `conflict_page(exc)` renders that 409
+    instead when the answer depends on the kind of Conflict. `message` (or
+    `message(result)`) is the success message; `location` (or `location(result)`)
+    is where a plain form lands; `fragment(result)` is the htmx answer (default:
+    HX-Location there, with the `trigger` event)."""
     if form is not None and not form.validate_on_submit():
         return page(status=422)
     try:
@@ -121,6 +118,10 @@ def submit(
         # A rule about the whole action (no field to blame) shows like a conflict.
         return page(status=422, conflict=" ".join(general) or None)
     except Conflict as exc:
+        # The step may have written before it refused (a conditional UPDATE).
+        current_app.extensions["sqlalchemy"].session.rollback()
+        if conflict_page is not None:
+            return conflict_page(exc)
         return page(status=409, conflict=exc.message)
     except NotPermitted:
         abort(403)

@@ -28,6 +28,8 @@ import unicodedata
 from flask import Flask, abort, request
 from flask_babel import gettext as _
 
+from community.core.htmx import render
+
 # C0 without \t \n \r, DEL, C1.
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Line and paragraph separators: never part of a one-line name.
@@ -58,8 +60,6 @@ def _multidict_is_clean(data) -> bool:
 
 
 def _refuse(code: int, message: str):
-    from community.core.htmx import render
-
     return render("errors/error.html", "error", code=code, description=message, status=code)
 
 

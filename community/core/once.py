@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from community.core.models import SubmissionToken
+from community.core.partial import is_partial
 from community.core.timeutil import utcnow
 from community.extensions import db
 
@@ -36,8 +37,6 @@ _REPLAYED_HEADERS = ("HX-Trigger", "HX-Location", "HX-Push-Url", "HX-Reswap", "H
 
 
 def _replay(row: SubmissionToken | None) -> Response:
-    from community.core.htmx import is_partial
-
     if row is None or row.status is None:
         abort(409, description=_("This form was already submitted."))
     if row.location:
