@@ -37,7 +37,10 @@ class Tick:
 
 
 @dataclass
-class LineChart:
+class Chart:
+    """What every chart has: its text, its viewBox, the plot area inside it
+    (left/top/right/bottom) and the ticks on both axes."""
+
     title: str
     description: str
     width: int
@@ -46,14 +49,18 @@ class LineChart:
     top: float
     right: float
     bottom: float
-    points: list[Point] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)  # polyline "x,y x,y ..." per run
     x_ticks: list[Tick] = field(default_factory=list)
     y_ticks: list[Tick] = field(default_factory=list)
 
     @property
     def view_box(self) -> str:
         return f"0 0 {self.width} {self.height}"
+
+
+@dataclass
+class LineChart(Chart):
+    points: list[Point] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)  # polyline "x,y x,y ..." per run
 
 
 def _fmt(v: float) -> str:
@@ -165,24 +172,10 @@ class LegendEntry:
 
 
 @dataclass
-class BarChart:
-    title: str
-    description: str
-    width: int
-    height: int
-    left: float
-    top: float
-    right: float
-    bottom: float
+class BarChart(Chart):
     bars: list[Bar] = field(default_factory=list)
     totals: list[Total] = field(default_factory=list)
     legend: list[LegendEntry] = field(default_factory=list)
-    x_ticks: list[Tick] = field(default_factory=list)
-    y_ticks: list[Tick] = field(default_factory=list)
-
-    @property
-    def view_box(self) -> str:
-        return f"0 0 {self.width} {self.height}"
 
 
 def nice_ceiling(value: float) -> float:
@@ -275,7 +268,7 @@ def bar_chart(
     return chart
 
 
-def render_chart(chart: LineChart | BarChart, chart_id: str) -> Markup:
+def render_chart(chart: Chart, chart_id: str) -> Markup:
     """The <svg> markup of either kind of chart (the macros templates call)."""
     module = current_app.jinja_env.get_template("_macros/charts.html").module
     macro = module.bar_chart if isinstance(chart, BarChart) else module.line_chart
@@ -285,6 +278,7 @@ def render_chart(chart: LineChart | BarChart, chart_id: str) -> Markup:
 __all__ = [
     "Bar",
     "BarChart",
+    "Chart",
     "Datum",
     "LineChart",
     "Point",
