@@ -174,7 +174,6 @@ def _register_blueprints(app: Flask) -> None:
     from community.accounts import bp as accounts_bp
     from community.assessments import bp as assessments_bp
     from community.audit import bp as audit_bp
-    from community.core.views import bp as core_bp
     from community.dashboard import bp as dashboard_bp
     from community.duty import bp as duty_bp
     from community.hazards import bp as hazards_bp
@@ -185,7 +184,6 @@ def _register_blueprints(app: Flask) -> None:
     from community.reviews import bp as reviews_bp
 
     for blueprint in (
-        core_bp,
         accounts_bp,
         admin_bp,
         places_bp,

@@ -89,9 +89,9 @@ def init_auth(app: Flask) -> None:
 
     @app.before_request
     def _expire_sessions() -> None:
-        # Static files and the health check neither use nor refresh the session
-        # (refreshing it would send a new cookie with every stylesheet).
-        if request.endpoint in ("static", "core.healthz") or "_user_id" not in session:
+        # Static files neither use nor refresh the session (refreshing it would send a
+        # new cookie with every stylesheet); /healthz never reaches Flask (core.health).
+        if request.endpoint == "static" or "_user_id" not in session:
             return
         now = int(time.time())
         idle = current_app.config["SESSION_IDLE_MINUTES"] * 60

@@ -2,8 +2,9 @@
 
 A load balancer polls it every few seconds and needs one fact: the process serves
 and reaches its database. It has no session, user, locale, rate limit or template
-to load, so a WSGI middleware answers it before Flask builds a request (the route
-in core/views.py stays for url_for and gives the same answer if this is bypassed).
+to load, so a WSGI middleware answers it before Flask builds a request. It is the
+only /healthz: Flask has no route for it (every request, a test client's too,
+passes through app.wsgi_app and so through this).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Access rows for the accounts and core routes."""
+"""Access rows for the accounts routes and the static files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from tests.factories.accounts import make_role_user
 
 EXPECTED = {
     "static": ("GET", {ANON: 200, "*": 200}),
-    "core.healthz": ("GET", {ANON: 200, "*": 200}),
     "accounts.login": ("GET", {ANON: 200, "*": 302}),
     "accounts.logout": ("POST", {ANON: LOGIN, "*": 303}),
     "accounts.home": ("GET", {ANON: LOGIN, "*": 200}),
