@@ -63,7 +63,7 @@ def _toast(message: str) -> str:
 
 
 def saved(
-    message: str,
+    message: str | None,
     location: str,
     fragment: Callable[[], Response] | None = None,
     *,
@@ -72,12 +72,16 @@ def saved(
     """The answer to a successful POST, committed: a plain form gets `message` as a
     flash and a 303 to `location`; htmx gets `fragment()` (which carries its
     HX-Trigger event) with the message in the toast region, or, without a
-    fragment, an HX-Location to `location` (the flash shows there)."""
+    fragment, an HX-Location to `location` (the flash shows there). A `message` of
+    None says nothing (the language switch, following a notice: the page the user
+    lands on is the answer)."""
     if is_partial() and fragment is not None:
         resp = fragment()
-        resp.set_data(resp.get_data(as_text=True) + _toast(message))
+        if message:
+            resp.set_data(resp.get_data(as_text=True) + _toast(message))
     else:
-        flash(message, "success")
+        if message:
+            flash(message, "success")
         if is_partial():
             resp = hx_make_response("", 200, location=location, trigger=trigger)
         else:

@@ -1,4 +1,5 @@
-"""The bell fragment, the list of one's notices, following a notice, marking read."""
+"""The bell fragment, the list of one's notices, following a notice (a POST: it marks
+the notice read), marking read."""
 
 from __future__ import annotations
 
@@ -54,14 +55,31 @@ def _notice_or_404(notice_id: int) -> Notification:
     return visible_or_404(db.session.get(Notification, notice_id), "notification.view")
 
 
+def _target(notice: Notification) -> str:
+    return safe_next(notice.link) or url_for("notifications.index")
+
+
 @bp.route("/<int:notice_id>")
 @login_required
 def show(notice_id: int):
-    """Following a notice marks it read and lands on what it is about."""
+    """Where a notice points (an address kept from before notices were followed by
+    POST); a GET writes nothing, so the notice stays unread."""
+    return redirect(_target(_notice_or_404(notice_id)), code=303)
+
+
+@bp.route("/<int:notice_id>", methods=["POST"])
+@login_required
+def follow(notice_id: int):
+    """Following a notice (the list's link is a small form) marks it read and lands on
+    what it is about."""
     notice = _notice_or_404(notice_id)
-    services.mark_read(db.session, notice)
-    db.session.commit()
-    return redirect(safe_next(notice.link) or url_for("notifications.index"), code=303)
+    return submit(
+        EmptyForm(),
+        lambda: services.mark_read(db.session, notice),
+        page=_list,
+        message=None,
+        location=_target(notice),
+    )
 
 
 @bp.route("/<int:notice_id>/read", methods=["POST"])

@@ -12,6 +12,7 @@ EXPECTED = {
     # A visitor's poll gets 204 (no swap), never the login page in the header.
     "notifications.bell": ("GET", {ANON: 204, "*": 200}),
     "notifications.show": ("GET", {ANON: LOGIN, "*": 303}),
+    "notifications.follow": ("POST", {ANON: LOGIN, "*": 303}),
     "notifications.read": ("POST", {ANON: LOGIN, "*": 303}),
     "notifications.read_all": ("POST", {ANON: LOGIN, "*": 303}),
 }

@@ -55,7 +55,7 @@ def test_bell_count_and_mark_all_read(page, live_server, reader, js):
 def test_following_a_notice_lands_on_its_page_and_reads_it(page, live_server, reader):
     login(page, reader, "browser-password-1")
     page.goto("/notifications/")
-    page.locator("#notice-list li.unread a").first.click()
+    page.locator("#notice-list li.unread").get_by_test_id("follow-notice").first.click()
     page.wait_for_url(f"{live_server.url}/hazards/")
     page.goto("/notifications/")
     expect(page.locator("#notice-list li.unread")).to_have_count(2)

@@ -107,18 +107,38 @@ def test_list_is_paginated_with_a_query_budget(app, client, login_as, count_quer
     assert "Page 2 of 2" in client.get("/notifications/?page=2").get_data(as_text=True)
 
 
-def test_following_a_notice_marks_it_read_and_goes_to_its_link(app, client, login_as):
+def test_following_a_notice_marks_it_read_and_goes_to_its_link(app, client, login_as, csrf):
     me = login_as("landlord")
     (nid,) = _seed(app, me["id"], n=1, link="/hazards/")
-    resp = client.get(f"/notifications/{nid}")
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert f'method="post" action="/notifications/{nid}"' in page
+    resp = client.post(f"/notifications/{nid}", data={"csrf_token": csrf("/notifications/")})
     assert resp.status_code == 303 and resp.headers["Location"] == "/hazards/"
     assert _notices(app, me["id"])[0].read_at is not None
 
 
-def test_a_notice_link_never_leads_off_site(app, client, login_as):
+def test_opening_a_notice_by_get_goes_to_its_link_and_writes_nothing(app, client, login_as):
+    me = login_as("landlord")
+    (nid,) = _seed(app, me["id"], n=1, link="/hazards/")
+    resp = client.get(f"/notifications/{nid}")
+    assert resp.status_code == 303 and resp.headers["Location"] == "/hazards/"
+    assert _notices(app, me["id"])[0].read_at is None
+
+
+def test_following_a_notice_without_csrf_changes_nothing(app, client, login_as):
+    me = login_as("landlord")
+    (nid,) = _seed(app, me["id"], n=1, link="/hazards/")
+    assert client.post(f"/notifications/{nid}").status_code == 400
+    assert _notices(app, me["id"])[0].read_at is None
+
+
+def test_a_notice_link_never_leads_off_site(app, client, login_as, csrf):
     me = login_as("landlord")
     (nid,) = _seed(app, me["id"], n=1, link="//evil.example/x")
     assert client.get(f"/notifications/{nid}").headers["Location"] == "/notifications/"
+    token = csrf("/notifications/")
+    followed = client.post(f"/notifications/{nid}", data={"csrf_token": token})
+    assert followed.headers["Location"] == "/notifications/"
 
 
 def test_someone_elses_notice_is_404(app, client, login_as, csrf):
@@ -130,6 +150,7 @@ def test_someone_elses_notice_is_404(app, client, login_as, csrf):
     assert client.get(f"/notifications/{nid}").status_code == 404
     token = csrf("/notifications/")
     assert client.post(f"/notifications/{nid}/read", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/notifications/{nid}", data={"csrf_token": token}).status_code == 404
     assert _notices(app, other_id)[0].read_at is None
 
 
