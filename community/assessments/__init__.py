@@ -13,4 +13,4 @@ register_nav(
     "assessments.index", _l("Star ratings"), order=50, visible=lambda u: can(u, "nav.assessments")
 )
 
-from community.assessments import panels, permissions, reviews, start, views  # noqa: E402,F401
+from community.assessments import badges, panels, permissions, reviews, start, views  # noqa: E402,F401

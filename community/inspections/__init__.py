@@ -16,4 +16,4 @@ register_nav(
     visible=lambda u: can(u, "inspection.list_due"),
 )
 
-from community.inspections import panels, permissions, reviews, views  # noqa: E402,F401
+from community.inspections import badges, panels, permissions, reviews, views  # noqa: E402,F401

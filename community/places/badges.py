@@ -1,6 +1,6 @@
 """The site signs lists repeat per row (admission, 双无), rendered in Python like the
 stars (community/core/badges.py); template globals `admitted`, `shuangwu` and
-`site_badges`."""
+`site_badges`; the association application's status chip (core.badges registry)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from typing import Any
 
 from markupsafe import Markup
 
-from community.core.badges import chip
-from community.core.templating import translate
+from community.core.badges import chip, register_chips
+from community.core.translate import translate
+from community.places.forms import APPLICATION_STATUS_LABELS
 from community.places.queries import is_shuangwu
+
+# An association application: pending, member (approved) or declined.
+register_chips(
+    "association_application", APPLICATION_STATUS_LABELS, {"approved": "ok", "declined": "warn"}
+)
 
 
 def admitted(site: Any, show_admitted: bool = True, admitted_label: Any = None) -> Markup:
