@@ -1,4 +1,7 @@
-"""Flask commands of the interface contract (see README)."""
+"""Flask commands of the interface contract (see README) that span several
+features: the demo data, the dashboard's counters, purging what is kept only for a
+while, the backup. A feature's own commands live in its `commands.py` (registered
+into core.commands); `register_cli` adds both kinds at the top level of `app.cli`."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ import subprocess
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from community.core.errors import RuleViolation
+from community.core.commands import registered_commands
 from community.extensions import db
 
 
@@ -21,328 +25,258 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-def register_cli(app: Flask) -> None:
-    @app.cli.command("seed-demo")
-    @click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
-    @click.option(
-        "--residents",
-        type=click.IntRange(min=0),
-        default=0,
-        help="Extra demo residence records (bulk inserts; 0 keeps `make run` fast).",
-    )
-    @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when users exist.")
-    def seed_demo(as_json: bool, residents: int, if_empty: bool) -> None:
-        """Fill an empty database with demo data and print the demo accounts."""
-        from community.seed import DatabaseNotEmpty, seed
+@click.command("seed-demo")
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
+@click.option(
+    "--residents",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Extra demo residence records (bulk inserts; 0 keeps `make run` fast).",
+)
+@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when users exist.")
+@with_appcontext
+def seed_demo(as_json: bool, residents: int, if_empty: bool) -> None:
+    """Fill an empty database with demo data and print the demo accounts."""
+    from community.seed import DatabaseNotEmpty, seed
 
-        try:
-            result = seed(db.session)
-        except DatabaseNotEmpty as exc:
-            db.session.rollback()
-            if if_empty:
-                click.echo("The database already has users: no demo data added.")
-                return
-            _fail(str(exc))
-        if residents:
-            import time
-
-            from community.residents.demo import bulk
-
-            started = time.perf_counter()
-            written = bulk(db.session, residents)
-            db.session.commit()
-            if not as_json:
-                seconds = time.perf_counter() - started
-                click.echo(f"{written} demo residences added in {seconds:.1f} s")
-        from community.core.rollups import rebuild
-
-        rebuild(db.session)  # the demo writes some rows in bulk, past the services
-        db.session.commit()
-        if as_json:
-            click.echo(json.dumps(result, ensure_ascii=False))
+    try:
+        result = seed(db.session)
+    except DatabaseNotEmpty as exc:
+        db.session.rollback()
+        if if_empty:
+            click.echo("The database already has users: no demo data added.")
             return
-        click.echo("Demo accounts (passwords are new on every seed):")
-        for acc in result["accounts"]:
-            click.echo(
-                f"  {acc['username']:<12} {acc['password']:<18} {acc['role']:<17} "
-                f"{acc['org'] or acc['area'] or ''}"
-            )
-
-    @app.cli.command("rebuild-rollups")
-    def rebuild_rollups() -> None:
-        """Recompute the dashboard's per-area counters from the base tables (safe to
-        run twice; run it after a bulk load that bypassed the services)."""
+        _fail(str(exc))
+    if residents:
         import time
 
-        from community.core.rollups import rebuild
+        from community.residents.demo import bulk
 
         started = time.perf_counter()
-        written = rebuild(db.session)
+        written = bulk(db.session, residents)
         db.session.commit()
-        click.echo(f"{written} counters rebuilt in {time.perf_counter() - started:.1f} s")
+        if not as_json:
+            seconds = time.perf_counter() - started
+            click.echo(f"{written} demo residences added in {seconds:.1f} s")
+    from community.core.rollups import rebuild
 
-    @app.cli.command("create-area")
-    @click.argument("name")
-    @click.option("--level", type=click.Choice(["district", "street", "community"]), required=True)
-    @click.option("--parent", "parent_name", default=None, help="Name of the parent area.")
-    def create_area(name: str, level: str, parent_name: str | None) -> None:
-        """Create an area of the district > street > community tree."""
-        from community.accounts import services
+    rebuild(db.session)  # the demo writes some rows in bulk, past the services
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo("Demo accounts (passwords are new on every seed):")
+    for acc in result["accounts"]:
+        click.echo(
+            f"  {acc['username']:<12} {acc['password']:<18} {acc['role']:<17} "
+            f"{acc['org'] or acc['area'] or ''}"
+        )
 
-        try:
-            parent = services.get_area_by_name(db.session, parent_name) if parent_name else None
-            area = services.create_area(db.session, name, level, parent)
-        except RuleViolation as exc:
-            _fail(exc.message)
-        db.session.commit()
-        click.echo(f"area {area.id} {area.name} ({area.level})")
 
-    @app.cli.command("create-org")
-    @click.argument("name")
-    @click.option("--kind", required=True, help="police_station, community_office, ...")
-    @click.option("--area", "area_name", required=True)
-    def create_org(name: str, kind: str, area_name: str) -> None:
-        """Create an organization in an area."""
-        from community.accounts import services
+@click.command("rebuild-rollups")
+@with_appcontext
+def rebuild_rollups() -> None:
+    """Recompute the dashboard's per-area counters from the base tables (safe to
+    run twice; run it after a bulk load that bypassed the services)."""
+    import time
 
-        try:
-            area = services.get_area_by_name(db.session, area_name)
-            org = services.create_organization(db.session, name, kind, area)
-        except RuleViolation as exc:
-            _fail(exc.message)
-        db.session.commit()
-        click.echo(f"organization {org.id} {org.name} ({org.kind})")
+    from community.core.rollups import rebuild
 
-    @app.cli.command("create-user")
-    @click.argument("username")
-    @click.option("--password", required=True)
-    @click.option("--role", required=True)
-    @click.option("--org", "org_name", default=None)
-    @click.option("--area", "area_name", default=None)
-    @click.option("--name", "display_name", default=None)
-    def create_user(
-        username: str,
-        password: str,
-        role: str,
-        org_name: str | None,
-        area_name: str | None,
-        display_name: str | None,
-    ) -> None:
-        """Create a user holding ROLE (in an organization, or in an area)."""
-        from community.accounts import services
-        from community.accounts.models import Organization
+    started = time.perf_counter()
+    written = rebuild(db.session)
+    db.session.commit()
+    click.echo(f"{written} counters rebuilt in {time.perf_counter() - started:.1f} s")
 
-        try:
-            org = None
-            if org_name:
-                org = db.session.scalar(select(Organization).where(Organization.name == org_name))
-                if org is None:
-                    raise RuleViolation("org", f"no organization is called {org_name}")
-            area = services.get_area_by_name(db.session, area_name) if area_name else None
-            user = services.create_user(db.session, username, password, display_name)
-            services.add_membership(db.session, None, user, role, org, area)
-        except RuleViolation as exc:
-            db.session.rollback()
-            _fail(str(exc.message))
-        db.session.commit()
-        click.echo(f"user {user.id} {user.username} ({role})")
 
-    @app.cli.command("import-residents")
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    @click.option(
-        "--as",
-        "username",
-        default=None,
-        help="The acting user (landlord, property manager, enterprise or police); "
-        "default: the first administrator account.",
+@click.command("purge-expired")
+@with_appcontext
+def purge_expired() -> None:
+    """Delete what is kept only for a while: one-time form tokens older than a day,
+    moved-out residents' personal data, and import files older than
+    IMPORT_RETENTION_HOURS."""
+    from community.core.once import purge_expired as purge_tokens
+    from community.residents.imports import purge_import_files
+    from community.residents.services import purge_expired_residents
+
+    tokens = purge_tokens(db.session)
+    people = purge_expired_residents(db.session)
+    db.session.commit()
+    files = purge_import_files()
+    click.echo(f"submission tokens deleted: {tokens}")
+    click.echo(
+        f"moved-out residents erased (after {current_app.config['RESIDENT_RETENTION_DAYS']}"
+        f" days): {people}"
     )
-    def import_residents(file: str, username: str | None) -> None:
-        """Import residences from FILE (.csv UTF-8 or .xlsx) with the header
-        site_id,building,room,name,id_number,phone,move_in,hometown,employer.
-        Rows are reported with the acting user's rights and channel; exit code 1
-        when some rows were refused (each printed as `line N: reason`)."""
-        from pathlib import Path
-
-        from community.accounts.models import Membership, User
-        from community.residents.imports import ImportRefused, import_file, max_bytes
-
-        if username:
-            user = db.session.scalar(select(User).where(User.username == username))
-            if user is None:
-                _fail(f"no user is called {username}")
-        else:
-            user = db.session.scalar(
-                select(User)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.role == "admin")
-                .order_by(User.id)
-                .limit(1)
-            )
-            if user is None:
-                _fail("no administrator account: name the acting user with --as USERNAME")
-        path = Path(file)
-        if path.stat().st_size > max_bytes():
-            _fail(f"the file is larger than {max_bytes() // (1024 * 1024)} MB: nothing imported")
-        try:
-            result = import_file(db.session, user, path)
-        except ImportRefused as exc:
-            db.session.rollback()
-            _fail(f"{exc.message} Nothing imported.")
-        db.session.commit()
-        click.echo(
-            f"rows: {result.total}, imported: {result.imported}, "
-            f"already reported: {result.already}, refused: {result.refused}"
-        )
-        for line, reason in result.errors:
-            click.echo(f"line {line}: {reason}")
-        if result.refused:
-            raise SystemExit(1)
-
-    @app.cli.command("export-ledger")
-    @click.option("--building", "building_id", type=int, required=True)
-    @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), required=True)
-    @click.option("--out", "out", default=None, help="Output file (default: standard output).")
-    @click.option(
-        "--as",
-        "username",
-        default=None,
-        help="Export as this user: a police account of the area gets full ID numbers "
-        "(audited); anyone else, and the default, gets them masked.",
+    click.echo(
+        f"import files deleted (after {current_app.config['IMPORT_RETENTION_HOURS']}"
+        f" hours): {files}"
     )
-    def export_ledger(building_id: int, fmt: str, out: str | None, username: str | None) -> None:
-        """Write the building's register (一幢一册) as xlsx or csv."""
-        import sys
 
-        from community.accounts.models import User
-        from community.places.queries import get_building
-        from community.residents import exports
 
-        building = get_building(db.session, building_id)
-        if building is None:
-            _fail(f"no building {building_id}")
-        user = None
-        if username:
-            user = db.session.scalar(select(User).where(User.username == username))
-            if user is None:
-                _fail(f"no user is called {username}")
-        unmasked = user is not None and exports.unmasked_for(user, building.site)
-        exports.record_export(db.session, user, building, fmt, unmasked)
-        db.session.commit()
-        rows = exports.ledger_rows(
-            db.session, site=building.site, building=building, unmasked=unmasked
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup(path: str) -> None:
+    """Write a consistent copy of the database to PATH."""
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            _fail("an in-memory database cannot be backed up")
+        source = sqlite3.connect(url.database)
+        target = sqlite3.connect(path)
+        with target:
+            source.backup(target)
+        target.close()
+        source.close()
+        click.echo(f"backup written to {path}")
+        return
+    if url.get_backend_name() == "postgresql":
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            _fail("pg_dump is not installed; install the PostgreSQL client tools to back up")
+        env = dict(os.environ)
+        if url.password:
+            env["PGPASSWORD"] = url.password
+        cmd = [pg_dump, "--format=custom", "--file", path, "--no-password"]
+        if url.host:
+            cmd += ["--host", url.host]
+        if url.port:
+            cmd += ["--port", str(url.port)]
+        if url.username:
+            cmd += ["--username", url.username]
+        cmd.append(url.database or "")
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            _fail(f"pg_dump failed: {done.stderr.strip()}")
+        click.echo(f"backup written to {path} (pg_dump custom format)")
+        return
+    _fail(f"backup does not support {url.get_backend_name()}")
+
+
+@click.command("import-residents")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--as",
+    "username",
+    default=None,
+    help="The acting user (landlord, property manager, enterprise or police); "
+    "default: the first administrator account.",
+)
+@with_appcontext
+def import_residents(file: str, username: str | None) -> None:
+    """Import residences from FILE (.csv UTF-8 or .xlsx) with the header
+    site_id,building,room,name,id_number,phone,move_in,hometown,employer.
+    Rows are reported with the acting user's rights and channel; exit code 1
+    when some rows were refused (each printed as `line N: reason`)."""
+    from pathlib import Path
+
+    from community.accounts.models import Membership, User
+    from community.residents.imports import ImportRefused, import_file, max_bytes
+
+    if username:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            _fail(f"no user is called {username}")
+    else:
+        user = db.session.scalar(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.role == "admin")
+            .order_by(User.id)
+            .limit(1)
         )
-        if fmt == "csv":
-            target = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
-            try:
-                for piece in exports.csv_chunks(rows):
-                    target.write(piece)
-            finally:
-                if out:
-                    target.close()
-        else:
-            if not out:
-                _fail("xlsx needs --out PATH")
-            with open(out, "wb") as f:
-                exports.write_xlsx(rows, f)
-        if out:
-            click.echo(f"register of building {building.id} written to {out}", err=True)
+        if user is None:
+            _fail("no administrator account: name the acting user with --as USERNAME")
+    path = Path(file)
+    if path.stat().st_size > max_bytes():
+        _fail(f"the file is larger than {max_bytes() // (1024 * 1024)} MB: nothing imported")
+    try:
+        result = import_file(db.session, user, path)
+    except ImportRefused as exc:
+        db.session.rollback()
+        _fail(f"{exc.message} Nothing imported.")
+    db.session.commit()
+    click.echo(
+        f"rows: {result.total}, imported: {result.imported}, "
+        f"already reported: {result.already}, refused: {result.refused}"
+    )
+    for line, reason in result.errors:
+        click.echo(f"line {line}: {reason}")
+    if result.refused:
+        raise SystemExit(1)
 
-    @app.cli.command("purge-expired")
-    def purge_expired() -> None:
-        """Delete what is kept only for a while: one-time form tokens older than a day,
-        moved-out residents' personal data, and import files older than
-        IMPORT_RETENTION_HOURS."""
-        from community.core.once import purge_expired as purge_tokens
-        from community.residents.imports import purge_import_files
-        from community.residents.services import purge_expired_residents
 
-        tokens = purge_tokens(db.session)
-        people = purge_expired_residents(db.session)
-        db.session.commit()
-        files = purge_import_files()
-        click.echo(f"submission tokens deleted: {tokens}")
-        click.echo(
-            f"moved-out residents erased (after {current_app.config['RESIDENT_RETENTION_DAYS']}"
-            f" days): {people}"
-        )
-        click.echo(
-            f"import files deleted (after {current_app.config['IMPORT_RETENTION_HOURS']}"
-            f" hours): {files}"
-        )
+@click.command("export-ledger")
+@click.option("--building", "building_id", type=int, required=True)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), required=True)
+@click.option("--out", "out", default=None, help="Output file (default: standard output).")
+@click.option(
+    "--as",
+    "username",
+    default=None,
+    help="Export as this user: a police account of the area gets full ID numbers "
+    "(audited); anyone else, and the default, gets them masked.",
+)
+@with_appcontext
+def export_ledger(building_id: int, fmt: str, out: str | None, username: str | None) -> None:
+    """Write the building's register (一幢一册) as xlsx or csv."""
+    import sys
 
-    @app.cli.command("send-reminders")
-    def send_reminders() -> None:
-        """Run by cron every few minutes (safe to run twice): the features' reminders
-        (community.core.reminders), then the outbox: one message per new notice, the
-        daily digests, and delivery of what is due."""
-        from community.core.reminders import run_reminders
-        from community.core.timeutil import utcnow
-        from community.notifications import outbox
+    from community.accounts.models import User
+    from community.places.queries import get_building
+    from community.residents import exports
 
-        now = utcnow()
-        counts = run_reminders(db.session, now)
-        queued = outbox.queue_notices(db.session, now)
-        digests = outbox.queue_digests(db.session, now)
-        db.session.commit()
-        for name, count in counts.items():
-            click.echo(f"reminder {name}: {count} notices")
-        click.echo(f"outbox: {queued} messages and {digests} digests queued")
-        sent, failed = outbox.deliver_due(db.session, now)
-        click.echo(f"outbox: {sent} sent, {failed} failed (retried later)")
+    building = get_building(db.session, building_id)
+    if building is None:
+        _fail(f"no building {building_id}")
+    user = None
+    if username:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            _fail(f"no user is called {username}")
+    unmasked = user is not None and exports.unmasked_for(user, building.site)
+    exports.record_export(db.session, user, building, fmt, unmasked)
+    db.session.commit()
+    rows = exports.ledger_rows(db.session, site=building.site, building=building, unmasked=unmasked)
+    if fmt == "csv":
+        target = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
+        try:
+            for piece in exports.csv_chunks(rows):
+                target.write(piece)
+        finally:
+            if out:
+                target.close()
+    else:
+        if not out:
+            _fail("xlsx needs --out PATH")
+        with open(out, "wb") as f:
+            exports.write_xlsx(rows, f)
+    if out:
+        click.echo(f"register of building {building.id} written to {out}", err=True)
 
-    @app.cli.command("send-outbox")
-    def send_outbox() -> None:
-        """Deliver the outbox messages that are due (never one twice)."""
-        from community.core.timeutil import utcnow
-        from community.notifications import outbox
 
-        sent, failed = outbox.deliver_due(db.session, utcnow())
-        click.echo(f"outbox: {sent} sent, {failed} failed (retried later)")
+@click.command("close-duties")
+@with_appcontext
+def close_duties() -> None:
+    """Claims nobody checked into by a duty's end become no-shows; duties past their
+    end become done. Safe to run twice (run it from cron, e.g. every 15 minutes)."""
+    from community.duty.services import close_duties as close
 
-    @app.cli.command("close-duties")
-    def close_duties() -> None:
-        """Claims nobody checked into by a duty's end become no-shows; duties past their
-        end become done. Safe to run twice (run it from cron, e.g. every 15 minutes)."""
-        from community.duty.services import close_duties as close
+    no_shows, done = close(db.session)
+    db.session.commit()
+    click.echo(f"no-shows: {no_shows}; duties done: {done}")
 
-        no_shows, done = close(db.session)
-        db.session.commit()
-        click.echo(f"no-shows: {no_shows}; duties done: {done}")
 
-    @app.cli.command("backup")
-    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-    def backup(path: str) -> None:
-        """Write a consistent copy of the database to PATH."""
-        url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
-        if url.get_backend_name() == "sqlite":
-            if not url.database or url.database == ":memory:":
-                _fail("an in-memory database cannot be backed up")
-            source = sqlite3.connect(url.database)
-            target = sqlite3.connect(path)
-            with target:
-                source.backup(target)
-            target.close()
-            source.close()
-            click.echo(f"backup written to {path}")
-            return
-        if url.get_backend_name() == "postgresql":
-            pg_dump = shutil.which("pg_dump")
-            if pg_dump is None:
-                _fail("pg_dump is not installed; install the PostgreSQL client tools to back up")
-            env = dict(os.environ)
-            if url.password:
-                env["PGPASSWORD"] = url.password
-            cmd = [pg_dump, "--format=custom", "--file", path, "--no-password"]
-            if url.host:
-                cmd += ["--host", url.host]
-            if url.port:
-                cmd += ["--port", str(url.port)]
-            if url.username:
-                cmd += ["--username", url.username]
-            cmd.append(url.database or "")
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                _fail(f"pg_dump failed: {done.stderr.strip()}")
-            click.echo(f"backup written to {path} (pg_dump custom format)")
-            return
-        _fail(f"backup does not support {url.get_backend_name()}")
+def register_cli(app: Flask) -> None:
+    """Add this module's commands and every feature's registered ones to `app.cli`."""
+    own = (
+        seed_demo,
+        rebuild_rollups,
+        purge_expired,
+        backup,
+        import_residents,
+        export_ledger,
+        close_duties,
+    )
+    for command in (*own, *registered_commands()):
+        app.cli.add_command(command)
