@@ -174,6 +174,41 @@ def test_the_database_refuses_to_update_or_delete_an_event(session):
     assert session.scalar(select(AuditEvent.action).where(AuditEvent.id == event.id)) == "probe"
 
 
+def _replacements(dialect: str) -> list[str]:
+    # Each writes the probe's own id again, copying its row with another action.
+    copy = "(id, at, action, object_type) SELECT id, at, 'replaced', object_type FROM audit_event"
+    upsert = (
+        f"INSERT INTO audit_event {copy} WHERE id = :id "
+        "ON CONFLICT (id) DO UPDATE SET action = excluded.action"
+    )
+    if dialect == "postgresql":
+        return [upsert]
+    return [
+        f"REPLACE INTO audit_event {copy} WHERE id = :id",
+        f"INSERT OR REPLACE INTO audit_event {copy} WHERE id = :id",
+        upsert,
+    ]
+
+
+def test_the_database_refuses_to_replace_an_event(session):
+    # SQLite's REPLACE deletes the old row without firing DELETE triggers; an
+    # upsert's DO UPDATE is an UPDATE on both databases.
+    event = audit.record(session, None, "probe", None, {"x": 1}, object_type="probe")
+    session.flush()
+    count = session.scalar(select(func.count()).select_from(AuditEvent))
+    statements = _replacements(session.bind.dialect.name)
+    for stmt in statements:
+        with pytest.raises(DBAPIError, match="append-only"):
+            with session.begin_nested():
+                session.execute(text(stmt), {"id": event.id})
+    session.expire_all()
+    row = session.execute(
+        select(AuditEvent.action, AuditEvent.detail).where(AuditEvent.id == event.id)
+    ).one()
+    assert tuple(row) == ("probe", {"x": 1})
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == count
+
+
 def test_a_user_with_events_cannot_be_deleted(session):
     user = make_user(session)
     audit.record(session, user, "probe", user)
@@ -194,7 +229,11 @@ def test_the_triggers_exist_on_this_database(session):
         names = session.scalars(
             text("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_event'")
         ).all()
-        assert set(names) == {"audit_event_no_update", "audit_event_no_delete"}
+        assert set(names) == {
+            "audit_event_no_update",
+            "audit_event_no_delete",
+            "audit_event_no_replace",
+        }
 
 
 def test_purge_expired_leaves_the_audit_log_alone(app, session):
