@@ -293,6 +293,12 @@ def set_digest(session: Session, user: User, digest: bool) -> None:
     session.flush()
 
 
+def set_locale(session: Session, user: User, locale: str) -> None:
+    """The user's language (one of LANGUAGES, checked by the form), kept across sessions."""
+    user.locale = locale
+    session.flush()
+
+
 def member_user_ids(session: Session, organization_ids: Any, *roles: str) -> list[int]:
     """Ids of the active users holding one of `roles` (any role if none given) in
     the organizations `organization_ids` (for notifying a company's staff)."""

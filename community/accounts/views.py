@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -26,12 +28,12 @@ from community.accounts.forms import (
     UserForm,
 )
 from community.accounts.models import Area, Membership, Organization, User
-from community.accounts.permissions import can, forget_memberships, role_list
+from community.accounts.permissions import authorize_or_403, forget_memberships, role_list
 from community.core import events
 from community.core.errors import RuleViolation
-from community.core.forms import EmptyForm, apply_violation, choices
+from community.core.forms import EmptyForm, choices
 from community.core.htmx import render, saved, submit
-from community.core.once import once
+from community.core.once import commit, once
 from community.core.start import start_sections
 from community.extensions import db
 
@@ -64,14 +66,16 @@ def login():
     user = services.authenticate(db.session, form.username.data, form.password.data)
     if user is None:
         throttle.record_failure(address, form.username.data)
-        db.session.commit()
         form.form_errors.append(_("Wrong username or password."))
-        return render("accounts/login.html", form=form, status=401)
-    db.session.commit()
+        return commit(render("accounts/login.html", form=form, status=401))
+    # Committed (the login's audit event) before the session carries the login.
+    resp = commit(
+        redirect(safe_next(request.args.get("next")) or url_for("accounts.home"), code=303)
+    )
     fresh_session()  # nothing from before login (the CSRF token above all) carries over
     login_user(user, remember=form.remember.data)
     start_session()
-    return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"), code=303)
+    return resp
 
 
 @bp.route("/logout", methods=["POST"])
@@ -79,11 +83,11 @@ def login():
 def logout():
     if EmptyForm().validate_on_submit():
         services.log_out(db.session, current_user)
-        db.session.commit()
+    resp = commit(redirect(url_for("accounts.login"), code=303))
     logout_user()
     fresh_session()
-    flash(_("You are logged out."), "info")
-    return redirect(url_for("accounts.login"), code=303)
+    flash(_("You are logged out."), "info")  # an info, not saved()'s success
+    return resp
 
 
 @bp.route("/")
@@ -97,25 +101,32 @@ def home():
 @login_required
 def password():
     form = PasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.change_password(
-                db.session, current_user, form.current_password.data, form.new_password.data
-            )
-        except RuleViolation as exc:
-            apply_violation(form, exc)
-        else:
-            db.session.commit()
-            login_user(current_user._get_current_object())  # re-issue with the new version
-            start_session()
-            flash(_("Your password was changed; other sessions were logged out."), "success")
-            return redirect(url_for("accounts.home"), code=303)
-    return render(
-        "accounts/password.html",
-        "password_form",
-        form=form,
-        digest_form=DigestForm(formdata=None, digest=current_user.notify_digest),
-        status=422 if form.errors else 200,
+
+    def page(status: int = 200, conflict=None):
+        return render(
+            "accounts/password.html",
+            "password_form",
+            form=form,
+            digest_form=DigestForm(formdata=None, digest=current_user.notify_digest),
+            status=status,
+        )
+
+    def step():
+        user = current_user._get_current_object()
+        services.change_password(
+            db.session, user, form.current_password.data, form.new_password.data
+        )
+        login_user(user)  # re-issue the login with the new session version
+        start_session()
+
+    if request.method == "GET":
+        return page()
+    return submit(
+        form,
+        step,
+        page=page,
+        message=_("Your password was changed; other sessions were logged out."),
+        location=url_for("accounts.home"),
     )
 
 
@@ -124,32 +135,48 @@ def password():
 def digest():
     """The daily-digest choice (account page)."""
     form = DigestForm()
-    if not form.validate_on_submit():
-        abort(400)
-    services.set_digest(db.session, current_user, bool(form.digest.data))
-    return saved(_("Notification preference saved."), url_for("accounts.password"))
+    return submit(
+        form,
+        lambda: services.set_digest(db.session, current_user, bool(form.digest.data)),
+        page=lambda **_kw: abort(400),
+        message=_("Notification preference saved."),
+        location=url_for("accounts.password"),
+    )
 
 
 @bp.route("/locale", methods=["POST"])
 def set_locale():
+    """The language of the session, and of the account when logged in; the answer is the
+    page the switch was made on, in the new language (no message)."""
     form = LocaleForm()
-    if not form.validate_on_submit():
-        abort(422)
-    session["locale"] = form.locale.data
-    if current_user.is_authenticated:
-        current_user.locale = form.locale.data
-        db.session.commit()
-    return redirect(safe_next(request.form.get("next")) or url_for("accounts.home"), code=303)
+
+    def step():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            services.set_locale(db.session, current_user, form.locale.data)
+
+    return submit(
+        form,
+        step,
+        page=lambda **_kw: abort(422),
+        message=None,
+        location=safe_next(request.form.get("next")) or url_for("accounts.home"),
+    )
 
 
 # --- admin ---------------------------------------------------------------
 
 
-@admin_bp.before_request
-@login_required
-def _admin_only():
-    if not can(current_user, "admin.manage"):
-        abort(403)
+def admin_only(view):
+    """403 unless the user may manage the admin screens; under @login_required, so a
+    visitor is sent to log in first, and above @once, so nothing is replayed to them."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        authorize_or_403("admin.manage")
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _area_choices(blank: str | None = None):
@@ -159,11 +186,15 @@ def _area_choices(blank: str | None = None):
 
 
 @admin_bp.route("/")
+@login_required
+@admin_only
 def index():
     return redirect(url_for("admin.areas"))
 
 
 @admin_bp.route("/areas", methods=["GET", "POST"])
+@login_required
+@admin_only
 @once
 def areas():
     form = AreaForm()
@@ -192,6 +223,8 @@ def areas():
 
 
 @admin_bp.route("/orgs", methods=["GET", "POST"])
+@login_required
+@admin_only
 @once
 def orgs():
     form = OrganizationForm()
@@ -237,12 +270,16 @@ def _member_page(
 
 
 @admin_bp.route("/orgs/<int:org_id>")
+@login_required
+@admin_only
 def org(org_id: int):
     organization = db.get_or_404(Organization, org_id)
     return _member_page(organization, MemberForm(formdata=None))
 
 
 @admin_bp.route("/orgs/<int:org_id>/members", methods=["POST"])
+@login_required
+@admin_only
 @once
 def add_member(org_id: int):
     organization = db.get_or_404(Organization, org_id)
@@ -267,6 +304,8 @@ def add_member(org_id: int):
 
 
 @admin_bp.route("/orgs/<int:org_id>/members/<int:membership_id>/delete", methods=["POST"])
+@login_required
+@admin_only
 def remove_member(org_id: int, membership_id: int):
     organization = db.get_or_404(Organization, org_id)
     membership = db.get_or_404(Membership, membership_id)
@@ -292,6 +331,8 @@ def remove_member(org_id: int, membership_id: int):
 
 
 @admin_bp.route("/users", methods=["GET", "POST"])
+@login_required
+@admin_only
 @once
 def users():
     form = UserForm()
@@ -343,6 +384,8 @@ def _role_form(formdata=None) -> AreaRoleForm:
 
 
 @admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+@admin_only
 def user(user_id: int):
     target = db.get_or_404(User, user_id)
     form = UserEditForm(obj=target)
@@ -367,6 +410,8 @@ def user(user_id: int):
 
 
 @admin_bp.route("/users/<int:user_id>/roles", methods=["POST"])
+@login_required
+@admin_only
 @once
 def add_role(user_id: int):
     target = db.get_or_404(User, user_id)
@@ -390,6 +435,8 @@ def add_role(user_id: int):
 
 
 @admin_bp.route("/users/<int:user_id>/roles/<int:role_id>/delete", methods=["POST"])
+@login_required
+@admin_only
 def remove_role(user_id: int, role_id: int):
     membership = db.get_or_404(Membership, role_id)
     if membership.user_id != user_id:
