@@ -311,8 +311,11 @@ def test_completed_inspection_refuses_ticks_with_409(client, session, world, as_
     inspection = make_inspection(session, site=world.site, results="pass", completed=True)
     session.commit()
     item = checklist(session)[0]
-    assert _tick(client, inspection.id, item.id, "fail").status_code == 409
-    assert _tick(client, inspection.id, item.id, "").status_code == 409
+    refused = _tick(client, inspection.id, item.id, "fail")
+    assert refused.status_code == 409  # the service's Conflict, answered by submit()
+    assert "its answers can no longer change" in refused.get_data(as_text=True)
+    # Input is checked first, as on every form: no answer is a 422, whatever the state.
+    assert _tick(client, inspection.id, item.id, "").status_code == 422
     token = _token(client)
     resp = client.post(f"/inspections/{inspection.id}/complete", data={"csrf_token": token})
     assert resp.status_code == 409
