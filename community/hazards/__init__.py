@@ -13,4 +13,4 @@ register_nav(
     "hazards.index", _l("Hazards"), order=30, visible=lambda u: can(u, "nav.hazards"), primary=30
 )
 
-from community.hazards import badges, panels, permissions, reviews, start, views  # noqa: E402,F401
+from community.hazards import badges, figures, panels, permissions, reviews, start, views  # noqa: E402,F401

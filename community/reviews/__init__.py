@@ -27,4 +27,4 @@ def _waiting(user) -> int:
     return sum(counts(db.session, user, cap=COUNT_CAP).values())
 
 
-from community.reviews import permissions, start, views  # noqa: E402,F401
+from community.reviews import figures, permissions, start, views  # noqa: E402,F401
