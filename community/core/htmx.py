@@ -27,6 +27,7 @@ from community.core.errors import Conflict, NotPermitted, RuleViolation
 from community.core.forms import apply_violation
 from community.core.once import commit
 from community.core.partial import is_partial
+from community.core.writes import RowChanges
 
 # Initialised by create_app (community/__init__.py); extensions.py does not import
 # this module, so the app's plumbing does not depend on the answering layer.
@@ -104,16 +105,20 @@ def submit(
     call); commit and answer with `saved()`. `page(status=..., conflict=...)`
     renders the page (or its block) with the bound form for a 422 (invalid input
     or a RuleViolation, shown on its field) and a 409 (a Conflict, its message
-    inline; the transaction is rolled back first, so the page shows the state as
-    it is, not the step's half-done writes). `conflict_page(exc)` renders that 409
+    inline; when the step changed rows before it refused, the transaction is rolled
+    back first, so the page shows the state as it is, not the step's half-done
+    writes, and must re-read what it shows). `conflict_page(exc)` renders that 409
     instead when the answer depends on the kind of Conflict. `message` (or
     `message(result)`) is the success message; `location` (or `location(result)`)
     is where a plain form lands; `fragment(result)` is the htmx answer (default:
     HX-Location there, with the `trigger` event)."""
     if form is not None and not form.validate_on_submit():
         return page(status=422)
+    session = current_app.extensions["sqlalchemy"].session
+    changes = RowChanges(session)
     try:
-        result = step()
+        with changes:
+            result = step()
     except RuleViolation as exc:
         on_fields = [(n, m) for n, m in exc.errors if n and form is not None and n in form]
         general = [m for n, m in exc.errors if (n, m) not in on_fields]
@@ -123,7 +128,8 @@ def submit(
         return page(status=422, conflict=" ".join(general) or None)
     except Conflict as exc:
         # The step may have written before it refused (a conditional UPDATE).
-        current_app.extensions["sqlalchemy"].session.rollback()
+        if changes.needs_rollback:
+            session.rollback()
         if conflict_page is not None:
             return conflict_page(exc)
         return page(status=409, conflict=exc.message)
