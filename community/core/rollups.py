@@ -27,6 +27,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from community.core.timeutil import add_months as add_months  # re-exported
+from community.core.timeutil import month_start
 from community.extensions import db
 
 # The "month" of a counter that is a running total, not a monthly flow.
@@ -44,13 +46,9 @@ class RollupMonth(db.Model):
     value: Mapped[int] = mapped_column(default=0)
 
 
-def month_of(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
+# The month arithmetic is core.timeutil's; these names stay for the rollup sources
+# and figures that import them from here.
+month_of = month_start
 
 
 def month_sql(column, session: Session):

@@ -92,6 +92,12 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
+def add_months(month: date, n: int) -> date:
+    """The first day of the month `n` months after `month`'s (before it when n < 0)."""
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def next_month(day: date) -> date:
     """The first day of the month after `day`'s."""
     return (month_start(day) + timedelta(days=32)).replace(day=1)
