@@ -211,7 +211,7 @@ def _register_errors(app: Flask) -> None:
         if code >= 500:
             try:
                 db.session.rollback()
-            except Exception:  # noqa: BLE001 - the database may be what failed
+            except Exception:  # noqa: BLE001 - the database may be what failed  # nosec B110
                 pass
         return render(
             "errors/error.html",

@@ -167,7 +167,7 @@ def shared_storage_warning(workers: int, config) -> str | None:
 class TestConfig(Config):
     TESTING = True
     DEBUG = False
-    SECRET_KEY = "test-secret-key-not-for-production"
+    SECRET_KEY = "test-secret-key-not-for-production"  # nosec B105 # tests only
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     COMMUNITY_DATA_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE="
     REDIS_URL = None
