@@ -84,6 +84,11 @@ STAFF_PHONES = {"landlord": "13912345601", "volunteer": "13912345602", "police":
 IMPORT_ID = id_number(date(1985, 6, 1), serial=77)
 IMPORT_PHONE = "13712345699"
 
+MASKED_IDS = [mask_id_number(n) for n in IDS]
+# Roles that see residents (residents.permissions): their crawl must meet the
+# seeded people, masked, or the scan proved nothing.
+SEES_RESIDENTS = ("admin", "police", "coordinator", "landlord", "property_manager", "enterprise")
+
 LEDGER_EXPORT = re.compile(r"^/(sites|buildings)/\d+/ledger\.(csv|xlsx)$")
 ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
 
@@ -237,6 +242,8 @@ def _seed(session) -> dict:
             move_in=today() - timedelta(days=40 if k % 3 == 0 else 1),
             reason="房间号不对",
         )
+        if k == 1:
+            revealed = (residence.id, number, phone)
         if state == "moved_out":
             resident_services.move_out(
                 session, landlord if reporter is landlord else police, residence, today()
@@ -313,6 +320,7 @@ def _seed(session) -> dict:
         "token": house.qr_token,
         "users": {role: user.username for role, user in users.items()},
         "job_status": job.status,
+        "revealed": revealed,
     }
 
 
@@ -386,6 +394,7 @@ class Crawl:
     failures: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
     unmasked_exports: set[str] = field(default_factory=set)
+    masked_pages: int = 0
 
 
 def _normalise(base: str, raw: str) -> str | None:
@@ -450,6 +459,7 @@ def _check(crawl: Crawl, url: str, resp, htmx: bool, known: dict[str, str]) -> N
         ]
         + [f"{hit} in the URL" for hit in scan(url, known)]
     )
+    crawl.masked_pages += any(masked in text for masked in MASKED_IDS)
     path = urlsplit(url).path
     if shown and crawl.who == "police" and LEDGER_EXPORT.match(path):
         crawl.unmasked_exports.add(path)  # the police's own register: full numbers expected
@@ -571,12 +581,15 @@ def test_crawl_shows_no_personal_data_and_no_server_error(
     result = crawl(app, who, world["users"].get(who), starts)
     print(
         f"\ncrawl {who}: {result.pages} requests ({result.fragments} as htmx fragments, "
-        f"{len(result.exports)} exports) in {time.perf_counter() - started:.1f} s"
+        f"{len(result.exports)} exports, {result.masked_pages} with masked ID numbers) "
+        f"in {time.perf_counter() - started:.1f} s"
     )
     record_property("pages", result.pages)
     failures = result.failures
     assert not failures, "\n".join(failures)
     assert result.pages >= MIN_PAGES[who], f"{who} reached only {result.pages} pages"
+    if who in SEES_RESIDENTS:
+        assert result.masked_pages, f"{who} met none of the seeded residents"
     if who == "police":
         # The control: the police's register export does carry the full numbers,
         # so the scanner sees what it looks for in an export.
@@ -610,3 +623,21 @@ def test_the_log_watch_hears_the_app_and_sees_a_number(app_logs):
 
 def test_the_world_has_an_import_with_a_refused_row(world):
     assert world["job_status"] == "done"
+
+
+def test_only_the_police_reveal_shows_the_full_numbers(app, world):
+    """The one place a page shows a full number: the police's reveal (a POST, so the
+    crawl never makes it); anyone else asking gets no number."""
+    residence_id, number, phone = world["revealed"]
+    for who, shows in (("police", True), ("landlord", False), ("volunteer", False)):
+        client = _login(app, world["users"][who])
+        token = csrf_from(client.get("/").get_data(as_text=True))
+        resp = client.post(
+            f"/residents/{residence_id}/reveal",
+            data={"csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        text = body_text(resp)
+        assert resp.status_code == 200 if shows else 400 <= resp.status_code < 500, who
+        assert (number in text and phone in text) is shows, (who, resp.status_code)
+        assert "no-store" in resp.headers.get("Cache-Control", ""), who
