@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, false, or_, select, true
 
-from community.accounts.models import Area
+from community.accounts.models import Area, Organization
 from community.accounts.permissions import (
     area_subtree_filter,
     has_role,
@@ -18,6 +18,7 @@ from community.accounts.permissions import (
     org_ids,
     rule,
     scope_areas,
+    visible_areas,
 )
 
 # Roles that see the duties of their areas.
@@ -119,12 +120,26 @@ def managed_scope(user: Any):
     return duty_scope(user, ("coordinator",))
 
 
-def publishing_areas(user: Any):
-    """Areas the user may publish duties in (admin: all)."""
-    stmt = select(Area).order_by(Area.path)
+def publish_scope(user: Any):
+    """SQL condition on Area: the areas the user may publish duties in (admin: all)."""
     if is_admin(user):
-        return stmt
-    return stmt.where(area_subtree_filter(Area.path, scope_areas(user, "coordinator")))
+        return true()
+    return area_subtree_filter(Area.path, scope_areas(user, "coordinator"))
+
+
+def team_scope(user: Any):
+    """SQL condition on Organization: the volunteer teams a duty the user publishes may
+    be reserved for (the teams of the areas they publish in)."""
+    return and_(
+        Organization.kind == "volunteer_team",
+        Organization.area_id.in_(select(Area.id).where(publish_scope(user))),
+    )
+
+
+def leaderboard_area_scope(user: Any):
+    """SQL condition on Area: the areas the leaderboard may be narrowed to (those the
+    user sees)."""
+    return Area.id.in_(visible_areas(user).with_only_columns(Area.id).order_by(None))
 
 
 def is_volunteer(user: Any) -> bool:

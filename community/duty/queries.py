@@ -4,13 +4,14 @@ walked, pending reports, leaderboards and records (figures from SQL aggregates).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from community.accounts.models import Membership, Organization, User
+from community.accounts.models import Area, Membership, Organization, User
+from community.accounts.permissions import can
 from community.core.timeutil import day_bounds, local_date, month_bounds, utcnow
 from community.core.timeutil import today as local_today
 from community.duty.models import (
@@ -20,8 +21,17 @@ from community.duty.models import (
     DutyClaim,
     DutyTask,
 )
-from community.duty.permissions import claim_scope, duty_scope, managed_scope
-from community.duty.services.claims import claimable_by
+from community.duty.permissions import (
+    claim_scope,
+    duty_scope,
+    leaderboard_area_scope,
+    managed_scope,
+    publish_scope,
+    team_scope,
+)
+from community.duty.services.claims import cancel_closes, claimability, claimable_by
+from community.places.models import Site
+from community.places.permissions import visible_sites
 
 LIST_LIMIT = 200
 
@@ -62,6 +72,94 @@ def my_claims_on(session: Session, user: Any, task_ids: list[int]) -> dict[int, 
         )
     )
     return {c.task_id: c for c in rows}
+
+
+@dataclass(frozen=True)
+class DutyActions:
+    """What a duty card offers the user now, decided here so the template only reads
+    it: the one-tap buttons (claim, join the waiting list, give up a place or leave
+    the list) or what is true instead (claims open at `opens_at`, started, over,
+    too late to give the place up). `offers`: the user may claim on this task at
+    all (the row of buttons shows); `claim`: their live claim, shown on the card."""
+
+    claim: DutyClaim | None = None
+    offers: bool = False
+    can_claim: bool = False
+    can_wait: bool = False
+    can_cancel: bool = False
+    can_leave: bool = False
+    cancel_closed: bool = False
+    opens_at: datetime | None = None
+    started: bool = False
+    over: bool = False
+
+    @property
+    def waiting(self) -> bool:
+        return self.claim is not None and self.claim.status == "waiting"
+
+    @property
+    def claim_open(self) -> bool:
+        """The claim has an on-duty page worth a link (claimed or on duty)."""
+        return self.claim is not None and self.claim.status in ("claimed", "on_duty")
+
+    @property
+    def claim_moved_on(self) -> bool:
+        """The claim is past "claimed" (on duty, reported, ...): the card names its state."""
+        return self.claim is not None and self.claim.status not in ("claimed", "waiting")
+
+
+def duty_actions(user: Any, task: DutyTask, claim: DutyClaim | None, now: datetime) -> DutyActions:
+    """The card's actions by the claim rule (services.claimability), the "duty.claim"
+    permission and the cancel window (services.cancel_closes)."""
+    if not can(user, "duty.claim", task):
+        return DutyActions(claim=claim)
+    verdict = claimability(task, now, claim)
+    mine = verdict.state == "mine" and task.status == "published"
+    held = mine and claim.status == "claimed"
+    can_cancel = held and now < cancel_closes(task)
+    return DutyActions(
+        claim=claim,
+        offers=True,
+        can_claim=verdict.can_claim,
+        can_wait=verdict.can_wait,
+        can_cancel=can_cancel,
+        can_leave=mine and claim.status == "waiting",
+        cancel_closed=held and not can_cancel,
+        opens_at=verdict.when if verdict.state == "not_open" else None,
+        started=verdict.state == "started",
+        over=verdict.state == "over",
+    )
+
+
+def card_actions(session: Session, user: Any, tasks: list[DutyTask]) -> dict[int, DutyActions]:
+    """DutyActions per task id for the cards of `tasks` (one query: the user's claims)."""
+    now = utcnow()
+    mine = my_claims_on(session, user, [t.id for t in tasks])
+    return {t.id: duty_actions(user, t, mine.get(t.id), now) for t in tasks}
+
+
+@dataclass(frozen=True)
+class ClaimActions:
+    """What the on-duty page offers: check in (a claimed duty), tick checkpoints and
+    check out (on duty); only to the claim's own volunteer."""
+
+    can_check_in: bool = False
+    can_tick: bool = False
+    can_check_out: bool = False
+
+
+def claim_actions(user: Any, claim: DutyClaim) -> ClaimActions:
+    if not can(user, "claim.act", claim):
+        return ClaimActions()
+    on_duty = claim.status == "on_duty"
+    return ClaimActions(
+        can_check_in=claim.status == "claimed", can_tick=on_duty, can_check_out=on_duty
+    )
+
+
+def checkpoint_names(task: DutyTask) -> dict[int, str]:
+    """Checkpoint id -> name, for the timelines of the task's claims."""
+    return {cp.id: cp.name for cp in task.checkpoints}
 
 
 def week_start(value: date | None) -> date:
@@ -301,8 +399,6 @@ def leaderboard(
         )
     )
     if area is not None:
-        from community.accounts.models import Area
-
         base = base.where(
             DutyTask.area_id.in_(select(Area.id).where(Area.path.like(f"{area.path}%")))
         )
@@ -375,28 +471,28 @@ def visits_by_checkpoint(claim: DutyClaim) -> dict[int, CheckpointVisit]:
     return {v.checkpoint_id: v for v in claim.visits}
 
 
+def list_publishing_areas(session: Session, user: Any) -> list[Area]:
+    """Areas the user may publish duties in, by path (the form's choices)."""
+    return list(session.scalars(select(Area).where(publish_scope(user)).order_by(Area.path)))
+
+
 def publishable_teams(session: Session, user: Any) -> list[Organization]:
     """Volunteer teams of the areas the user coordinates (a duty may be reserved)."""
-    from community.accounts.models import Area
-    from community.duty.permissions import publishing_areas
-
-    areas = publishing_areas(user).with_only_columns(Area.id)
     return list(
-        session.scalars(
-            select(Organization)
-            .where(Organization.kind == "volunteer_team", Organization.area_id.in_(areas))
-            .order_by(Organization.name)
-        )
+        session.scalars(select(Organization).where(team_scope(user)).order_by(Organization.name))
+    )
+
+
+def list_leaderboard_areas(session: Session, user: Any) -> list[Area]:
+    """Areas the leaderboard may be narrowed to, by path."""
+    return list(
+        session.scalars(select(Area).where(leaderboard_area_scope(user)).order_by(Area.path))
     )
 
 
 def hazard_sites(session: Session, user: Any, task: DutyTask) -> list:
     """Sites a hazard found on this duty may be reported at: the route's sites first,
     then the other sites of the task's area the user sees (at most 100)."""
-    from community.accounts.models import Area
-    from community.places.models import Site
-    from community.places.permissions import visible_sites
-
     route = [c.site for c in task.checkpoints if c.site is not None]
     seen = {s.id for s in route}
     others = session.scalars(

@@ -21,11 +21,14 @@ def duty_section(session: Session, user: Any) -> StartSection | None:
     open_duties = queries.list_duties(
         session, user, start=start, days=7, free_only=True, claimable_only=True, limit=5
     )
+    next_duty = queries.next_duty(session, user)
     return StartSection(
         "duty/_start.html",
         order=30,
         context={
-            "next": queries.next_duty(session, user),
+            "next": next_duty,
+            "can_check_in": next_duty is not None
+            and queries.claim_actions(user, next_duty).can_check_in,
             "open": open_duties,
             "points": queries.points_this_month(session, user),
             "week": start + timedelta(days=7),

@@ -12,18 +12,12 @@ from flask_login import current_user, login_required
 
 from community.accounts.auth import safe_next
 from community.accounts.models import Area, Organization, User
-from community.accounts.permissions import (
-    authorize_or_403,
-    can,
-    visible_areas,
-    visible_or_404,
-)
+from community.accounts.permissions import authorize_or_403, can, visible_or_404
 from community.core import events, timeutil
-from community.core.errors import Conflict, RuleViolation
+from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, choices
-from community.core.htmx import render, saved, submit
+from community.core.htmx import render, submit
 from community.core.once import once
-from community.core.timeutil import utcnow
 from community.duty import bp, queries, services
 from community.duty.forms import (
     LABELS,
@@ -37,7 +31,6 @@ from community.duty.forms import (
     VisitForm,
 )
 from community.duty.models import DutyClaim, DutyTask
-from community.duty.permissions import publishing_areas
 from community.extensions import db
 
 
@@ -57,16 +50,10 @@ def _back(default: str) -> str:
 
 
 def _claim_context(tasks: list[DutyTask]) -> dict:
-    """What each card shows before any tap: the user's claims, whether they may claim
-    there at all, what the claim rule says now (services.claimability), and whether
-    a claimed place may still be given up (or until when it could have been)."""
-    now = utcnow()
-    mine = queries.my_claims_on(db.session, current_user, [t.id for t in tasks])
+    """What each card shows before any tap: the user's claim and the actions the
+    claim rule allows now (queries.DutyActions per task)."""
     return {
-        "my_claims": mine,
-        "claimable": {t.id: can(current_user, "duty.claim", t) for t in tasks},
-        "verdicts": {t.id: services.claimability(t, now, mine.get(t.id)) for t in tasks},
-        "cancel_open": {t.id: now < services.cancel_closes(t) for t in tasks},
+        "card_actions": queries.card_actions(db.session, current_user, tasks),
         "cancel_hours": current_app.config["DUTY_CANCEL_HOURS"],
     }
 
@@ -135,7 +122,9 @@ def _show_context(task: DutyTask) -> dict:
     manages = can(current_user, "duty.manage", task)
     return {
         "manages": manages,
+        "can_cancel_duty": manages and task.status == "published",
         "claims": queries.task_claims(db.session, task) if manages else [],
+        "checkpoint_names": queries.checkpoint_names(task),
         "reject_form": RejectForm(formdata=None),
     }
 
@@ -148,24 +137,27 @@ def show(task_id: int):
 
 def _place_action(task_id: int, step, message: str, trigger: str):
     """Claim, join the waiting list or cancel: 404 outside the scope, 403 for a role
-    that may not, 409 with the reason inline (the transaction rolled back), else the
-    card in place (htmx) or a 303 back."""
+    that may not, 409 with the reason inline (the card as it is after the rollback;
+    a full duty offers its waiting list), else the card in place (htmx) or a 303 back."""
     task = _task_or_404(task_id)
     authorize_or_403("duty.claim", task)
-    try:
-        step(task)
-    except Conflict as exc:
-        db.session.rollback()
-        task = _task_or_404(task_id)
-        return _card(
-            task,
-            status=409,
-            conflict=exc.message,
-            offer_wait=isinstance(exc, services.DutyFull),
-        )
+
+    def page(status: int, conflict=None, offer_wait: bool = False):
+        return _card(_task_or_404(task_id), status=status, conflict=conflict, offer_wait=offer_wait)
+
     # Without JavaScript the list (its filters and week kept) comes back at this card.
     back = _back(url_for("duty.show", task_id=task.id)).split("#")[0].rstrip("?")
-    return saved(message, f"{back}#duty-card-{task.id}", lambda: _card(task, trigger=trigger))
+    return submit(
+        None,
+        lambda: step(task),
+        page=page,
+        conflict_page=lambda exc: page(
+            409, exc.message, offer_wait=isinstance(exc, services.DutyFull)
+        ),
+        message=message,
+        location=f"{back}#duty-card-{task.id}",
+        fragment=lambda _claim: _card(task, trigger=trigger),
+    )
 
 
 @bp.route("/<int:task_id>/claim", methods=["POST"])
@@ -205,7 +197,7 @@ def cancel(task_id: int):
 
 
 def _bind_choices(form: DutyForm) -> None:
-    areas = db.session.scalars(publishing_areas(current_user)).all()
+    areas = queries.list_publishing_areas(db.session, current_user)
     form.area_id.choices = choices((a.id, a.name) for a in areas)
     teams = queries.publishable_teams(db.session, current_user)
     form.team_id.choices = choices(
@@ -304,7 +296,9 @@ def delete(task_id: int):
         lambda: services.cancel_duty(
             db.session, current_user, task, rest=form.scope.data == "rest"
         ),
-        page=lambda status, conflict=None: _card(task, status=status, conflict=conflict),
+        page=lambda status, conflict=None: _card(
+            _task_or_404(task_id), status=status, conflict=conflict
+        ),
         message=_("Duty cancelled; the volunteers who claimed it were notified."),
         location=url_for("duty.show", task_id=task.id),
         fragment=lambda _n: _card(task, trigger=events.DUTY_CANCELLED),
@@ -329,7 +323,7 @@ def _on_duty(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None
         claim=claim,
         task=task,
         visits=queries.visits_by_checkpoint(claim),
-        acts=can(current_user, "claim.act", claim),
+        actions=queries.claim_actions(current_user, claim),
         checkin_opens=services.check_in_opens(task),
         checkout_form=out,
         visit_form=VisitForm(formdata=None),
@@ -346,23 +340,30 @@ def claim_page(claim_id: int):
     return _on_duty(_claim_or_404(claim_id))
 
 
-def _claim_step(claim_id: int, step, message: str, trigger: str):
-    claim = _claim_or_404(claim_id)
+def _claim_step(claim: DutyClaim, step, message: str, trigger: str, form=None):
+    """An on-duty step (check in, tick, check out) of the claim's own volunteer: 403
+    for anyone else, 422 with the (check-out) form, 409 with the reason inline, else
+    the on-duty block in place (htmx) or a 303 back to it. The answers re-read the
+    claim (after the step, or after the rollback of a refused one)."""
     authorize_or_403("claim.act", claim)
-    try:
-        step(claim)
-    except Conflict as exc:
-        db.session.rollback()
-        return _on_duty(_claim_or_404(claim_id), status=409, conflict=exc.message)
-    location = url_for("duty.claim_page", claim_id=claim.id)
-    return saved(message, location, lambda: _on_duty(_claim_or_404(claim_id), trigger=trigger))
+    claim_id = claim.id
+    return submit(
+        form,
+        lambda: step(claim),
+        page=lambda status, conflict=None: _on_duty(
+            _claim_or_404(claim_id), status=status, conflict=conflict, form=form
+        ),
+        message=message,
+        location=url_for("duty.claim_page", claim_id=claim_id),
+        fragment=lambda _result: _on_duty(_claim_or_404(claim_id), trigger=trigger),
+    )
 
 
 @bp.route("/claims/<int:claim_id>/check-in", methods=["POST"])
 @login_required
 def check_in(claim_id: int):
     return _claim_step(
-        claim_id,
+        _claim_or_404(claim_id),
         lambda c: services.check_in(db.session, current_user, c),
         _("Checked in. Have a safe duty."),
         events.DUTY_CHECKED_IN,
@@ -381,7 +382,7 @@ def visit(claim_id: int, checkpoint_id: int):
     lat = form.lat.data if not form.lat.errors else None
     lon = form.lon.data if not form.lon.errors else None
     return _claim_step(
-        claim_id,
+        claim,
         lambda c: services.visit_checkpoint(
             db.session, current_user, c, checkpoint, lat=lat, lon=lon
         ),
@@ -400,7 +401,7 @@ def check_out(claim_id: int):
     sites = {s.id: s for s in queries.hazard_sites(db.session, current_user, claim.task)}
     form.hazard_site_id.choices = choices([(0, ""), *((i, s.name) for i, s in sites.items())])
 
-    def step():
+    def step(claim: DutyClaim) -> DutyClaim:
         hazards = []
         if (form.hazard_description.data or "").strip():
             site = sites.get(form.hazard_site_id.data)
@@ -417,19 +418,7 @@ def check_out(claim_id: int):
             )
         return services.check_out(db.session, current_user, claim, form.report.data, hazards)
 
-    def page(status, conflict=None):
-        if status == 409:
-            db.session.rollback()
-        return _on_duty(_claim_or_404(claim_id), status=status, conflict=conflict, form=form)
-
-    return submit(
-        form,
-        step,
-        page=page,
-        message=_("Report sent. Thank you!"),
-        location=url_for("duty.claim_page", claim_id=claim.id),
-        fragment=lambda _c: _on_duty(_claim_or_404(claim_id), trigger=events.DUTY_REPORTED),
-    )
+    return _claim_step(claim, step, _("Report sent. Thank you!"), events.DUTY_REPORTED, form=form)
 
 
 # --- reports and decisions ---------------------------------------------------------------
@@ -453,9 +442,6 @@ def _report(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None,
 @login_required
 def reports():
     authorize_or_403("duty.reports")
-    # Claims nobody checked into become no-shows before the list is read.
-    services.close_duties(db.session)
-    db.session.commit()
     return render(
         "duty/reports.html",
         "report_list",
@@ -556,7 +542,7 @@ def _month(value: str | None) -> date:
 def leaderboard():
     authorize_or_403("nav.duties")
     form = MonthForm(request.args)
-    areas = db.session.scalars(visible_areas(current_user)).all()
+    areas = queries.list_leaderboard_areas(db.session, current_user)
     form.area_id.choices = choices([(0, _("All my areas")), *((a.id, a.name) for a in areas)])
     form.validate()
     area = next((a for a in areas if a.id == form.area_id.data), None)

@@ -409,6 +409,28 @@ def test_close_duties_command_is_safe_to_run_twice(app, area):
     assert "no-shows: 0; duties done: 0" in second.output
 
 
+def test_report_list_writes_nothing_closing_is_the_commands_job(client, login_in, app, area):
+    """GET /duties/reports only reads: an ended duty nobody checked into stays as it
+    is until `flask close-duties` (scheduled) makes the claim a no-show."""
+    with app.app_context():
+        task = make_duty(db.session, area=_area(db.session, area), starts_in=-timedelta(hours=5))
+        claim = make_claim(
+            db.session,
+            task=task,
+            volunteer=make_volunteer(db.session, area=_area(db.session, area)),
+        )
+        db.session.commit()
+        task_id, claim_id = task.id, claim.id
+    login_in("coordinator", area)
+    assert client.get("/duties/reports").status_code == 200
+    with app.app_context():
+        assert db.session.get(DutyClaim, claim_id).status == "claimed"
+        assert db.session.get(DutyTask, task_id).status == "published"
+    assert "no-shows: 1" in app.test_cli_runner().invoke(args=["close-duties"]).output
+    with app.app_context():
+        assert db.session.get(DutyClaim, claim_id).status == "no_show"
+
+
 def test_leaderboard_sums_points_per_volunteer_and_team(client, login_in, app, area):
     login_in("coordinator", area)
     with app.app_context():
