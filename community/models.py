@@ -14,4 +14,5 @@ from community.inspections.models import (  # noqa: F401
 )
 from community.notifications.models import OutboxMessage  # noqa: F401
 from community.places.models import AssociationApplication, Building, Room, Site  # noqa: F401
+from community.residents.imports.models import ImportJob  # noqa: F401
 from community.residents.models import Person, Residence  # noqa: F401

@@ -1,7 +1,7 @@
 """Residents: persons and their residences, reported by landlords, property
 companies and the police or self-declared through the house's QR code; the
-police verify them. (Spreadsheet import/export, compliance and purging build on
-the services here.)"""
+police verify them. (Export, compliance, purging and the spreadsheet import —
+the `imports` sub-package — build on the services here.)"""
 
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
@@ -26,4 +26,12 @@ register_nav(
     visible=lambda u: can(u, "nav.compliance"),
 )
 
-from community.residents import panels, permissions, reviews, rollups, start, views  # noqa: E402,F401
+from community.residents import (  # noqa: E402,F401
+    imports,  # noqa: E402,F401
+    panels,
+    permissions,
+    reviews,
+    rollups,
+    start,
+    views,
+)

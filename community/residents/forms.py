@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -134,15 +133,6 @@ class PickForm(FlaskForm):
     site_id = IntegerField(_l("Site"), validators=[Optional(), NumberRange(min=1)])
     building_id = IntegerField(_l("Building"), validators=[Optional(), NumberRange(min=1)])
     room_id = IntegerField(_l("Room"), validators=[Optional(), NumberRange(min=1)])
-
-
-class ImportForm(OnceForm):
-    """The spreadsheet upload; what the file must hold is checked by residents.imports."""
-
-    file = FileField(
-        _l("Spreadsheet (CSV or xlsx)"),
-        validators=[FileRequired(message=_l("Choose a CSV or xlsx file."))],
-    )
 
 
 class YellowCardForm(OnceForm):

@@ -26,7 +26,7 @@ from community.residents.models import PointsEntry
 RESIDENT_AREA_ROLES = ("police", "coordinator")
 
 
-def _site_of(obj: Any) -> Any:
+def site_of(obj: Any) -> Any:
     """The site of a residence, a room or a site (rules take any of them)."""
     room = getattr(obj, "room", None)
     if room is not None:
@@ -49,32 +49,32 @@ def polices(user: Any, site: Any) -> bool:
     return in_scope_area(user, site.area, "police")
 
 
-rule("residence.view")(lambda user, residence: sees_residents(user, _site_of(residence)))
-rule("residence.view_site")(lambda user, site: sees_residents(user, _site_of(site)))
+rule("residence.view")(lambda user, residence: sees_residents(user, site_of(residence)))
+rule("residence.view_site")(lambda user, site: sees_residents(user, site_of(site)))
 
 
 @rule("residence.report")
-def _reports(user: Any, room_or_site: Any) -> bool:
+def reports_at(user: Any, room_or_site: Any) -> bool:
     """The site's landlord or property company, or the police of its area."""
-    site = _site_of(room_or_site)
+    site = site_of(room_or_site)
     return runs_site(user, site) or polices(user, site)
 
 
 rule("residence.decide", "residence.reveal")(
-    lambda user, residence: polices(user, _site_of(residence))
+    lambda user, residence: polices(user, site_of(residence))
 )
 
 
 @rule("residence.move_out")
 def _moves_out(user: Any, residence: Any) -> bool:
-    site = _site_of(residence)
+    site = site_of(residence)
     return runs_site(user, site) or polices(user, site)
 
 
 @rule("residence.resubmit")
 def _resubmits(user: Any, residence: Any) -> bool:
     """Whoever reported it, while they may still report at its site."""
-    return residence.reporter_id == user.id and _reports(user, residence)
+    return residence.reporter_id == user.id and reports_at(user, residence)
 
 
 @rule("nav.residents", "residence.list")
@@ -153,34 +153,6 @@ def employs_at(user: Any, site: Any) -> bool:
     return site.enterprise_id is not None and site.enterprise_id in org_ids(user, "enterprise")
 
 
-@rule("residence.import")
-def _imports(user: Any, site: Any) -> bool:
-    """Bulk import at a site: whoever may report there, the dormitory's enterprise,
-    and administrators (the command line's default acting user)."""
-    site = _site_of(site)
-    return is_admin(user) or _reports(user, site) or employs_at(user, site)
-
-
-@rule("residence.import_any")
-def _imports_somewhere(user: Any, obj: Any) -> bool:
-    """Opens the import page: enterprises, landlords, property managers and the police."""
-    return has_role(user, "enterprise", "landlord", "property_manager", "police")
-
-
-def import_channel(user: Any, site: Any) -> str:
-    """The channel of an imported row (the user may import at `site`): as a report
-    (police, landlord, property company), else the dormitory's enterprise. An
-    administrator's bulk load is recorded through the site's own operator channel
-    (enterprise, property company, else landlord) and stays pending."""
-    if polices(user, site) or runs_site(user, site):
-        return channel_for(user, site)
-    if employs_at(user, site):
-        return "enterprise"
-    if site.enterprise_id is not None:
-        return "enterprise"
-    return "property_manager" if site.company_id is not None else "landlord"
-
-
 # Roles that look after whole communities and see their registration rates.
 RATE_AREA_ROLES = ("police", "coordinator", "association")
 
@@ -205,12 +177,6 @@ def enterprise_sites(user: Any) -> Any | None:
     user of no enterprise."""
     ids = org_ids(user, "enterprise")
     return Site.enterprise_id.in_(ids) if ids else None
-
-
-def imports_in_bulk(user: Any) -> bool:
-    """Enterprises report their employees by spreadsheet: their start page lists
-    their uploads."""
-    return has_role(user, "enterprise")
 
 
 def points_targets(user: Any) -> Any | None:

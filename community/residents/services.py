@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -183,6 +183,23 @@ def _clean(
 clean_report = _clean
 
 
+def person_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A new person's columns from a cleaned report (_clean): the number's keyed
+    hash, and the gender and birth date read from the number. The report form and
+    the spreadsheet import create people from these."""
+    gender, born = id_number_facts(data["id_number"])
+    return {
+        "name": data["name"],
+        # Plain values: EncryptedString encrypts them on the way in.
+        "id_number": data["id_number"],
+        "id_hash": lookup_hash(data["id_number"]),
+        "phone": data["phone"],
+        "hometown": data["hometown"],
+        "gender": gender,
+        "birth_date": born,
+    }
+
+
 def _person(session: Session, data: dict[str, Any], *, update_facts: bool) -> Person:
     """The person with this ID number (found by its keyed hash), created when new.
 
@@ -193,16 +210,7 @@ def _person(session: Session, data: dict[str, Any], *, update_facts: bool) -> Pe
     id_hash = lookup_hash(data["id_number"])
     person = session.scalar(select(Person).where(Person.id_hash == id_hash))
     if person is None:
-        gender, born = id_number_facts(data["id_number"])
-        person = Person(
-            name=data["name"],
-            id_number=data["id_number"],
-            id_hash=id_hash,
-            phone=data["phone"],
-            hometown=data["hometown"],
-            gender=gender,
-            birth_date=born,
-        )
+        person = Person(**person_values(data))
         session.add(person)
         session.flush()
     elif update_facts:
@@ -214,27 +222,39 @@ def _person(session: Session, data: dict[str, Any], *, update_facts: bool) -> Pe
     return person
 
 
+# The residences of a person in a room that a new report there may duplicate.
+LIVE_STATES = ("pending", "verified")
+
+
+def blocking_status(stays: Iterable[tuple[date | None, str]]) -> str | None:
+    """Of a person's residences in one room in LIVE_STATES (move-out, status), the
+    status of one that forbids another report there — waiting for verification,
+    or verified and not moved out — else None. The one duplicate rule of the report
+    form, the correction and the spreadsheet import."""
+    for moved_out, status in stays:
+        if status == "pending" or (status == "verified" and moved_out is None):
+            return status
+    return None
+
+
 def _refuse_duplicate(
     session: Session, person: Person, room: Room, number: str, exclude: int | None = None
 ) -> None:
     """Conflict when the person already waits for verification in this room, or
     already lives there (verified, not moved out)."""
-    stmt = select(Residence.status).where(
+    stmt = select(Residence.move_out, Residence.status).where(
         Residence.person_id == person.id,
         Residence.room_id == room.id,
-        (Residence.status == "pending")
-        | ((Residence.status == "verified") & Residence.move_out.is_(None)),
+        Residence.status.in_(LIVE_STATES),
     )
     if exclude is not None:
         stmt = stmt.where(Residence.id != exclude)
-    status = session.scalar(stmt.limit(1))
-    if status is not None:
-        refuse_duplicate_message(room, number, status)
+    refuse_duplicate(room, number, blocking_status(session.execute(stmt)))
 
 
-def refuse_duplicate_message(room: Room, number: str, status: str) -> None:
+def refuse_duplicate(room: Room, number: str, status: str | None) -> None:
     """The Conflict for a person already waiting (pending) or living (verified) in
-    `room`; the import reports it on the row."""
+    `room` (blocking_status); the import reports it on the row."""
     if status == "pending":
         raise Conflict(
             _(
@@ -251,6 +271,37 @@ def refuse_duplicate_message(room: Room, number: str, status: str) -> None:
                 room=_room_label(room),
             )
         )
+
+
+def residence_values(
+    data: dict[str, Any],
+    person_id: int,
+    room_id: int,
+    *,
+    channel: str,
+    reporter_id: int | None,
+    now: datetime,
+    reported_on: date,
+) -> dict[str, Any]:
+    """A new report's residence columns from a cleaned report: pending, and late
+    when it comes after move-in + REPORT_DEADLINE_DAYS (is_late). The report form
+    and the spreadsheet import write reports from these."""
+    return {
+        "person_id": person_id,
+        "room_id": room_id,
+        "move_in": data["move_in"],
+        "channel": channel,
+        "reported_at": now,
+        "reporter_id": reporter_id,
+        "employer": data["employer"],
+        "status": "pending",
+        "late": is_late(data["move_in"], reported_on),
+    }
+
+
+def reported_detail(residence: dict[str, Any]) -> dict[str, Any]:
+    """The audit detail of a report (ids and flags, no personal data)."""
+    return {key: residence[key] for key in ("person_id", "room_id", "channel", "late")}
 
 
 def report_residence(
@@ -292,32 +343,20 @@ def report_residence(
     )
     person = _person(session, data, update_facts=channel != "self_declared")
     _refuse_duplicate(session, person, room, data["id_number"])
-    residence = Residence(
-        person_id=person.id,
-        room_id=room.id,
-        move_in=data["move_in"],
+    values = residence_values(
+        data,
+        person.id,
+        room.id,
         channel=channel,
-        reported_at=now,
         reporter_id=reporter.id if reporter is not None else None,
-        employer=data["employer"],
-        status="pending",
-        late=is_late(data["move_in"], reported_on),
+        now=now,
+        reported_on=reported_on,
     )
+    residence = Residence(**values)
     residence.person, residence.room = person, room
     session.add(residence)
     session.flush()
-    audit.record(
-        session,
-        reporter,
-        REPORTED,
-        residence,
-        {
-            "person_id": person.id,
-            "room_id": room.id,
-            "channel": channel,
-            "late": residence.late,
-        },
-    )
+    audit.record(session, reporter, REPORTED, residence, reported_detail(values))
     record_reports(
         session,
         [LedgerReport(residence.id, room.building.site, channel, residence.late, reported_on)],

@@ -1,6 +1,6 @@
 """The residents sections of the start page `/` (core.start): a landlord's or
 property company's reports due and reports sent back, their compliance points
-this month, an enterprise's employee reports and upload history, and an
+this month, an enterprise's employee reports (its upload history: imports.start), and an
 association's registration rate per community. Each section costs one or two
 aggregate queries whatever the data size, and returns None (no query at all)
 for a user it does not concern."""
@@ -20,10 +20,9 @@ from community.core.timeutil import today
 from community.places.models import Building, Room, Site
 from community.places.permissions import run_sites
 from community.residents.forms import STATUS_LABELS
-from community.residents.models import ImportJob, Person, PointsEntry, Residence
+from community.residents.models import Person, PointsEntry, Residence
 from community.residents.permissions import (
     enterprise_sites,
-    imports_in_bulk,
     points_targets,
     sees_community_rates,
 )
@@ -220,22 +219,6 @@ def enterprise_section(session: Session, user: Any) -> StartSection | None:
             "status_labels": STATUS_LABELS,
         },
     )
-
-
-@register_start_section
-def imports_section(session: Session, user: Any) -> StartSection | None:
-    """Enterprises: their latest spreadsheet uploads and how each went (one query)."""
-    if not imports_in_bulk(user):
-        return None
-    jobs = list(
-        session.scalars(
-            select(ImportJob)
-            .where(ImportJob.user_id == user.id)
-            .order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
-            .limit(SHOWN)
-        )
-    )
-    return StartSection("residents/_start_imports.html", order=22, context={"jobs": jobs})
 
 
 @register_start_section

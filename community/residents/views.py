@@ -11,7 +11,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    redirect,
     request,
     send_file,
     stream_with_context,
@@ -22,23 +21,20 @@ from flask_login import current_user, login_required
 
 from community.accounts.permissions import authorize_or_403, can, visible_or_404
 from community.core import events
-from community.core.csvout import csv_pieces
 from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, choices
 from community.core.htmx import is_partial, render, submit
 from community.core.once import commit, once
 from community.core.pagination import PER_PAGE, Page, parse_page
 from community.core.timeutil import today as local_today
-from community.core.validators import is_id
 from community.extensions import db, limiter
 from community.places import queries as places
 from community.places.permissions import run_sites
-from community.residents import bp, exports, imports, queries, services, start
+from community.residents import bp, exports, queries, services, start
 from community.residents.forms import (
     LABELS,
     STATUS_FILTERS,
     DeclarationForm,
-    ImportForm,
     MoveOutForm,
     PickForm,
     RejectForm,
@@ -47,7 +43,7 @@ from community.residents.forms import (
     ResubmitForm,
     YellowCardForm,
 )
-from community.residents.models import ImportJob, Residence
+from community.residents.models import Residence
 from community.residents.permissions import channel_for, is_police
 
 
@@ -506,111 +502,6 @@ def declared():
         ref=ref,
         status=404 if ref and residence is None else 200,
         **LABELS,
-    )
-
-
-# --- spreadsheet import ---------------------------------------------------------------------
-
-
-def _job_or_404(job_id: int) -> ImportJob:
-    """A job is seen only by the user who uploaded it (the file is theirs)."""
-    job = db.session.get(ImportJob, job_id) if is_id(job_id) else None
-    if job is None or job.user_id != current_user.id:
-        abort(404)
-    return job
-
-
-def _import_page(form: ImportForm, status: int = 200, conflict=None):
-    return render(
-        "residents/import.html",
-        "import_form",
-        form=form,
-        header=",".join(imports.HEADER),
-        max_mb=imports.max_bytes() // (1024 * 1024),
-        conflict=conflict,
-        status=status,
-    )
-
-
-@bp.route("/residents/import", methods=["GET", "POST"])
-@login_required
-@once
-def upload():
-    authorize_or_403("residence.import_any")
-    form = ImportForm()
-    if request.method == "GET":
-        return _import_page(form)
-
-    def step():
-        data = form.file.data
-        return imports.start_import(db.session, current_user, data.filename, data.read())
-
-    return submit(
-        form,
-        step,
-        page=lambda **kw: _import_page(form, **kw),
-        message=_("File received; the import runs now."),
-        location=lambda job: url_for("residents.import_job", job_id=job.id),
-    )
-
-
-def _job_page(job: ImportJob):
-    """The job's page (or its progress block): once finished, the first refused
-    rows (masked values) with the download of them all."""
-    has_report = not job.is_running and imports.has_error_report(job)
-    problems = list(imports.problems(job, imports.SHOWN_PROBLEMS + 1)) if has_report else []
-    return render(
-        "residents/import_job.html",
-        "import_progress",
-        job=job,
-        has_report=has_report,
-        problems=problems[: imports.SHOWN_PROBLEMS],
-        more_problems=len(problems) > imports.SHOWN_PROBLEMS,
-        column_labels=imports.COLUMN_LABELS,
-        # The upload's "running" flash stays above the block: the block that
-        # says the import is over takes it away (htmx only; a page load has none).
-        clear_flashes=is_partial() and not job.is_running,
-        step_form=EmptyForm(formdata=None),
-    )
-
-
-@bp.route("/residents/import/<int:job_id>")
-@login_required
-def import_job(job_id: int):
-    """The job's page, as it stands (a GET writes nothing): the steps are POSTs,
-    sent by the progress block itself with htmx, or by its Continue button."""
-    authorize_or_403("residence.import_any")
-    return _job_page(_job_or_404(job_id))
-
-
-@bp.route("/residents/import/<int:job_id>/continue", methods=["POST"])
-@login_required
-def import_step(job_id: int):
-    """Process the job's next chunk: the progress block posts here on load (htmx,
-    answered with the block, which posts again while the job runs); without
-    JavaScript the Continue button does (303 back to the page)."""
-    authorize_or_403("residence.import_any")
-    job = _job_or_404(job_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    imports.run_step(db.session, current_user, job)
-    if is_partial():
-        return commit(_job_page(job))
-    return commit(redirect(url_for("residents.import_job", job_id=job.id), code=303))
-
-
-@bp.route("/residents/import/<int:job_id>/errors.csv")
-@login_required
-def import_errors(job_id: int):
-    """The refused rows (line, column, value masked where personal, reason): only
-    what the user uploaded, never more."""
-    authorize_or_403("residence.import_any")
-    job = _job_or_404(job_id)
-
-    return Response(
-        csv_pieces([_("line"), _("column"), _("value"), _("reason")], imports.error_rows(job)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="import-{job.id}-errors.csv"'},
     )
 
 

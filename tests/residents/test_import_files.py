@@ -14,9 +14,9 @@ import openpyxl
 import pytest
 from flask_babel import force_locale
 
-from community.residents import imports
-from community.residents.imports import HEADER, ImportRefused, read_rows
-from community.residents.models import ImportJob
+from community.residents.imports import files, services
+from community.residents.imports.files import HEADER, ImportRefused, read_rows
+from community.residents.imports.models import ImportJob
 from tests.residents.test_imports import csv_bytes, row
 
 ROWS = 1200
@@ -41,7 +41,7 @@ def _write_xlsx(path: Path, world, n: int) -> None:
 
 
 def _job(session, world, data_path: Path) -> ImportJob:
-    job = imports.start_import(session, world.landlord, data_path.name, data_path.read_bytes())
+    job = services.start_import(session, world.landlord, data_path.name, data_path.read_bytes())
     return job
 
 
@@ -67,7 +67,7 @@ def test_first_step_streams_a_large_xlsx_in_read_only_mode(session, world, tmp_p
     monkeypatch.setattr(Path, "read_bytes", refuse_whole_read)
     tracemalloc.start()
     try:
-        imports.run_step(session, world.landlord, job)
+        services.run_step(session, world.landlord, job)
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -87,8 +87,8 @@ def test_a_csv_upload_is_read_a_line_at_a_time(session, world, tmp_path, monkeyp
     source = tmp_path / "rows.csv"
     source.write_bytes(csv_bytes([row(world) for _ in range(5)], bom=True))
     job = _job(session, world, source)
-    monkeypatch.setattr(imports, "_csv_rows", lambda data: pytest.fail("read as bytes"))
-    imports.run_step(session, world.landlord, job)
+    monkeypatch.setattr(files, "_csv_rows", lambda data: pytest.fail("read as bytes"))
+    services.run_step(session, world.landlord, job)
     assert (job.status, job.total) == ("running", 5)
 
 
@@ -152,17 +152,17 @@ def test_retention_follows_the_setting(app, session, world, monkeypatch):
     kept = folder / f"{'e' * 32}.upload"
     kept.write_text("x")
     _age(kept, 25)
-    assert imports.purge_import_files() == 0 and kept.exists()
+    assert files.purge_import_files() == 0 and kept.exists()
     _age(kept, 49)
-    assert imports.purge_import_files() == 1 and not kept.exists()
+    assert files.purge_import_files() == 1 and not kept.exists()
 
 
 def test_a_job_whose_files_were_purged_fails_with_a_message(session, world, tmp_path):
     source = tmp_path / "rows.csv"
     source.write_bytes(csv_bytes([row(world) for _ in range(3)]))
     job = _job(session, world, source)
-    imports.run_step(session, world.landlord, job)
+    services.run_step(session, world.landlord, job)
     Path(job.rows_path).unlink()
-    imports.run_step(session, world.landlord, job)
+    services.run_step(session, world.landlord, job)
     assert job.status == "failed"
     assert "no longer kept" in job.message and job.imported == 0

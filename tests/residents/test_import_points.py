@@ -16,7 +16,7 @@ from sqlalchemy import select
 from community.core import rollups as core_rollups
 from community.core.timeutil import today as _today  # per test: a run may cross midnight
 from community.residents import services
-from community.residents.imports import import_file
+from community.residents.imports.services import import_file
 from community.residents.models import PointsEntry, Residence, YellowCardProposal
 from tests.factories.accounts import make_org, make_role_user
 from tests.factories.residents import id_number, make_residence

@@ -12,8 +12,8 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from community.core.timeutil import today as _today  # per test: a run may cross midnight
-from community.residents import imports
-from community.residents.imports import import_file
+from community.residents.imports.files import HEADER
+from community.residents.imports.services import import_file
 from community.residents.models import Residence
 from tests.conftest import csrf_from
 from tests.factories.residents import id_number, make_residence
@@ -180,7 +180,7 @@ def test_the_upload_page_has_no_scrolling_box_and_names_the_date_forms(client, l
     login(world.landlord)
     page = client.get("/residents/import").get_data(as_text=True)
     assert "<pre" not in page and 'class="import-header"' in page
-    assert "2026年12月5日" in page and ",".join(imports.HEADER) in page
+    assert "2026年12月5日" in page and ",".join(HEADER) in page
 
 
 def test_the_download_has_column_and_masked_value(client, login, world):

@@ -9,8 +9,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from community.residents import imports
-from community.residents.models import ImportJob, Residence
+from community.residents.imports import services as import_services
+from community.residents.imports.files import HEADER
+from community.residents.imports.models import ImportJob
+from community.residents.models import Residence
 from tests.conftest import csrf_from
 from tests.residents.test_imports import YESTERDAY, csv_bytes, row, xlsx_bytes
 
@@ -37,7 +39,7 @@ def _job_id(resp) -> int:
 def test_upload_page_names_the_header(client, login, world):
     login(world.landlord)
     page = client.get("/residents/import").get_data(as_text=True)
-    assert ",".join(imports.HEADER) in page
+    assert ",".join(HEADER) in page
     assert 'enctype="multipart/form-data"' in page
 
 
@@ -58,7 +60,7 @@ def _job(session, job_id):
 def test_the_page_writes_nothing_and_the_block_posts_its_steps(
     client, htmx_client, login, world, monkeypatch, session
 ):
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(import_services, "CHUNK", 2)
     login(world.landlord)
     rows = [row(world) for _ in range(3)] + [row(world, room="999")]
     resp = _upload(client, csv_bytes(rows))

@@ -12,7 +12,8 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from community.core.timeutil import today as local_today
-from community.residents.imports import HEADER, ImportRefused, import_file
+from community.residents.imports.files import HEADER, ImportRefused
+from community.residents.imports.services import import_file
 from community.residents.models import Person, Residence
 from tests.factories.accounts import make_org, make_role_user
 from tests.factories.residents import id_number

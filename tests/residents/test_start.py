@@ -12,7 +12,7 @@ import pytest
 
 from community.core.timeutil import today as _today  # per test: a run may cross midnight
 from community.residents import queries
-from community.residents.models import ImportJob
+from community.residents.imports.models import ImportJob
 from tests.conftest import PASSWORD
 from tests.factories.accounts import make_org, make_role_user
 from tests.factories.assessments import make_assessment

@@ -1,111 +1,50 @@
 """Bulk import of residences from a spreadsheet (CSV or xlsx), for the command line
 and the web import page alike.
 
-The file's first row is the contract header (HEADER). Every row is validated in
-Python with the report rules of services (the same messages as the report form;
-dates read by core.validators.read_date, as the forms' date fields read them);
+The file's first row is the contract header (files.HEADER). Every row is
+validated in Python with the report rules of residents.services (clean_report:
+the same messages as the report form; dates read by core.validators.read_date, as
+the forms' date fields read them; blocking_status: the same duplicate rule);
 valid rows are written with bulk Core inserts in chunks (the column types still
-encrypt ID numbers and phones) and counted in the compliance ledger by the report
-form's own rule (services.record_reports: points, rollups, yellow-card proposal);
+encrypt ID numbers and phones) from the report form's own column builders
+(person_values, residence_values) and counted in the compliance ledger by the
+report form's own rule (record_reports: points, rollups, yellow-card proposal);
 each problem of an invalid row is reported with its line, column, value (masked
-where personal) and reason. Importing the same file twice adds nothing: a row whose person already
-has a pending or verified residence in that room with the same move-in day counts
-as "already reported". A police import goes row by row through
-services.report_residence (it verifies at once and ends earlier residences).
+where personal) and reason. Importing the same file twice adds nothing: a row
+whose person already has a pending or verified residence in that room with the
+same move-in day counts as "already reported". A police import goes row by row
+through services.report_residence (it verifies at once and ends earlier
+residences).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
-import re
-import secrets
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from community.accounts.permissions import can
 from community.core.audit import client_address
-from community.core.crypto import lookup_hash, mask_id_number, mask_phone
+from community.core.crypto import lookup_hash
 from community.core.errors import Conflict, RuleViolation
 from community.core.models import AuditEvent
 from community.core.timeutil import today as local_today
 from community.core.timeutil import utcnow
-from community.core.validators import id_number_facts, normalize_id_number, read_date
+from community.core.validators import read_date
 from community.places.models import Building, Room, Site
 from community.residents import services
-from community.residents.models import ImportJob, Person, Residence, new_reference
-from community.residents.permissions import earning_channel, import_channel
-
-HEADER = (
-    "site_id",
-    "building",
-    "room",
-    "name",
-    "id_number",
-    "phone",
-    "move_in",
-    "hometown",
-    "employer",
-)
-CHUNK = 2000
-# The refused rows the job page lists (the rest are in the download).
-SHOWN_PROBLEMS = 50
-# What the job page calls each column of HEADER (the file keeps the header's names).
-COLUMN_LABELS = {
-    "site_id": _l("Site number"),
-    "building": _l("Building"),
-    "room": _l("Room"),
-    "name": _l("Full name"),
-    "id_number": _l("ID number"),
-    "phone": _l("Mobile phone"),
-    "move_in": _l("Moved in on"),
-    "hometown": _l("Hometown"),
-    "employer": _l("Employer"),
-}
-
-
-class ImportRefused(Exception):
-    """The whole file is refused (nothing imported): the message says why."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One reason a row was refused: its line in the file, the column at fault (a
-    HEADER name; "" for the whole row), the value written there as it may be shown
-    (masked when personal: name, ID number, phone) and why."""
-
-    line: int
-    column: str
-    value: str
-    reason: str
-
-
-def _shown(column: str, raw: str) -> str:
-    """A cell's value as the refused-rows list may show it: the uploader sees the
-    line number, so the masked value is enough to find the cell."""
-    raw = " ".join((raw or "").split())
-    if column == "id_number":
-        return mask_id_number(normalize_id_number(raw))
-    if column == "phone":
-        return mask_phone(raw)
-    if column == "name":
-        return raw[:1] + "*" * min(len(raw) - 1, 3) if raw else ""
-    return raw[:60]
+from community.residents.imports import files
+from community.residents.imports.files import CHUNK, HEADER, ImportRefused, Problem
+from community.residents.imports.models import ImportJob
+from community.residents.imports.permissions import import_channel
+from community.residents.models import Person, Residence, new_reference
+from community.residents.permissions import earning_channel
 
 
 @dataclass
@@ -128,7 +67,7 @@ class ImportResult:
         return [(line, " ".join(reasons)) for line, reasons in lines.items()]
 
     def refuse(self, line: int, reason: str, column: str = "", value: str = "") -> None:
-        self.problems.append(Problem(line, column, _shown(column, value), reason))
+        self.problems.append(Problem(line, column, files.shown_value(column, value), reason))
 
     def add(self, other: ImportResult) -> None:
         self.total += other.total
@@ -140,154 +79,6 @@ class ImportResult:
 def _order(problem: Problem) -> tuple[int, int]:
     column = HEADER.index(problem.column) if problem.column in HEADER else -1
     return problem.line, column
-
-
-def max_bytes() -> int:
-    return int(current_app.config.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
-def _not_spreadsheet() -> ImportRefused:
-    return ImportRefused(_("This file is not a spreadsheet: upload a CSV (UTF-8) or xlsx file."))
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _check_header(first: list[str] | None) -> None:
-    expected = ",".join(HEADER)
-    if first is None:
-        raise ImportRefused(_("The file is empty."))
-    cells = [c.strip().lstrip("\ufeff").lower() for c in first]
-    while cells and not cells[-1]:
-        cells.pop()
-    if tuple(cells) != HEADER:
-        missing = [h for h in HEADER if h not in cells]
-        if missing:
-            raise ImportRefused(
-                _(
-                    "The first row must be the header %(header)s; missing: %(missing)s.",
-                    header=expected,
-                    missing=", ".join(missing),
-                )
-            )
-        raise ImportRefused(
-            _("The first row must be the header %(header)s, in this order.", header=expected)
-        )
-
-
-def _csv_reader(lines) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(lines)
-    try:
-        for row in reader:
-            if any("\x00" in cell for cell in row):
-                raise _not_spreadsheet()
-            yield reader.line_num, row
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise _not_spreadsheet() from exc
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _not_spreadsheet() from exc
-    if "\x00" in text:
-        raise _not_spreadsheet()
-    yield from _csv_reader(io.StringIO(text, newline=""))
-
-
-def _csv_file_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """A CSV file read a line at a time (a bad byte anywhere refuses the file)."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        yield from _csv_reader(f)
-
-
-def _xlsx_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
-    """The first sheet's rows. openpyxl's read_only mode streams the sheet's XML
-    from the zip: a stored file is opened (a file object: openpyxl refuses a file
-    name without an xlsx extension) and never read whole."""
-    import openpyxl
-
-    opened: Any = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
-    try:
-        if not zipfile.is_zipfile(opened):
-            raise _not_spreadsheet()
-        opened.seek(0)
-        try:
-            book = openpyxl.load_workbook(opened, read_only=True, data_only=True)
-            sheet = book.worksheets[0]
-            rows = sheet.iter_rows(values_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise _not_spreadsheet() from exc
-        try:
-            for number, row in enumerate(rows, start=1):
-                yield number, [_cell(v) for v in row]
-        except Exception as exc:
-            raise _not_spreadsheet() from exc
-        finally:
-            book.close()
-    finally:
-        opened.close()
-
-
-def _too_big() -> ImportRefused:
-    return ImportRefused(
-        _("The file is larger than %(mb)d MB.", mb=max(1, max_bytes() // (1024 * 1024)))
-    )
-
-
-def read_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
-    """The data rows (line number, cells) of a CSV or xlsx file — its bytes, or its
-    path (then streamed: neither kind is read whole into memory) — after checking
-    its size and header. ImportRefused (before any row) for a file that is too
-    big, empty, not a spreadsheet or without the contract header."""
-    if isinstance(source, bytes):
-        if len(source) > max_bytes():
-            raise _too_big()
-        if not source.strip():
-            raise ImportRefused(_("The file is empty."))
-        head = source[:4]
-        rows = _xlsx_rows(source) if head == b"PK\x03\x04" else _csv_rows(source)
-    else:
-        path = Path(source)
-        size = path.stat().st_size
-        if size > max_bytes():
-            raise _too_big()
-        if size == 0:
-            raise ImportRefused(_("The file is empty."))
-        with path.open("rb") as f:
-            head = f.read(4)
-        rows = _xlsx_rows(path) if head == b"PK\x03\x04" else _csv_file_rows(path)
-    first = next(rows, None)
-    _check_header(first[1] if first else None)
-    for line, cells in rows:
-        if any(c.strip() for c in cells):
-            yield line, cells
-
-
-def chunks(
-    rows: Iterable[tuple[int, list[str]]], size: int = CHUNK
-) -> Iterator[list[tuple[int, list[str]]]]:
-    batch: list[tuple[int, list[str]]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 # --- validating and writing --------------------------------------------------------------
@@ -439,7 +230,7 @@ class Importer:
                     Person.id_hash == data["hash"],
                     Residence.room_id == data["room"].id,
                     Residence.move_in == data["move_in"],
-                    Residence.status.in_(("pending", "verified")),
+                    Residence.status.in_(services.LIVE_STATES),
                 )
                 .limit(1)
             )
@@ -466,7 +257,7 @@ class Importer:
                     Residence.status,
                 ).where(
                     Residence.person_id.in_(known.values()),
-                    Residence.status.in_(("pending", "verified")),
+                    Residence.status.in_(services.LIVE_STATES),
                 )
             ):
                 stays.setdefault((person_id, room_id), []).append((moved_in, moved_out, status))
@@ -484,9 +275,9 @@ class Importer:
             if any(m == data["move_in"] for m, _o, _s in earlier):
                 result.already += 1
                 continue
-            blocking = [s for _m, o, s in earlier if s == "pending" or o is None]
+            blocking = services.blocking_status((o, s) for _m, o, s in earlier)
             if blocking:
-                self._refuse_duplicate(result, line, data, blocking[0])
+                self._refuse_duplicate(result, line, data, blocking)
                 continue
             seen[key] = data["move_in"]
             keep.append((line, data))
@@ -496,18 +287,7 @@ class Importer:
         new: dict[str, dict] = {}
         for _line, data in keep:
             if data["hash"] not in known and data["hash"] not in new:
-                gender, born = id_number_facts(data["id_number"])
-                new[data["hash"]] = {
-                    "name": data["name"],
-                    # Plain values: EncryptedString encrypts them on the way in.
-                    "id_number": data["id_number"],
-                    "id_hash": data["hash"],
-                    "phone": data["phone"],
-                    "hometown": data["hometown"],
-                    "gender": gender,
-                    "birth_date": born,
-                    "created_at": now,
-                }
+                new[data["hash"]] = {**services.person_values(data), "created_at": now}
         if new:
             ids = session.execute(
                 people.insert().returning(people.c.id, sort_by_parameter_order=True),
@@ -543,20 +323,20 @@ class Importer:
         table = Residence.__table__
         rows = [
             {
-                "person_id": known[d["hash"]],
-                "room_id": d["room"].id,
-                "move_in": d["move_in"],
+                **services.residence_values(
+                    d,
+                    known[d["hash"]],
+                    d["room"].id,
+                    channel=d["channel"],
+                    reporter_id=self.user.id,
+                    now=now,
+                    reported_on=self.today,
+                ),
                 "move_out": None,
-                "channel": d["channel"],
-                "reported_at": now,
-                "reporter_id": self.user.id,
-                "employer": d["employer"],
-                "status": "pending",
                 "reason": None,
                 "verified_by_id": None,
                 "verified_at": None,
                 "reference": new_reference(),
-                "late": services.is_late(d["move_in"], self.today),
             }
             for _n, d in keep
         ]
@@ -578,13 +358,7 @@ class Importer:
                     "action": services.REPORTED,
                     "object_type": "residence",
                     "object_id": rid,
-                    "detail": {
-                        "person_id": row["person_id"],
-                        "room_id": row["room_id"],
-                        "channel": row["channel"],
-                        "late": row["late"],
-                        "import": True,
-                    },
+                    "detail": {**services.reported_detail(row), "import": True},
                 }
                 for rid, row in zip(ids, rows, strict=True)
             ],
@@ -601,7 +375,7 @@ class Importer:
 
     def _refuse_duplicate(self, result: ImportResult, line: int, data: dict, status: str) -> None:
         try:
-            services.refuse_duplicate_message(data["room"], data["id_number"], status)
+            services.refuse_duplicate(data["room"], data["id_number"], status)
         except Conflict as exc:
             result.refuse(line, exc.message, "id_number", data["id_number"])
 
@@ -617,7 +391,7 @@ def import_rows(
     """Import every row (validated, written in chunks); flushes, never commits."""
     importer = Importer(session, user, today)
     result = ImportResult()
-    for batch in chunks(rows, chunk):
+    for batch in files.chunks(rows, chunk):
         result.add(importer.run(batch))
     return result
 
@@ -628,7 +402,7 @@ def import_file(
     """Import a whole CSV or xlsx file (its bytes or its path) for `user`. ImportRefused (nothing
     imported) for a file too big, empty, not a spreadsheet or with a wrong header;
     each invalid row is in the result's errors (line, reason)."""
-    rows = read_rows(data)
+    rows = files.read_rows(data)
     first = list(_peek(rows))
     return import_rows(session, user, _chain(first, rows), today=today)
 
@@ -645,28 +419,17 @@ def _chain(first: list, rest: Iterator) -> Iterator:
     yield from rest
 
 
-# --- web import jobs: one chunk per request ----------------------------------------------
-
-
-def _import_dir() -> Path:
-    folder = Path(
-        current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def start_import(session: Session, user: Any, filename: str, data: bytes) -> ImportJob:
     """Store an uploaded file under IMPORT_DIR (random name) and queue its job.
     RuleViolation("file") for an empty or too large file (nothing stored)."""
+    limit = files.max_bytes()
     if not data:
         raise RuleViolation("file", _("The file is empty."))
-    if len(data) > max_bytes():
+    if len(data) > limit:
         raise RuleViolation(
-            "file", _("The file is larger than %(mb)d MB.", mb=max(1, max_bytes() // (1024 * 1024)))
+            "file", _("The file is larger than %(mb)d MB.", mb=max(1, limit // (1024 * 1024)))
         )
-    path = _import_dir() / f"{secrets.token_hex(16)}.upload"
-    path.write_bytes(data)
+    path = files.store_upload(data)
     shown = " ".join((Path(filename or "").name or "upload").split())[:255]
     job = ImportJob(user_id=user.id, filename=shown, path=str(path), status="queued")
     session.add(job)
@@ -674,36 +437,16 @@ def start_import(session: Session, user: Any, filename: str, data: bytes) -> Imp
     return job
 
 
-def _unlink(path: str | None) -> None:
-    if path:
-        Path(path).unlink(missing_ok=True)
-
-
-def _prepare(job: ImportJob) -> None:
-    """The job's first step: read the upload once (checking size, kind and header)
-    into a plain rows file (line number first), so later steps only skip lines."""
-    rows_path = Path(job.path).with_suffix(".rows.csv")
-    total = 0
-    with rows_path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        for line, cells in read_rows(Path(job.path)):
-            writer.writerow([line, *cells[: len(HEADER)]])
-            total += 1
-    job.rows_path, job.total = str(rows_path), total
-    job.errors_path = str(Path(job.path).with_suffix(".errors.csv"))
-    _unlink(job.path)
-
-
 def _fail(job: ImportJob, message: str) -> None:
     job.status, job.message, job.finished_at = "failed", message, utcnow()
-    _unlink(job.path)
-    _unlink(job.rows_path)
+    files.unlink(job.path)
+    files.unlink(job.rows_path)
 
 
 def _expired_message() -> str:
     return _(
         "The uploaded file is no longer kept (after %(hours)d hours); upload it again.",
-        hours=retention_hours(),
+        hours=files.retention_hours(),
     )
 
 
@@ -734,7 +477,7 @@ def run_step(
     job.status = "running"
     if job.rows_path is None:
         try:
-            _prepare(job)
+            files.prepare(job)
         except ImportRefused as exc:
             _fail(job, exc.message)
         except FileNotFoundError:
@@ -742,73 +485,20 @@ def run_step(
         session.flush()
         return job
     try:
-        with open(job.rows_path, encoding="utf-8", newline="") as f:
-            batch = [(int(r[0]), r[1:]) for r in itertools.islice(csv.reader(f), seen, seen + size)]
+        batch = files.read_chunk(job, seen, size)
     except FileNotFoundError:
         _fail(job, _expired_message())
         session.flush()
         return job
     result = Importer(session, user, today).run(batch)
     if result.problems:
-        with open(job.errors_path, "a", encoding="utf-8", newline="") as f:
-            csv.writer(f).writerows((p.line, p.column, p.value, p.reason) for p in result.problems)
+        files.add_problems(job, result.problems)
     job.done = seen + len(batch)
     job.imported += result.imported
     job.already += result.already
     job.refused += result.refused
     if job.done >= job.total:
         job.status, job.finished_at = "done", utcnow()
-        _unlink(job.rows_path)
+        files.unlink(job.rows_path)
     session.flush()
     return job
-
-
-def retention_hours() -> int:
-    return int(current_app.config.get("IMPORT_RETENTION_HOURS", 24))
-
-
-# What start_import and _prepare name the files of a job; nothing else in the folder
-# is ever deleted.
-_JOB_FILE = re.compile(r"^[0-9a-f]{32}\.(upload|rows\.csv|errors\.csv)$")
-
-
-def purge_import_files(now: datetime | None = None) -> int:
-    """Delete the import files (uploads, rows and refused-rows reports) last written
-    more than IMPORT_RETENTION_HOURS ago: a job abandoned half way, or the refused
-    rows of a finished one (its page then no longer offers them). Returns how many
-    files were deleted."""
-    folder = _import_dir()
-    cutoff = (now or datetime.now()).timestamp() - retention_hours() * 3600
-    deleted = 0
-    for entry in folder.iterdir():
-        if not _JOB_FILE.match(entry.name) or not entry.is_file():
-            continue
-        if entry.stat().st_mtime < cutoff:
-            entry.unlink(missing_ok=True)
-            deleted += 1
-    return deleted
-
-
-def has_error_report(job: ImportJob) -> bool:
-    return bool(job.errors_path) and Path(job.errors_path).exists()
-
-
-def problems(job: ImportJob, limit: int | None = None) -> Iterator[Problem]:
-    """The refused rows' problems of a job (line, column, masked value, reason), in
-    the order of the file; the first `limit` only when given. A report written
-    before columns were kept (line, reason) reads with an empty column and value."""
-    if not job.errors_path or not Path(job.errors_path).exists():
-        return
-    with open(job.errors_path, encoding="utf-8", newline="") as f:
-        for row in itertools.islice(csv.reader(f), limit):
-            if len(row) == 2:
-                row = [row[0], "", "", row[1]]
-            if len(row) == 4 and row[0].isdigit():
-                yield Problem(int(row[0]), row[1], row[2], row[3])
-
-
-def error_rows(job: ImportJob) -> Iterator[list[str]]:
-    """The refused rows of a job (line, column, value masked, reason) for the
-    errors download."""
-    for p in problems(job):
-        yield [str(p.line), p.column, p.value, p.reason]

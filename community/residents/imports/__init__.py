@@ -1,0 +1,15 @@
+"""The spreadsheet import of residents (CSV or xlsx), for the command line and the
+web import page: files (reading, the job's stored files), services (validating
+and writing rows, the web job a chunk per request), its pages on the residents
+blueprint and the enterprise's start-page section."""
+
+from community.residents.imports import permissions, start, views  # noqa: F401
+
+# What the command line (import-residents, purge-expired) and the tests call.
+from community.residents.imports.files import (  # noqa: F401
+    HEADER,
+    ImportRefused,
+    max_bytes,
+    purge_import_files,
+)
+from community.residents.imports.services import import_file  # noqa: F401

@@ -1,0 +1,329 @@
+"""The files of a residents import: a spreadsheet (CSV or xlsx, its bytes or a
+stored upload, streamed) read after checking its size, kind and contract header
+(HEADER), and the files a web import job keeps under IMPORT_DIR — the upload, the
+rows read from it, the refused rows' problems — with their retention."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+import secrets
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from community.core.crypto import mask_id_number, mask_phone
+from community.core.validators import normalize_id_number
+from community.residents.imports.models import ImportJob
+
+HEADER = (
+    "site_id",
+    "building",
+    "room",
+    "name",
+    "id_number",
+    "phone",
+    "move_in",
+    "hometown",
+    "employer",
+)
+CHUNK = 2000
+# The refused rows the job page lists (the rest are in the download).
+SHOWN_PROBLEMS = 50
+# What the job page calls each column of HEADER (the file keeps the header's names).
+COLUMN_LABELS = {
+    "site_id": _l("Site number"),
+    "building": _l("Building"),
+    "room": _l("Room"),
+    "name": _l("Full name"),
+    "id_number": _l("ID number"),
+    "phone": _l("Mobile phone"),
+    "move_in": _l("Moved in on"),
+    "hometown": _l("Hometown"),
+    "employer": _l("Employer"),
+}
+
+
+class ImportRefused(Exception):
+    """The whole file is refused (nothing imported): the message says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a row was refused: its line in the file, the column at fault (a
+    HEADER name; "" for the whole row), the value written there as it may be shown
+    (masked when personal: name, ID number, phone) and why."""
+
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+def shown_value(column: str, raw: str) -> str:
+    """A cell's value as the refused-rows list may show it: the uploader sees the
+    line number, so the masked value is enough to find the cell."""
+    raw = " ".join((raw or "").split())
+    if column == "id_number":
+        return mask_id_number(normalize_id_number(raw))
+    if column == "phone":
+        return mask_phone(raw)
+    if column == "name":
+        return raw[:1] + "*" * min(len(raw) - 1, 3) if raw else ""
+    return raw[:60]
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+
+
+def _not_spreadsheet() -> ImportRefused:
+    return ImportRefused(_("This file is not a spreadsheet: upload a CSV (UTF-8) or xlsx file."))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _check_header(first: list[str] | None) -> None:
+    expected = ",".join(HEADER)
+    if first is None:
+        raise ImportRefused(_("The file is empty."))
+    cells = [c.strip().lstrip("\ufeff").lower() for c in first]
+    while cells and not cells[-1]:
+        cells.pop()
+    if tuple(cells) != HEADER:
+        missing = [h for h in HEADER if h not in cells]
+        if missing:
+            raise ImportRefused(
+                _(
+                    "The first row must be the header %(header)s; missing: %(missing)s.",
+                    header=expected,
+                    missing=", ".join(missing),
+                )
+            )
+        raise ImportRefused(
+            _("The first row must be the header %(header)s, in this order.", header=expected)
+        )
+
+
+def _csv_reader(lines) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(lines)
+    try:
+        for row in reader:
+            if any("\x00" in cell for cell in row):
+                raise _not_spreadsheet()
+            yield reader.line_num, row
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise _not_spreadsheet() from exc
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _not_spreadsheet() from exc
+    if "\x00" in text:
+        raise _not_spreadsheet()
+    yield from _csv_reader(io.StringIO(text, newline=""))
+
+
+def _csv_file_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """A CSV file read a line at a time (a bad byte anywhere refuses the file)."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        yield from _csv_reader(f)
+
+
+def _xlsx_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's rows. openpyxl's read_only mode streams the sheet's XML
+    from the zip: a stored file is opened (a file object: openpyxl refuses a file
+    name without an xlsx extension) and never read whole."""
+    import openpyxl
+
+    opened: Any = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+    try:
+        if not zipfile.is_zipfile(opened):
+            raise _not_spreadsheet()
+        opened.seek(0)
+        try:
+            book = openpyxl.load_workbook(opened, read_only=True, data_only=True)
+            sheet = book.worksheets[0]
+            rows = sheet.iter_rows(values_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            raise _not_spreadsheet() from exc
+        try:
+            for number, row in enumerate(rows, start=1):
+                yield number, [_cell(v) for v in row]
+        except Exception as exc:
+            raise _not_spreadsheet() from exc
+        finally:
+            book.close()
+    finally:
+        opened.close()
+
+
+def _too_big() -> ImportRefused:
+    return ImportRefused(
+        _("The file is larger than %(mb)d MB.", mb=max(1, max_bytes() // (1024 * 1024)))
+    )
+
+
+def read_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
+    """The data rows (line number, cells) of a CSV or xlsx file — its bytes, or its
+    path (then streamed: neither kind is read whole into memory) — after checking
+    its size and header. ImportRefused (before any row) for a file that is too
+    big, empty, not a spreadsheet or without the contract header."""
+    if isinstance(source, bytes):
+        if len(source) > max_bytes():
+            raise _too_big()
+        if not source.strip():
+            raise ImportRefused(_("The file is empty."))
+        head = source[:4]
+        rows = _xlsx_rows(source) if head == b"PK\x03\x04" else _csv_rows(source)
+    else:
+        path = Path(source)
+        size = path.stat().st_size
+        if size > max_bytes():
+            raise _too_big()
+        if size == 0:
+            raise ImportRefused(_("The file is empty."))
+        with path.open("rb") as f:
+            head = f.read(4)
+        rows = _xlsx_rows(path) if head == b"PK\x03\x04" else _csv_file_rows(path)
+    first = next(rows, None)
+    _check_header(first[1] if first else None)
+    for line, cells in rows:
+        if any(c.strip() for c in cells):
+            yield line, cells
+
+
+def chunks(
+    rows: Iterable[tuple[int, list[str]]], size: int = CHUNK
+) -> Iterator[list[tuple[int, list[str]]]]:
+    batch: list[tuple[int, list[str]]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _import_dir() -> Path:
+    folder = Path(
+        current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def store_upload(data: bytes) -> Path:
+    """The uploaded bytes, kept under IMPORT_DIR with a random name (_JOB_FILE)."""
+    path = _import_dir() / f"{secrets.token_hex(16)}.upload"
+    path.write_bytes(data)
+    return path
+
+
+def unlink(path: str | None) -> None:
+    if path:
+        Path(path).unlink(missing_ok=True)
+
+
+def prepare(job: ImportJob) -> None:
+    """The job's first step: read the upload once (checking size, kind and header)
+    into a plain rows file (line number first), so later steps only skip lines."""
+    rows_path = Path(job.path).with_suffix(".rows.csv")
+    total = 0
+    with rows_path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        for line, cells in read_rows(Path(job.path)):
+            writer.writerow([line, *cells[: len(HEADER)]])
+            total += 1
+    job.rows_path, job.total = str(rows_path), total
+    job.errors_path = str(Path(job.path).with_suffix(".errors.csv"))
+    unlink(job.path)
+
+
+def read_chunk(job: ImportJob, start: int, size: int) -> list[tuple[int, list[str]]]:
+    """Rows start..start+size of the job's rows file (FileNotFoundError once purged)."""
+    with open(job.rows_path, encoding="utf-8", newline="") as f:
+        return [(int(r[0]), r[1:]) for r in itertools.islice(csv.reader(f), start, start + size)]
+
+
+def add_problems(job: ImportJob, found: Iterable[Problem]) -> None:
+    """Append refused rows' problems to the job's report."""
+    with open(job.errors_path, "a", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows((p.line, p.column, p.value, p.reason) for p in found)
+
+
+def retention_hours() -> int:
+    return int(current_app.config.get("IMPORT_RETENTION_HOURS", 24))
+
+
+# What store_upload and prepare name the files of a job; nothing else in the folder
+# is ever deleted.
+_JOB_FILE = re.compile(r"^[0-9a-f]{32}\.(upload|rows\.csv|errors\.csv)$")
+
+
+def purge_import_files(now: datetime | None = None) -> int:
+    """Delete the import files (uploads, rows and refused-rows reports) last written
+    more than IMPORT_RETENTION_HOURS ago: a job abandoned half way, or the refused
+    rows of a finished one (its page then no longer offers them). Returns how many
+    files were deleted."""
+    folder = _import_dir()
+    cutoff = (now or datetime.now()).timestamp() - retention_hours() * 3600
+    deleted = 0
+    for entry in folder.iterdir():
+        if not _JOB_FILE.match(entry.name) or not entry.is_file():
+            continue
+        if entry.stat().st_mtime < cutoff:
+            entry.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
+def has_error_report(job: ImportJob) -> bool:
+    return bool(job.errors_path) and Path(job.errors_path).exists()
+
+
+def problems(job: ImportJob, limit: int | None = None) -> Iterator[Problem]:
+    """The refused rows' problems of a job (line, column, masked value, reason), in
+    the order of the file; the first `limit` only when given. A report written
+    before columns were kept (line, reason) reads with an empty column and value."""
+    if not job.errors_path or not Path(job.errors_path).exists():
+        return
+    with open(job.errors_path, encoding="utf-8", newline="") as f:
+        for row in itertools.islice(csv.reader(f), limit):
+            if len(row) == 2:
+                row = [row[0], "", "", row[1]]
+            if len(row) == 4 and row[0].isdigit():
+                yield Problem(int(row[0]), row[1], row[2], row[3])
+
+
+def error_rows(job: ImportJob) -> Iterator[list[str]]:
+    """The refused rows of a job (line, column, value masked, reason) for the
+    errors download."""
+    for p in problems(job):
+        yield [str(p.line), p.column, p.value, p.reason]

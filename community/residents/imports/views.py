@@ -1,0 +1,124 @@
+"""The spreadsheet import pages: the upload, the job's page with its progress
+(one chunk per POST, sent by the page itself) and the refused rows' download.
+Routes of the residents blueprint (their endpoints are residents.upload,
+residents.import_job, residents.import_step, residents.import_errors)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from community.accounts.permissions import authorize_or_403
+from community.core.csvout import csv_pieces
+from community.core.forms import EmptyForm
+from community.core.htmx import is_partial, render, submit
+from community.core.once import commit, once
+from community.core.validators import is_id
+from community.extensions import db
+from community.residents import bp
+from community.residents.imports import files, services
+from community.residents.imports.forms import ImportForm
+from community.residents.imports.models import ImportJob
+
+
+def _job_or_404(job_id: int) -> ImportJob:
+    """A job is seen only by the user who uploaded it (the file is theirs)."""
+    job = db.session.get(ImportJob, job_id) if is_id(job_id) else None
+    if job is None or job.user_id != current_user.id:
+        abort(404)
+    return job
+
+
+def _import_page(form: ImportForm, status: int = 200, conflict=None):
+    return render(
+        "residents/imports/new.html",
+        "import_form",
+        form=form,
+        header=",".join(files.HEADER),
+        max_mb=files.max_bytes() // (1024 * 1024),
+        conflict=conflict,
+        status=status,
+    )
+
+
+@bp.route("/residents/import", methods=["GET", "POST"])
+@login_required
+@once
+def upload():
+    authorize_or_403("residence.import_any")
+    form = ImportForm()
+    if request.method == "GET":
+        return _import_page(form)
+
+    def step():
+        data = form.file.data
+        return services.start_import(db.session, current_user, data.filename, data.read())
+
+    return submit(
+        form,
+        step,
+        page=lambda **kw: _import_page(form, **kw),
+        message=_("File received; the import runs now."),
+        location=lambda job: url_for("residents.import_job", job_id=job.id),
+    )
+
+
+def _job_page(job: ImportJob):
+    """The job's page (or its progress block): once finished, the first refused
+    rows (masked values) with the download of them all."""
+    has_report = not job.is_running and files.has_error_report(job)
+    problems = list(files.problems(job, files.SHOWN_PROBLEMS + 1)) if has_report else []
+    return render(
+        "residents/imports/show.html",
+        "import_progress",
+        job=job,
+        has_report=has_report,
+        problems=problems[: files.SHOWN_PROBLEMS],
+        more_problems=len(problems) > files.SHOWN_PROBLEMS,
+        column_labels=files.COLUMN_LABELS,
+        # The upload's "running" flash stays above the block: the block that
+        # says the import is over takes it away (htmx only; a page load has none).
+        clear_flashes=is_partial() and not job.is_running,
+        step_form=EmptyForm(formdata=None),
+    )
+
+
+@bp.route("/residents/import/<int:job_id>")
+@login_required
+def import_job(job_id: int):
+    """The job's page, as it stands (a GET writes nothing): the steps are POSTs,
+    sent by the progress block itself with htmx, or by its Continue button."""
+    authorize_or_403("residence.import_any")
+    return _job_page(_job_or_404(job_id))
+
+
+@bp.route("/residents/import/<int:job_id>/continue", methods=["POST"])
+@login_required
+def import_step(job_id: int):
+    """Process the job's next chunk: the progress block posts here on load (htmx,
+    answered with the block, which posts again while the job runs); without
+    JavaScript the Continue button does (303 back to the page)."""
+    authorize_or_403("residence.import_any")
+    job = _job_or_404(job_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.run_step(db.session, current_user, job)
+    if is_partial():
+        return commit(_job_page(job))
+    return commit(redirect(url_for("residents.import_job", job_id=job.id), code=303))
+
+
+@bp.route("/residents/import/<int:job_id>/errors.csv")
+@login_required
+def import_errors(job_id: int):
+    """The refused rows (line, column, value masked where personal, reason): only
+    what the user uploaded, never more."""
+    authorize_or_403("residence.import_any")
+    job = _job_or_404(job_id)
+
+    return Response(
+        csv_pieces([_("line"), _("column"), _("value"), _("reason")], files.error_rows(job)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="import-{job.id}-errors.csv"'},
+    )
