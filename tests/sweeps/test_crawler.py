@@ -40,8 +40,9 @@ from community.core.validators import check_digit
 from community.extensions import db, limiter
 from community.residents import queries as resident_queries
 from community.residents import services as resident_services
+from community.residents.compliance import services as compliance_services
+from community.residents.compliance.models import YellowCardProposal
 from community.residents.imports import services as import_services
-from community.residents.models import YellowCardProposal
 from tests.access_rules import ANON
 from tests.conftest import PASSWORD, csrf_from
 from tests.factories.accounts import make_area_tree, make_org, make_role_user
@@ -250,10 +251,10 @@ def _seed(session) -> dict:
             )
 
     month = today().replace(day=1)
-    resident_services.issue_yellow_card(
+    compliance_services.issue_yellow_card(
         session, police, month=add_months(month, -1), reason="迟报三次", user_id=landlord.id
     )
-    resident_services.issue_yellow_card(
+    compliance_services.issue_yellow_card(
         session,
         police,
         month=add_months(month, -1),
@@ -415,8 +416,8 @@ def _normalise(base: str, raw: str) -> str | None:
     return path + ("?" + urlencode(query) if query else "")
 
 
-def _check(crawl: Crawl, url: str, resp, htmx: bool, known: dict[str, str]) -> None:
-    label = f"{crawl.who} GET {url}{' (htmx)' if htmx else ''} -> {resp.status_code}"
+def _check(crawl: Crawl, url: str, resp, htmx: bool, known: dict[str, str], via: str) -> None:
+    label = f"{crawl.who} GET {url}{' (htmx)' if htmx else ''} -> {resp.status_code} (from {via})"
     fail = crawl.failures.append
     if resp.status_code >= 500:
         fail(f"{label}: server error")
@@ -488,10 +489,11 @@ def crawl(app, who: str, username: str | None, starts: list[str]) -> Crawl:
     known = personal_numbers()
     queue: deque[tuple[str, bool]] = deque((url, False) for url in starts)
     seen: set[tuple[str, bool]] = set(queue)
+    came_from = {url: "the start" for url in starts}
     variants: dict[str, int] = {}
     shapes: dict[tuple[str, bool], set[str]] = {}
 
-    def push(url: str | None, htmx: bool) -> None:
+    def push(url: str | None, htmx: bool, via: str) -> None:
         if url is None or (url, htmx) in seen:
             return
         path, _, query = url.partition("?")
@@ -505,6 +507,7 @@ def crawl(app, who: str, username: str | None, starts: list[str]) -> Crawl:
                 return
             variants[path] = variants.get(path, 0) + 1
         seen.add((url, htmx))
+        came_from.setdefault(url, via)
         queue.append((url, htmx))
 
     while queue and result.pages < MAX_PAGES:
@@ -512,22 +515,22 @@ def crawl(app, who: str, username: str | None, starts: list[str]) -> Crawl:
         resp = client.get(url, headers={"HX-Request": "true"} if htmx else None)
         result.pages += 1
         if os.environ.get("CRAWL_TRACE"):
-            print(f"  {who} {'hx ' if htmx else ''}{url} {resp.status_code}")
+            print(f"  {who} {'hx ' if htmx else ''}{url} {resp.status_code} <- {came_from[url]}")
         result.fragments += htmx
         if urlsplit(url).path.endswith((".csv", ".xlsx")) or resp.mimetype != "text/html":
             result.exports.append(url)
-        _check(result, url, resp, htmx, known)
+        _check(result, url, resp, htmx, known, came_from[url])
         if resp.status_code in (301, 302, 303, 307, 308):
-            push(_normalise(url, resp.headers.get("Location", "")), False)
+            push(_normalise(url, resp.headers.get("Location", "")), False, url)
         elif resp.mimetype == "text/html":
             links = _Links()
             links.feed(resp.get_data(as_text=True))
             for href in links.hrefs:
-                push(_normalise(url, href), False)
+                push(_normalise(url, href), False, url)
             for target in links.hx_gets:
                 # An hx-get with no value asks for the page's own URL.
-                push(_normalise(url, target or url), False)
-                push(_normalise(url, target or url), True)
+                push(_normalise(url, target or url), False, url)
+                push(_normalise(url, target or url), True, url)
         resp.close()
     return result
 
