@@ -84,6 +84,8 @@ STAFF_PHONES = {"landlord": "13912345601", "volunteer": "13912345602", "police":
 # A row of the import file refused for its phone: its ID number is one of the people's.
 IMPORT_ID = id_number(date(1985, 6, 1), serial=77)
 IMPORT_PHONE = "13712345699"
+# ...and one refused for a typo in its number (wrong check digit): personal all the same.
+IMPORT_TYPO = IMPORT_ID[:-1] + ("0" if IMPORT_ID[-1] != "0" else "1")
 
 MASKED_IDS = [mask_id_number(n) for n in IDS]
 # Roles that see residents (residents.permissions): their crawl must meet the
@@ -104,6 +106,7 @@ def personal_numbers() -> dict[str, str]:
     found.update({p: f"{role}'s phone" for role, p in STAFF_PHONES.items()})
     found[IMPORT_ID] = "imported ID number"
     found[IMPORT_PHONE] = "imported phone"
+    found[IMPORT_TYPO] = "mistyped ID number"
     return found
 
 
@@ -311,7 +314,7 @@ def _seed(session) -> dict:
         "site_id,building,room,name,id_number,phone,move_in,hometown,employer\n"
         f"{house.id},{building.name},102,导入甲,{IMPORT_ID},{IMPORT_PHONE},"
         f"{today() - timedelta(days=2)},湖南,\n"
-        f"{house.id},{building.name},101,导入乙,{IMPORT_ID[:-1]}0,1381234,"
+        f"{house.id},{building.name},101,导入乙,{IMPORT_TYPO},13712345698,"
         f"{today() - timedelta(days=2)},湖南,\n"
     )
     job = import_services.start_import(session, landlord, "tenants.csv", csv_text.encode())
@@ -320,7 +323,7 @@ def _seed(session) -> dict:
     return {
         "token": house.qr_token,
         "users": {role: user.username for role, user in users.items()},
-        "job_status": job.status,
+        "job": (job.id, job.status, job.imported, job.refused),
         "revealed": revealed,
     }
 
@@ -606,7 +609,7 @@ def log_leaks(lines: list[str], seen: set[str]) -> list[str]:
     """The formatted records holding a seeded number (full or masked), the password,
     or one of `seen` (session cookies and CSRF tokens the crawl was given)."""
     secrets = set(personal_numbers())
-    secrets |= {mask_id_number(n) for n in [*IDS, IMPORT_ID]}
+    secrets |= {mask_id_number(n) for n in [*IDS, IMPORT_ID, IMPORT_TYPO]}
     secrets |= {mask_phone(p) for p in [*PHONES, *STAFF_PHONES.values(), IMPORT_PHONE]}
     secrets |= {PASSWORD} | {s for s in seen if len(s) >= 8}
     return sorted(
@@ -624,8 +627,17 @@ def test_the_log_watch_hears_the_app_and_sees_a_number(app_logs):
     assert len(leaks) == 2, leaks
 
 
-def test_the_world_has_an_import_with_a_refused_row(world):
-    assert world["job_status"] == "done"
+def test_the_refused_rows_of_an_import_show_the_number_masked(app, world):
+    """The import's error file (not linked from a page the crawl reaches) names the
+    mistyped number masked."""
+    job_id, status, imported, refused = world["job"]
+    assert (status, imported, refused) == ("done", 1, 1)
+    client = _login(app, world["users"]["landlord"])
+    resp = client.get(f"/residents/import/{job_id}/errors.csv")
+    text = body_text(resp)
+    assert resp.status_code == 200 and mask_id_number(IMPORT_TYPO) in text, text[:300]
+    assert not scan(text)
+    assert "no-store" in resp.headers.get("Cache-Control", "")
 
 
 def test_only_the_police_reveal_shows_the_full_numbers(app, world):
