@@ -14,4 +14,4 @@ register_nav("admin.areas", _l("Areas"), order=90, visible=lambda u: can(u, "nav
 register_nav("admin.orgs", _l("Organizations"), order=91, visible=lambda u: can(u, "nav.admin"))
 register_nav("admin.users", _l("Users"), order=92, visible=lambda u: can(u, "nav.admin"))
 
-from community.accounts import commands, views  # noqa: E402,F401
+from community.accounts import badges, commands, views  # noqa: E402,F401
