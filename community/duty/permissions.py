@@ -20,6 +20,7 @@ from community.accounts.permissions import (
     scope_areas,
     visible_areas,
 )
+from community.duty.models import DutyTask
 
 # Roles that see the duties of their areas.
 VIEW_ROLES = ("coordinator", "volunteer", "police")
@@ -93,8 +94,6 @@ def _sees_record(user: Any, volunteer: Any) -> bool:
 
 def duty_scope(user: Any, roles_held: tuple[str, ...] = VIEW_ROLES):
     """SQL condition on DutyTask.area_id: the task lies in the user's areas."""
-    from community.duty.models import DutyTask
-
     if is_admin(user):
         return true()
     areas = scope_areas(user, *roles_held)
@@ -104,8 +103,6 @@ def duty_scope(user: Any, roles_held: tuple[str, ...] = VIEW_ROLES):
 def claim_scope(user: Any):
     """SQL condition on DutyTask: the rule "duty.claim" for rows (the task lies in the
     user's volunteer areas and is open to everyone or to one of their teams)."""
-    from community.duty.models import DutyTask
-
     areas = scope_areas(user, "volunteer")
     if not areas:
         return false()
