@@ -8,25 +8,20 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from community.accounts.permissions import can
 from community.assessments import queries, services
 from community.assessments.models import Assessment
-from community.core.reviews import ReviewKind, register_review_kind
-from community.core.validators import is_id
+from community.core.reviews import ReviewKind, by_id, pending_select, register_review_kind
 from community.places.models import Site
 from community.places.permissions import polices_areas
 
 
 def _submitted(user: Any) -> Select:
     return (
-        select(
-            Assessment.id.label("id"),
-            Site.name.label("title"),
-            Assessment.submitted_at.label("since"),
-            Site.area_id.label("area_id"),
-            Assessment.month.label("month"),
+        pending_select(
+            Assessment.id, Site.name, Assessment.submitted_at, Site.area_id, month=Assessment.month
         )
         .join(Site, Site.id == Assessment.site_id)
         .where(Assessment.status == "submitted", polices_areas(user, Site.area_id))
@@ -45,7 +40,7 @@ register_review_kind(
         reviewer=lambda user: can(user, "assessment.review_queue"),
         pending=_submitted,
         describe=lambda row: f"{row.title} · {row.month:%Y-%m}",
-        get=lambda session, id: queries.get_assessment(session, id) if is_id(id) else None,
+        get=by_id(queries.get_assessment),
         view_action="assessment.view",
         decide_action="assessment.decide",
         link=lambda id: url_for("assessments.show", assessment_id=id),

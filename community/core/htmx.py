@@ -90,6 +90,14 @@ def saved(
     return commit(resp)
 
 
+def answered(resp: Response) -> Response:
+    """An answer that is neither a saved form (`saved`) nor a plain read, committed:
+    a value shown once in the answer itself (a revealed ID number), a download
+    that is an audit event of its own. The request's one commit point is
+    core.once.commit, here as in `saved()`."""
+    return commit(resp)
+
+
 def submit(
     form: Any,
     step: Callable[[], Any],
@@ -141,4 +149,4 @@ def submit(
     return saved(text, target, answer, trigger=trigger)
 
 
-__all__ = ["htmx", "is_partial", "render", "render_block", "saved", "submit"]
+__all__ = ["answered", "htmx", "is_partial", "render", "render_block", "saved", "submit"]

@@ -18,14 +18,16 @@ A kind gives the queue:
   kinds) and `area_id` (the area filter); extra columns are passed on to
   `describe`. The queue wraps it in a subquery (UNION ALL of every kind for the
   page, `WHERE id IN (...)` to load the rows shown), so it must not be ordered
-  or limited;
-- `get(session, id)`: the object, and the permission actions that guard it:
-  `view_action` (404 when refused) and `decide_action` (403 when refused);
+  or limited. `pending_select(...)` starts it with the columns labelled;
+- `get(session, id)`: the object (None for an id no row can have: `by_id`), and
+  the permission actions that guard it: `view_action` (404 when refused) and
+  `decide_action` (403 when refused);
 - `link(id)`: the object's own page;
 - `approve(session, user, obj)` and `reject(session, user, obj, reason)`: calls
   of the feature's existing services. They flush, never commit, and raise
   Conflict when someone already decided and RuleViolation("reason") when the
-  reason is missing. A kind without them is link-only (an inspection due is
+  reason is missing (the queue does not check it again: `require_reason` is
+  the check, in the service). A kind without them is link-only (an inspection due is
   done on its own page): `action_label` names what the link does;
 - `audit_type`: the object_type of its audit events ("already decided by …" is
   read from the latest one).
@@ -37,8 +39,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+
+from community.core.errors import RuleViolation
+from community.core.validators import is_id
 
 
 @dataclass(frozen=True)
@@ -93,4 +99,47 @@ def kinds_for(user: Any) -> list[ReviewKind]:
     return [k for k in review_kinds() if k.reviewer(user)]
 
 
-__all__ = ["ReviewKind", "kinds_for", "register_review_kind", "review_kind", "review_kinds"]
+def pending_select(id: Any, title: Any, since: Any, area_id: Any, **extra: Any) -> Select:
+    """The start of a kind's `pending` SELECT: the contract's columns labelled `id`,
+    `title`, `since` and `area_id`, then `extra` ones (for `describe`) under their
+    keyword; the kind adds its joins and its WHERE (state and the user's scope)."""
+    columns = {"id": id, "title": title, "since": since, "area_id": area_id, **extra}
+    return select(*(column.label(name) for name, column in columns.items()))
+
+
+def by_id(load: Callable[[Session, int], Any] | type) -> Callable[[Session, int], Any]:
+    """A kind's `get`: `load(session, id)` (a query function) or `session.get` of a
+    model class, and None for an id no row can have (core.validators.is_id)."""
+    if isinstance(load, type):
+        model = load
+        return lambda session, id: session.get(model, id) if is_id(id) else None
+    return lambda session, id: load(session, id) if is_id(id) else None
+
+
+# The column every reason is written to: String(255).
+REASON_LENGTH = 255
+
+
+def require_reason(reason: str | None, message: str) -> str:
+    """A decision's reason (a rejection, a dismissal, a card) with its spaces
+    collapsed. RuleViolation("reason", message) when empty, ("reason", "At most 255
+    characters.") when longer than the column. The one check of a reason: the
+    services call it, the review queue passes the reason on."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise RuleViolation("reason", message)
+    if len(reason) > REASON_LENGTH:
+        raise RuleViolation("reason", _("At most 255 characters."))
+    return reason
+
+
+__all__ = [
+    "ReviewKind",
+    "by_id",
+    "kinds_for",
+    "pending_select",
+    "register_review_kind",
+    "require_reason",
+    "review_kind",
+    "review_kinds",
+]

@@ -10,13 +10,12 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from community.accounts.models import User
 from community.accounts.permissions import can
-from community.core.reviews import ReviewKind, register_review_kind
+from community.core.reviews import ReviewKind, by_id, pending_select, register_review_kind
 from community.core.timeutil import local_date
-from community.core.validators import is_id
 from community.duty import queries, services
 from community.duty.models import DutyClaim, DutyTask
 from community.duty.permissions import managed_scope
@@ -24,13 +23,13 @@ from community.duty.permissions import managed_scope
 
 def _reported(user: Any) -> Select:
     return (
-        select(
-            DutyClaim.id.label("id"),
-            DutyTask.title.label("title"),
-            DutyClaim.checked_out_at.label("since"),
-            DutyTask.area_id.label("area_id"),
-            DutyTask.starts_at.label("starts_at"),
-            User.display_name.label("volunteer"),
+        pending_select(
+            DutyClaim.id,
+            DutyTask.title,
+            DutyClaim.checked_out_at,
+            DutyTask.area_id,
+            starts_at=DutyTask.starts_at,
+            volunteer=User.display_name,
         )
         .join(DutyTask, DutyTask.id == DutyClaim.task_id)
         .join(User, User.id == DutyClaim.volunteer_id)
@@ -51,7 +50,7 @@ register_review_kind(
         reviewer=lambda user: can(user, "duty.reports"),
         pending=_reported,
         describe=_describe,
-        get=lambda session, id: queries.get_claim(session, id) if is_id(id) else None,
+        get=by_id(queries.get_claim),
         view_action="claim.view",
         decide_action="claim.decide",
         link=lambda id: url_for("duty.claim_page", claim_id=id),

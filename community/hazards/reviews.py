@@ -7,11 +7,10 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, func, literal
 
 from community.accounts.permissions import can
-from community.core.reviews import ReviewKind, register_review_kind
-from community.core.validators import is_id
+from community.core.reviews import ReviewKind, by_id, pending_select, register_review_kind
 from community.hazards import queries, services
 from community.hazards.models import Hazard
 from community.places.models import Site
@@ -21,12 +20,7 @@ from community.places.permissions import inspects_areas
 def _fixed_hazards(user: Any) -> Select:
     title = Site.name + literal(" · ") + func.substr(Hazard.description, 1, 60)
     return (
-        select(
-            Hazard.id.label("id"),
-            title.label("title"),
-            Hazard.fixed_at.label("since"),
-            Site.area_id.label("area_id"),
-        )
+        pending_select(Hazard.id, title, Hazard.fixed_at, Site.area_id)
         .join(Site, Site.id == Hazard.site_id)
         .where(Hazard.status == "fixed", inspects_areas(user, Site.area_id))
     )
@@ -39,7 +33,7 @@ register_review_kind(
         order=30,
         reviewer=lambda user: can(user, "hazard.review_queue"),
         pending=_fixed_hazards,
-        get=lambda session, id: queries.get_hazard(session, id) if is_id(id) else None,
+        get=by_id(queries.get_hazard),
         view_action="hazard.view",
         decide_action="hazard.close",
         link=lambda id: url_for("hazards.show", hazard_id=id),

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func
 
 from community.accounts.permissions import can
-from community.core.reviews import ReviewKind, register_review_kind
+from community.core.reviews import ReviewKind, by_id, pending_select, register_review_kind
 from community.core.timeutil import local_day, today
 from community.inspections.queries import _cadence_sql, _due_by_sql, _plus_days
 from community.places import queries as places
@@ -24,12 +24,9 @@ def _due_sites(user: Any) -> Select:
     since = func.coalesce(
         _plus_days(Site.last_inspected_on, _cadence_sql()), local_day(Site.created_at)
     )
-    return select(
-        Site.id.label("id"),
-        Site.name.label("title"),
-        since.label("since"),
-        Site.area_id.label("area_id"),
-    ).where(_due_by_sql(today()), inspects_areas(user, Site.area_id))
+    return pending_select(Site.id, Site.name, since, Site.area_id).where(
+        _due_by_sql(today()), inspects_areas(user, Site.area_id)
+    )
 
 
 register_review_kind(
@@ -39,7 +36,7 @@ register_review_kind(
         order=40,
         reviewer=lambda user: can(user, "inspection.review_queue"),
         pending=_due_sites,
-        get=places.get_site,
+        get=by_id(places.get_site),
         view_action="site.view",
         decide_action="inspection.create",
         link=lambda id: url_for("places.show", site_id=id),

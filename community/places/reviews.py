@@ -7,13 +7,12 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, literal, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, literal
+from sqlalchemy.orm import aliased
 
 from community.accounts.models import Organization, User
 from community.accounts.permissions import can
-from community.core.reviews import ReviewKind, register_review_kind
-from community.core.validators import is_id
+from community.core.reviews import ReviewKind, by_id, pending_select, register_review_kind
 from community.places import services
 from community.places.models import AssociationApplication
 from community.places.permissions import decides_applications
@@ -24,11 +23,8 @@ def _pending_applications(user: Any) -> Select:
     landlord = aliased(User)
     title = landlord.display_name + literal(" → ") + association.name
     return (
-        select(
-            AssociationApplication.id.label("id"),
-            title.label("title"),
-            AssociationApplication.created_at.label("since"),
-            association.area_id.label("area_id"),
+        pending_select(
+            AssociationApplication.id, title, AssociationApplication.created_at, association.area_id
         )
         .join(association, association.id == AssociationApplication.association_id)
         .join(landlord, landlord.id == AssociationApplication.landlord_id)
@@ -39,12 +35,6 @@ def _pending_applications(user: Any) -> Select:
     )
 
 
-def _get(session: Session, application_id: int) -> AssociationApplication | None:
-    if not is_id(application_id):
-        return None
-    return session.get(AssociationApplication, application_id)
-
-
 register_review_kind(
     ReviewKind(
         name="association",
@@ -52,7 +42,7 @@ register_review_kind(
         order=50,
         reviewer=lambda user: can(user, "association.review_queue"),
         pending=_pending_applications,
-        get=_get,
+        get=by_id(AssociationApplication),
         view_action="association.review",
         decide_action="association.review",
         link=lambda id: url_for("places.associations"),

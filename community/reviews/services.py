@@ -18,15 +18,13 @@ def decide(
 ) -> Any:
     """Approve or reject (reason required) one item through its kind. Raises
     RuleViolation("decision") for a decision the kind does not take in the queue,
-    RuleViolation("reason") for a rejection without a reason, and whatever the
-    kind's service raises (Conflict when already decided)."""
+    and whatever the kind's service raises: RuleViolation("reason") for a
+    rejection without a reason (the service checks it, with its own message: one
+    check, core.reviews.require_reason), Conflict when already decided."""
     if decision == "approve" and kind.approve is not None:
         return kind.approve(session, user, obj)
     if decision == "reject" and kind.reject is not None:
-        reason = " ".join((reason or "").split())
-        if not reason:
-            raise RuleViolation("reason", _("Give a reason to reject."))
-        return kind.reject(session, user, obj, reason)
+        return kind.reject(session, user, obj, reason or "")
     raise RuleViolation("decision", _("Choose approve or reject."))
 
 
