@@ -14,5 +14,10 @@ from community.inspections.models import (  # noqa: F401
 )
 from community.notifications.models import OutboxMessage  # noqa: F401
 from community.places.models import AssociationApplication, Building, Room, Site  # noqa: F401
+from community.residents.compliance.models import (  # noqa: F401
+    PointsEntry,
+    YellowCard,
+    YellowCardProposal,
+)
 from community.residents.imports.models import ImportJob  # noqa: F401
 from community.residents.models import Person, Residence  # noqa: F401

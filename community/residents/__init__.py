@@ -19,17 +19,13 @@ register_nav(
     primary=20,
 )
 
-register_nav(
-    "residents.compliance",
-    _l("Compliance"),
-    order=27,
-    visible=lambda u: can(u, "nav.compliance"),
-)
-
+# compliance first: its models and ledger rule are what rollups and services build on.
 from community.residents import (  # noqa: E402,F401
-    imports,  # noqa: E402,F401
+    compliance,  # noqa: E402,F401
+    imports,
     panels,
     permissions,
+    reminders,
     reviews,
     rollups,
     start,

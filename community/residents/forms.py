@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -133,22 +132,6 @@ class PickForm(FlaskForm):
     site_id = IntegerField(_l("Site"), validators=[Optional(), NumberRange(min=1)])
     building_id = IntegerField(_l("Building"), validators=[Optional(), NumberRange(min=1)])
     room_id = IntegerField(_l("Room"), validators=[Optional(), NumberRange(min=1)])
-
-
-class YellowCardForm(OnceForm):
-    """POST /compliance/cards: target ("user-<id>" or "org-<id>"), month (YYYY-MM),
-    reason. Whether the target reported in the police's area that month is checked
-    against the compliance rows."""
-
-    target = HiddenField(validators=[DataRequired(), Length(max=30)])
-    month = HiddenField(validators=[DataRequired(), Length(max=7)])
-    reason = StringField(
-        _l("Why is the yellow card issued?"),
-        validators=[
-            DataRequired(message=_l("Say why the yellow card is issued.")),
-            Length(max=255),
-        ],
-    )
 
 
 class ResubmitForm(_PersonFields):

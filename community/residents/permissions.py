@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, true
+from sqlalchemy import true
 
 from community.accounts.permissions import (
     area_subtree_filter,
     has_role,
+    in_areas,
     in_scope_area,
     is_admin,
     org_ids,
@@ -20,7 +21,6 @@ from community.accounts.permissions import (
 )
 from community.places.models import Site
 from community.places.permissions import at_site_in, run_sites, runs_site, site_scope
-from community.residents.models import PointsEntry
 
 # Roles that see the residents of every site of their area subtree.
 RESIDENT_AREA_ROLES = ("police", "coordinator")
@@ -99,7 +99,7 @@ def _runs_some_site(user: Any, obj: Any) -> bool:
 @rule("residence.verify_many")
 def _verifies_in_bulk(user: Any, obj: Any) -> bool:
     """Bulk verification (each residence is still checked with residence.decide)."""
-    return has_role(user, "police")
+    return is_police(user)
 
 
 def channel_for(user: Any, site: Any) -> str:
@@ -124,8 +124,19 @@ def earning_channel(user: Any, site: Any) -> str | None:
 
 
 def is_police(user: Any) -> bool:
-    """Lists open on the queue of pending reports, oldest first, for the police."""
     return has_role(user, "police")
+
+
+def opens_on_pending(user: Any) -> bool:
+    """The resident list opens on the queue of pending reports, oldest first, for
+    the police (everyone else sees every status)."""
+    return is_police(user)
+
+
+def polices_in(user: Any, area_id_column) -> Any:
+    """SQL condition on an area id: `polices` for rows (the review queue) — the
+    police of the area, not administrators (decisions belong to the police)."""
+    return in_areas(user, area_id_column, "police")
 
 
 def _scope(user: Any, *, report: bool = False) -> Any:
@@ -177,51 +188,3 @@ def enterprise_sites(user: Any) -> Any | None:
     user of no enterprise."""
     ids = org_ids(user, "enterprise")
     return Site.enterprise_id.in_(ids) if ids else None
-
-
-def points_targets(user: Any) -> Any | None:
-    """SQL condition on PointsEntry: the ledger lines of the user as a landlord and
-    of their property companies; None when the user is neither."""
-    conditions = []
-    if has_role(user, "landlord"):
-        conditions.append(PointsEntry.user_id == user.id)
-    companies = org_ids(user, "property_manager")
-    if companies:
-        conditions.append(PointsEntry.organization_id.in_(companies))
-    return or_(*conditions) if conditions else None
-
-
-@rule("nav.compliance", "compliance.view")
-def _sees_compliance(user: Any, obj: Any) -> bool:
-    """The compliance page (points, late reports, yellow cards of the sites in
-    scope): the police and coordinators of the area, administrators, and an
-    association officer, read-only, for their community (the association enforces
-    its members' self-discipline, 行业自律)."""
-    return has_role(user, "admin", "police", "coordinator", "association")
-
-
-# Roles that read the compliance figures of every site of their area subtree: counts
-# of reports, points and cards of landlords and companies, no resident's data.
-COMPLIANCE_AREA_ROLES = ("police", "coordinator", "association")
-
-
-def at_compliance_site(user: Any, site_id_column) -> Any:
-    """SQL condition for rows joined to a site id: the site's compliance figures are
-    the user's to read (compliance.view): the police's and coordinators' areas, an
-    association's community; administrators everywhere."""
-    if is_admin(user):
-        return true()
-    scope = site_scope(user, COMPLIANCE_AREA_ROLES, associations=False, enterprises=False)
-    return at_site_in(user, site_id_column, scope, COMPLIANCE_AREA_ROLES)
-
-
-@rule("compliance.issue_card")
-def _issues_cards(user: Any, obj: Any) -> bool:
-    """Yellow cards are the police's (to a landlord or company on their page)."""
-    return has_role(user, "police")
-
-
-@rule("yellow_card_proposal.view", "yellow_card_proposal.decide")
-def _decides_proposal(user: Any, proposal: Any) -> bool:
-    """The police of the area where the threshold was reached issue or dismiss it."""
-    return in_scope_area(user, proposal.area, "police")

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from community.core.rollups import bump, month_of, month_sql, register_source
 from community.places.models import Building, Room, Site
-from community.residents.models import PointsEntry, Residence
+from community.residents.compliance.models import PointsEntry
+from community.residents.models import Residence
 
 ACTIVE = "residents.active"  # moved in minus moved out, per month
 TIMELY = "reports.timely"  # compliance ledger lines, per month of the report

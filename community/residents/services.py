@@ -24,24 +24,21 @@ Conflict (409) or NotPermitted (403).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, case, cast, func, literal, select, update
+from sqlalchemy import String, case, cast, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from community.accounts.models import Membership, Organization
-from community.accounts.services import member_user_ids
 from community.core import audit
 from community.core.crypto import lookup_hash, mask_id_number
 from community.core.errors import Conflict, RuleViolation
 from community.core.notify import notify, path_for, register_message
-from community.core.reminders import register_reminder
+from community.core.reviews import require_reason
 from community.core.timeutil import local_date, utcnow
 from community.core.timeutil import today as local_today
 from community.core.validators import (
@@ -53,14 +50,8 @@ from community.core.validators import (
 )
 from community.places.models import Building, Room, Site
 from community.residents import rollups
-from community.residents.models import (
-    CHANNELS,
-    Person,
-    PointsEntry,
-    Residence,
-    YellowCard,
-    YellowCardProposal,
-)
+from community.residents.compliance.services import LedgerReport, record_reports
+from community.residents.models import CHANNELS, Person, Residence
 from community.residents.permissions import earning_channel
 
 # Audit actions (object type "residence").
@@ -80,9 +71,6 @@ audit.register_actions(
         RESUBMITTED: _l("Registration resubmitted"),
         MOVED_OUT: _l("Move-out recorded"),
         REVEALED: _l("Full ID number revealed"),
-        "yellow_card.issued": _l("Yellow card issued"),
-        "yellow_card_proposal.issued": _l("Proposed yellow card issued"),
-        "yellow_card_proposal.dismissed": _l("Proposed yellow card dismissed"),
         "person.purged": _l("Expired personal data purged"),
     }
 )
@@ -90,28 +78,12 @@ audit.register_actions(
 
 # Notices (core.notify): params are names of places and months, never a resident's data.
 RESIDENCE_REJECTED_NOTICE = "residence-rejected"
-# With the card's reason and whom to ask; "yellow-card-issued" (month only) stays
-# registered for the notices written before.
-YELLOW_CARD_NOTICE = "yellow-card-with-reason"
-TO_CORRECT_NOTICE = "residences-to-correct"
 register_message(
     RESIDENCE_REJECTED_NOTICE,
     _l(
         "Your registration for room %(room)s at %(site)s was sent back; "
         "correct it and submit it again."
     ),
-)
-register_message("yellow-card-issued", _l("A yellow card was issued to you for %(month)s."))
-register_message(
-    YELLOW_CARD_NOTICE,
-    _l(
-        "A yellow card was issued to you for %(month)s. Reason: %(reason)s. "
-        "Questions: contact %(contact)s."
-    ),
-)
-register_message(
-    TO_CORRECT_NOTICE,
-    _l("%(count)s registrations you reported were sent back and still wait for correction."),
 )
 
 
@@ -367,271 +339,6 @@ def report_residence(
     return residence
 
 
-@dataclass(frozen=True)
-class LedgerReport:
-    """A report as the compliance ledger sees it: which residence, at which site,
-    through which channel (None: by nobody who runs the site), late or not, made on
-    which (local) day, and whether it reports the move-in or the move-out."""
-
-    residence_id: int
-    site: Site
-    channel: str | None
-    late: bool
-    reported_on: date
-    event: str = "report"
-
-
-def ledger_target(site: Site, channel: str | None) -> dict[str, int] | None:
-    """Who a report through `channel` counts for: the site's landlord (landlord
-    channel) or its property company (property_manager channel); None for the
-    other channels (police, enterprise, self-declaration), which earn nothing."""
-    if channel == "landlord" and site.landlord_id is not None:
-        return {"user_id": site.landlord_id}
-    if channel == "property_manager" and site.company_id is not None:
-        return {"organization_id": site.company_id}
-    return None
-
-
-def record_reports(session: Session, reports: Iterable[LedgerReport]) -> int:
-    """The compliance side of reports — the one rule for the report form, the
-    move-out and the spreadsheet import: each report counting for a landlord or
-    company (ledger_target) writes one points line (POINTS_LATE, reason "late",
-    when late, else POINTS_TIMELY, "timely") in the month it was made, is counted
-    in its area's monthly timely/late rollup, and a late one proposes a yellow card
-    once the target's late lines of the month reach the threshold (_propose_card).
-    Lines are written with one executemany and the rollups bumped once per area,
-    month and kind, so a chunk of 2,000 imported rows costs a handful of
-    statements. Returns how many lines were written."""
-    config = current_app.config
-    lines: list[dict[str, Any]] = []
-    counted: dict[tuple[int, date, bool], int] = {}
-    proposals: dict[tuple[tuple[str, int], date], int] = {}
-    for report in reports:
-        target = ledger_target(report.site, report.channel)
-        if target is None:
-            continue
-        month = report.reported_on.replace(day=1)
-        lines.append(
-            {
-                "user_id": target.get("user_id"),
-                "organization_id": target.get("organization_id"),
-                "residence_id": report.residence_id,
-                "event": report.event,
-                "site_id": report.site.id,
-                "month": month,
-                "points": int(config["POINTS_LATE" if report.late else "POINTS_TIMELY"]),
-                "reason": "late" if report.late else "timely",
-                "created_at": utcnow(),
-            }
-        )
-        key = (report.site.area_id, month, report.late)
-        counted[key] = counted.get(key, 0) + 1
-        if report.late:
-            proposals.setdefault((next(iter(target.items())), month), report.site.area_id)
-    if not lines:
-        return 0
-    session.execute(PointsEntry.__table__.insert(), lines)
-    for (area_id, month, late), count in counted.items():
-        rollups.report_counted(session, area_id, month, late, count)
-    for ((column, value), month), area_id in proposals.items():
-        _propose_card(session, {column: value}, month, area_id)
-    return len(lines)
-
-
-def _late_count(session: Session, column: str, value: int, month: date) -> int:
-    """Late ledger lines of one landlord (column "user_id") or company
-    ("organization_id") in `month`."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(PointsEntry)
-            .where(
-                getattr(PointsEntry, column) == value,
-                PointsEntry.month == month,
-                PointsEntry.reason == "late",
-            )
-        )
-        or 0
-    )
-
-
-def _propose_card(session: Session, target: dict[str, int], month: date, area_id: int) -> None:
-    """Propose a yellow card to the target (a landlord or company) once its late
-    reports of `month` reach COMPLIANCE_YELLOW_CARD_LATE and it has no card nor
-    proposal for that month yet; the police decide it in the review queue."""
-    session.flush()
-    column, value = next(iter(target.items()))
-    # The card or proposal already there first: one indexed lookup each, where the
-    # count walks the month's lines (an import of 100,000 late rows asks per chunk).
-    for model in (YellowCard, YellowCardProposal):
-        if session.scalar(
-            select(model.id).where(getattr(model, column) == value, model.month == month)
-        ):
-            return
-    late = _late_count(session, column, value, month)
-    if late < int(current_app.config["COMPLIANCE_YELLOW_CARD_LATE"]):
-        return
-    try:
-        with session.begin_nested():
-            session.add(YellowCardProposal(**target, month=month, area_id=area_id))
-    except IntegrityError:  # a concurrent late report proposed it first
-        pass
-
-
-def issue_yellow_card(
-    session: Session,
-    police: Any,
-    *,
-    month: date,
-    reason: str,
-    user_id: int | None = None,
-    organization_id: int | None = None,
-) -> YellowCard:
-    """A yellow card (黄牌警告) to a landlord (user_id) or property company
-    (organization_id) for `month`, with the reason they read. RuleViolation("reason")
-    when it is empty or too long; Conflict when the target already has a card
-    for that month. Who may issue, and to whom, is decided by the view
-    (residents.permissions and the compliance rows in the user's scope)."""
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise RuleViolation("reason", _("Say why the yellow card is issued."))
-    if len(reason) > 255:
-        raise RuleViolation("reason", _("At most 255 characters."))
-    month = month.replace(day=1)
-    existing = session.scalar(
-        select(YellowCard.id).where(
-            YellowCard.month == month,
-            YellowCard.user_id == user_id if user_id else YellowCard.user_id.is_(None),
-            YellowCard.organization_id == organization_id
-            if organization_id
-            else YellowCard.organization_id.is_(None),
-        )
-    )
-    if existing is not None:
-        raise Conflict(_("A yellow card was already issued for this month."))
-    card = YellowCard(
-        user_id=user_id,
-        organization_id=organization_id,
-        month=month,
-        reason=reason,
-        issued_by_id=police.id,
-        issued_at=utcnow(),
-    )
-    session.add(card)
-    session.flush()
-    # A proposal for the same target and month is answered by this card.
-    session.execute(
-        update(YellowCardProposal)
-        .where(
-            YellowCardProposal.month == month,
-            YellowCardProposal.status == "pending",
-            YellowCardProposal.user_id == user_id
-            if user_id
-            else YellowCardProposal.organization_id == organization_id,
-        )
-        .values(status="issued", decided_by_id=police.id, decided_at=card.issued_at)
-        .execution_options(synchronize_session=False)
-    )
-    audit.record(
-        session,
-        police,
-        "yellow_card.issued",
-        card,
-        {"user_id": user_id, "organization_id": organization_id, "month": month.isoformat()},
-    )
-    # The landlord, or the company's property managers.
-    recipients = [user_id] if user_id else member_user_ids(session, [organization_id])
-    notify(
-        session,
-        recipients,
-        YELLOW_CARD_NOTICE,
-        key=f"yellow-card:{card.id}",
-        month=month.strftime("%Y-%m"),
-        reason=reason.rstrip("。.!！ "),
-        contact=police_contact(session, police),
-    )
-    return card
-
-
-def police_contact(session: Session, police: Any) -> str:
-    """Whom a carded landlord or company asks: the issuing officer and their police
-    station(s) ("王警官 · 东村派出所"). Not their phone: a user's phone is personal
-    data (encrypted), and a notice's parameters are stored in clear."""
-    stations = session.scalars(
-        select(Organization.name)
-        .join(Membership, Membership.organization_id == Organization.id)
-        .where(Membership.user_id == police.id, Membership.role == "police")
-        .order_by(Organization.name)
-    )
-    return " · ".join(p for p in (police.display_name, *stations) if p)
-
-
-def proposal_reason(session: Session, proposal: YellowCardProposal) -> str:
-    """The reason a proposed card carries: the month's late reports (no names)."""
-    column = "user_id" if proposal.user_id else "organization_id"
-    late = _late_count(session, column, getattr(proposal, column), proposal.month)
-    return _(
-        "%(count)d late residence reports in %(month)s.",
-        count=late,
-        month=proposal.month.strftime("%Y-%m"),
-    )
-
-
-def _decide_proposal(
-    session: Session, police: Any, proposal: YellowCardProposal, status: str, reason: str | None
-) -> None:
-    """pending -> issued|dismissed with one conditional UPDATE: Conflict when someone
-    decided it (or issued the month's card on the compliance page) first."""
-    result = session.execute(
-        update(YellowCardProposal)
-        .where(YellowCardProposal.id == proposal.id, YellowCardProposal.status == "pending")
-        .values(status=status, decided_by_id=police.id, decided_at=utcnow(), reason=reason)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(proposal, ["status", "decided_by_id", "decided_at", "reason"])
-    if result.rowcount != 1:
-        raise Conflict(_("This yellow card proposal was already decided."))
-
-
-def issue_proposed_card(session: Session, police: Any, proposal: YellowCardProposal) -> YellowCard:
-    """Issue the proposed yellow card, with the month's late reports as its reason.
-    Conflict when the proposal was already decided or the month's card exists."""
-    _decide_proposal(session, police, proposal, "issued", None)
-    card = issue_yellow_card(
-        session,
-        police,
-        month=proposal.month,
-        reason=proposal_reason(session, proposal),
-        user_id=proposal.user_id,
-        organization_id=proposal.organization_id,
-    )
-    audit.record(session, police, "yellow_card_proposal.issued", proposal, {"card_id": card.id})
-    return card
-
-
-def dismiss_proposal(
-    session: Session, police: Any, proposal: YellowCardProposal, reason: str
-) -> YellowCardProposal:
-    """No card for that month: the proposal is dismissed with the police's reason
-    (it is not proposed again for the month). RuleViolation("reason") when empty or
-    too long; Conflict when already decided."""
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise RuleViolation("reason", _("Say why no yellow card is issued."))
-    if len(reason) > 255:
-        raise RuleViolation("reason", _("At most 255 characters."))
-    _decide_proposal(session, police, proposal, "dismissed", reason)
-    audit.record(
-        session,
-        police,
-        "yellow_card_proposal.dismissed",
-        proposal,
-        {"month": proposal.month.isoformat()},
-    )
-    session.flush()
-    return proposal
-
-
 def _end_previous(session: Session, actor: Any, residence: Residence) -> None:
     """End the person's other active residence on the new move-in day (never before
     its own move-in day); each one ended is an audit event of its own."""
@@ -749,11 +456,7 @@ def reject_residence(session: Session, police: Any, residence: Residence, reason
     on the status page) reads. The reason is free text written by the police: it
     must say what to correct, never repeat personal data. RuleViolation("reason")
     when empty or too long; Conflict when already decided."""
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise RuleViolation("reason", _("Say why the registration is sent back."))
-    if len(reason) > 255:
-        raise RuleViolation("reason", _("At most 255 characters."))
+    reason = require_reason(reason, _("Say why the registration is sent back."))
     _decide(session, police, residence, "rejected", reason)
     _notify_rejected(session, residence)
     session.flush()
@@ -783,37 +486,6 @@ def _notify_rejected(session: Session, residence: Residence) -> None:
         room=room,
         site=site,
     )
-
-
-@register_reminder
-def remind_to_correct(session: Session, now) -> int:
-    """Reporters of registrations sent back more than a day ago and not corrected
-    yet: one notice a day per reporter with the count. (A report that is not made
-    yet is unknown here, since a move-in is learnt from its report: what is
-    honestly due is the correction of what was sent back.)"""
-    rows = session.execute(
-        select(Residence.reporter_id, func.count())
-        .where(
-            Residence.status == "rejected",
-            Residence.reporter_id.is_not(None),
-            Residence.verified_at <= now - timedelta(days=1),
-        )
-        .group_by(Residence.reporter_id)
-    ).all()
-    added = 0
-    day = local_date(now).isoformat()
-    for reporter_id, count in rows:
-        added += len(
-            notify(
-                session,
-                [reporter_id],
-                TO_CORRECT_NOTICE,
-                link=path_for("residents.index"),
-                key=f"residences-to-correct:{day}",
-                count=count,
-            )
-        )
-    return added
 
 
 def resubmit_residence(

@@ -1,6 +1,6 @@
 """The residents sections of the start page `/` (core.start): a landlord's or
-property company's reports due and reports sent back, their compliance points
-this month, an enterprise's employee reports (its upload history: imports.start), and an
+property company's reports due and reports sent back (their compliance points:
+compliance.start), an enterprise's employee reports (its upload history: imports.start), and an
 association's registration rate per community. Each section costs one or two
 aggregate queries whatever the data size, and returns None (no query at all)
 for a user it does not concern."""
@@ -11,19 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from community.core.crypto import mask_id_number
 from community.core.start import StartSection, register_start_section
-from community.core.timeutil import today
 from community.places.models import Building, Room, Site
 from community.places.permissions import run_sites
 from community.residents.forms import STATUS_LABELS
-from community.residents.models import Person, PointsEntry, Residence
+from community.residents.models import Person, Residence
 from community.residents.permissions import (
     enterprise_sites,
-    points_targets,
     sees_community_rates,
 )
 from community.residents.queries import community_rates
@@ -134,28 +132,6 @@ def reports_section(session: Session, user: Any) -> StartSection | None:
         "residents/_start_reports.html",
         order=20,
         context={"due_count": due_count, "due": due, "back_count": back_count, "back": back},
-    )
-
-
-@register_start_section
-def points_section(session: Session, user: Any) -> StartSection | None:
-    """Landlords and property managers: this month's compliance points (timely and
-    late reports and the month's balance) — one aggregate query."""
-    targets = points_targets(user)
-    if targets is None:
-        return None
-    month = today().replace(day=1)
-    timely, late, points = session.execute(
-        select(
-            func.coalesce(func.sum(case((PointsEntry.reason == "timely", 1), else_=0)), 0),
-            func.coalesce(func.sum(case((PointsEntry.reason == "late", 1), else_=0)), 0),
-            func.coalesce(func.sum(PointsEntry.points), 0),
-        ).where(PointsEntry.month == month, targets)
-    ).one()
-    return StartSection(
-        "residents/_start_points.html",
-        order=25,
-        context={"month": month, "timely": int(timely), "late": int(late), "points": int(points)},
     )
 
 

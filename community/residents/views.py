@@ -4,9 +4,6 @@ public self-declaration and status page."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from flask import (
     Response,
     abort,
@@ -23,10 +20,9 @@ from community.accounts.permissions import authorize_or_403, can, visible_or_404
 from community.core import events
 from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, choices
-from community.core.htmx import is_partial, render, submit
-from community.core.once import commit, once
+from community.core.htmx import answered, render, submit
+from community.core.once import once
 from community.core.pagination import PER_PAGE, Page, parse_page
-from community.core.timeutil import today as local_today
 from community.extensions import db, limiter
 from community.places import queries as places
 from community.places.permissions import run_sites
@@ -41,10 +37,9 @@ from community.residents.forms import (
     ResidenceForm,
     ResidentFilterForm,
     ResubmitForm,
-    YellowCardForm,
 )
 from community.residents.models import Residence
-from community.residents.permissions import channel_for, is_police
+from community.residents.permissions import channel_for, opens_on_pending
 
 
 @bp.after_request
@@ -85,7 +80,7 @@ def _row_labels() -> dict[str, str]:
 
 def _list_page(status: int = 200, conflict=None):
     form = ResidentFilterForm(request.args)
-    default = "pending" if is_police(current_user) else "all"
+    default = "pending" if opens_on_pending(current_user) else "all"
     chosen = form.status.data if request.args.get("status") in STATUS_FILTERS else default
     form.status.data = chosen
     filters = queries.ResidentFilters(
@@ -308,7 +303,7 @@ def reveal(residence_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     id_number, phone = services.reveal(db.session, current_user, residence)
-    return commit(_card(residence, revealed={"id_number": id_number, "phone": phone}))
+    return answered(_card(residence, revealed={"id_number": id_number, "phone": phone}))
 
 
 @bp.route("/residents/<int:residence_id>/move-out", methods=["POST"])
@@ -509,29 +504,30 @@ def declared():
 
 
 def _ledger(site, building, fmt: str, name: str):
-    """The register download: masked unless the police of the area ask (then an
-    audit event is committed first); CSV streamed, xlsx written row by row."""
+    """The register download: masked unless the police of the area ask (then the
+    download is an audit event, committed with the answer before any row leaves).
+    CSV is streamed after the commit; xlsx is written to a temporary file first, so
+    the audit event's write is not held open while the workbook is built."""
     if fmt not in exports.FORMATS:
         abort(404)
     authorize_or_403("residence.view_site", site)
     unmasked = exports.unmasked_for(current_user, site)
-    exports.record_export(db.session, current_user, building or site, fmt, unmasked)
     rows = exports.ledger_rows(db.session, site=site, building=building, unmasked=unmasked)
     if fmt == "csv":
-        return commit(
-            Response(
-                stream_with_context(exports.csv_chunks(rows)),
-                mimetype="text/csv",
-                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-            )
+        resp = Response(
+            stream_with_context(exports.csv_chunks(rows)),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
-    db.session.commit()
-    return send_file(
-        exports.write_xlsx(rows),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"{name}.xlsx",
-    )
+    else:
+        resp = send_file(
+            exports.write_xlsx(rows),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name=f"{name}.xlsx",
+        )
+    exports.record_export(db.session, current_user, building or site, fmt, unmasked)
+    return answered(resp)
 
 
 @bp.route("/buildings/<int:building_id>/ledger.<fmt>")
@@ -546,86 +542,6 @@ def building_ledger(building_id: int, fmt: str):
 def site_ledger(site_id: int, fmt: str):
     site = visible_or_404(places.get_site(db.session, site_id), "site.view")
     return _ledger(site, None, fmt, f"ledger-site-{site.id}")
-
-
-# --- compliance: points and yellow cards -----------------------------------------------------
-
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def _month(value: str | None) -> date:
-    """The first day of YYYY-MM; this month for anything else."""
-    match = _MONTH_RE.match(value or "")
-    if match:
-        year, month = int(match.group(1)), int(match.group(2))
-        if 2000 <= year <= 2999 and 1 <= month <= 12:
-            return date(year, month, 1)
-    return local_today().replace(day=1)
-
-
-def _compliance_page(month: date, status: int = 200, trigger=None, conflict=None, card_form=None):
-    rows = queries.compliance_rows(
-        db.session, current_user, month, current_app.config["COMPLIANCE_YELLOW_CARD_LATE"]
-    )
-    # The community rates sit outside the block an htmx answer swaps.
-    communities = None if is_partial() else queries.community_rates(db.session, current_user)
-    return render(
-        "residents/compliance.html",
-        "compliance",
-        rows=rows,
-        communities=communities,
-        month=month,
-        can_issue=can(current_user, "compliance.issue_card"),
-        card_form=card_form or YellowCardForm(formdata=None),
-        blank_form=YellowCardForm(formdata=None),
-        threshold=current_app.config["COMPLIANCE_YELLOW_CARD_LATE"],
-        conflict=conflict,
-        status=status,
-        trigger=trigger,
-    )
-
-
-@bp.route("/compliance/")
-@login_required
-def compliance():
-    authorize_or_403("compliance.view")
-    return _compliance_page(_month(request.args.get("month")))
-
-
-@bp.route("/compliance/cards", methods=["POST"])
-@login_required
-@once
-def issue_card():
-    authorize_or_403("compliance.issue_card")
-    form = YellowCardForm()
-    month = _month(form.month.data)
-    threshold = current_app.config["COMPLIANCE_YELLOW_CARD_LATE"]
-
-    def step():
-        rows = queries.compliance_rows(db.session, current_user, month, threshold)
-        row = {r.key: r for r in rows}.get(form.target.data or "")
-        if row is None:
-            raise RuleViolation(None, _("Choose a landlord or company that reported this month."))
-        return services.issue_yellow_card(
-            db.session,
-            current_user,
-            month=month,
-            reason=form.reason.data,
-            user_id=row.id if row.kind == "user" else None,
-            organization_id=row.id if row.kind == "org" else None,
-        )
-
-    location = url_for("residents.compliance", month=month.strftime("%Y-%m"))
-    return submit(
-        form,
-        step,
-        page=lambda status, conflict=None: _compliance_page(
-            month, status=status, conflict=conflict, card_form=form
-        ),
-        message=_("Yellow card issued."),
-        location=location,
-        fragment=lambda _r: _compliance_page(month, trigger=events.YELLOW_CARD_ISSUED),
-    )
 
 
 # --- rooms whose people are not all reported (the start page's "and N more") ----------------

@@ -14,7 +14,8 @@ from community.config import TestConfig
 from community.core.rollups import TOTAL, contributions, current
 from community.extensions import db
 from community.places.models import Building, Room, Site
-from community.residents.models import Person, PointsEntry, Residence
+from community.residents.compliance.models import PointsEntry
+from community.residents.models import Person, Residence
 from tests import dbutil
 
 

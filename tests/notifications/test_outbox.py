@@ -167,7 +167,7 @@ def test_open_hazard_reminder_runs_twice_and_notifies_once(world, session):
 
 
 def test_correction_reminder_once_a_day_per_reporter(world, session):
-    from community.residents import services as residents
+    from community.residents import reminders as residents
 
     residence = make_residence(
         session, room=world.room, reporter=world.landlord, status="rejected", decider=world.police

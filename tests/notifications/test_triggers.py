@@ -10,6 +10,7 @@ from community.assessments import services as assessments
 from community.core.notify import message
 from community.hazards import services as hazards
 from community.residents import services as residents
+from community.residents.compliance import services as compliance
 from tests.factories.assessments import make_assessment
 from tests.factories.hazards import make_hazard
 from tests.factories.residents import make_residence
@@ -56,27 +57,27 @@ def test_a_reopened_hazard_notifies_its_fixers_again(world, session):
 
 
 def test_a_yellow_card_to_a_company_notifies_its_members_only(world, session):
-    residents.issue_yellow_card(
+    compliance.issue_yellow_card(
         session,
         world.police,
         month=date(2026, 10, 1),
         reason="5 late",
         organization_id=world.company.id,
     )
-    assert recipients(session, residents.YELLOW_CARD_NOTICE) == sorted(
+    assert recipients(session, compliance.YELLOW_CARD_NOTICE) == sorted(
         [world.manager.id, world.manager2.id]
     )
     with force_locale("en"):
-        text = message(residents.YELLOW_CARD_NOTICE, notices(session)[0].params)
+        text = message(compliance.YELLOW_CARD_NOTICE, notices(session)[0].params)
     assert text.startswith("A yellow card was issued to you for 2026-10. Reason: 5 late. ")
     assert f"contact {world.police.display_name}" in text
 
 
 def test_a_yellow_card_to_a_landlord_notifies_the_landlord_only(world, session):
-    residents.issue_yellow_card(
+    compliance.issue_yellow_card(
         session, world.police, month=date(2026, 10, 1), reason="5 late", user_id=world.landlord.id
     )
-    assert recipients(session, residents.YELLOW_CARD_NOTICE) == [world.landlord.id]
+    assert recipients(session, compliance.YELLOW_CARD_NOTICE) == [world.landlord.id]
 
 
 def test_an_assessment_decision_notifies_its_submitter(world, session):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from community.core.timeutil import today as _today  # per test: a run may cross midnight
-from community.residents.models import PointsEntry, YellowCard
+from community.residents.compliance.models import PointsEntry, YellowCard
 from tests.conftest import csrf_from
 from tests.factories.residents import make_residence
 

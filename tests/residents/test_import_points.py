@@ -1,6 +1,6 @@
 """A row imported from a spreadsheet is a report like the form's: the same points
 line (+1 timely, -2 late), the same monthly timely/late counters, the same yellow
-card proposal at the threshold — one rule (services.record_reports) for both
+card proposal at the threshold — one rule (compliance.services.record_reports) for both
 channels — and the move-out of an imported resident earns what the move-out of a
 reported one earns."""
 
@@ -16,8 +16,9 @@ from sqlalchemy import select
 from community.core import rollups as core_rollups
 from community.core.timeutil import today as _today  # per test: a run may cross midnight
 from community.residents import services
+from community.residents.compliance.models import PointsEntry, YellowCardProposal
 from community.residents.imports.services import import_file
-from community.residents.models import PointsEntry, Residence, YellowCardProposal
+from community.residents.models import Residence
 from tests.factories.accounts import make_org, make_role_user
 from tests.factories.residents import id_number, make_residence
 from tests.residents.test_imports import csv_bytes

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from community.core.timeutil import to_local
-from community.residents.models import PointsEntry, Residence, YellowCardProposal
+from community.residents.compliance.models import PointsEntry, YellowCardProposal
+from community.residents.models import Residence
 from tests.conftest import csrf_from
 from tests.factories.residents import id_number, make_residence
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from community.core.errors import Conflict
 from community.core.timeutil import today as _today  # per test: a run may cross midnight
 from community.residents import services
-from community.residents.models import PointsEntry
+from community.residents.compliance.models import PointsEntry
 from tests.conftest import PASSWORD, csrf_from
 from tests.factories.residents import make_residence
 
@@ -140,7 +140,7 @@ def test_late_move_outs_propose_a_yellow_card_and_count_as_late(app, session, wo
     move-outs', and reaching COMPLIANCE_YELLOW_CARD_LATE of them proposes a card;
     the area's late-report counter follows them as a rebuild would count them."""
     from community.core import rollups
-    from community.residents.models import YellowCardProposal
+    from community.residents.compliance.models import YellowCardProposal
     from community.residents.rollups import LATE, TIMELY
 
     threshold = app.config["COMPLIANCE_YELLOW_CARD_LATE"]

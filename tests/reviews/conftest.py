@@ -12,7 +12,7 @@ from flask import g
 
 from community.core.timeutil import today
 from community.residents import queries as residents
-from community.residents.models import YellowCardProposal
+from community.residents.compliance.models import YellowCardProposal
 from tests.conftest import PASSWORD
 from tests.factories.accounts import make_area, make_area_tree, make_org, make_role_user
 from tests.factories.assessments import make_assessment

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from community.assessments.models import Assessment
 from community.hazards.models import Hazard
 from community.places.models import AssociationApplication
-from community.residents.models import Residence, YellowCard, YellowCardProposal
+from community.residents.compliance.models import YellowCard, YellowCardProposal
+from community.residents.models import Residence
 from tests.conftest import csrf_from
 
 
@@ -135,7 +136,7 @@ def test_dismissed_proposal_is_not_proposed_again_that_month(client, login, worl
 
 
 def test_card_issued_on_the_compliance_page_answers_the_proposal(world, session):
-    from community.residents import services
+    from community.residents.compliance import services
 
     proposal = world.proposal()
     services.issue_yellow_card(

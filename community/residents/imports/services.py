@@ -39,6 +39,7 @@ from community.core.timeutil import utcnow
 from community.core.validators import read_date
 from community.places.models import Building, Room, Site
 from community.residents import services
+from community.residents.compliance.services import LedgerReport, record_reports
 from community.residents.imports import files
 from community.residents.imports.files import CHUNK, HEADER, ImportRefused, Problem
 from community.residents.imports.models import ImportJob
@@ -88,7 +89,7 @@ def _order(problem: Problem) -> tuple[int, int]:
 class _Place:
     site: Site | None
     channel: str = ""
-    # The channel the ledger counts (services.record_reports): the importer's own
+    # The channel the ledger counts (compliance.services.record_reports): the importer's own
     # when they run the site, None for an enterprise or an administrator's load.
     earns: str | None = None
     rooms: dict[tuple[str, str], Room] = field(default_factory=dict)
@@ -364,10 +365,10 @@ class Importer:
             ],
         )
         # The report form's ledger rule, for the whole chunk at once.
-        services.record_reports(
+        record_reports(
             self.session,
             [
-                services.LedgerReport(rid, d["site"], d["earns"], row["late"], self.today)
+                LedgerReport(rid, d["site"], d["earns"], row["late"], self.today)
                 for rid, row, (_n, d) in zip(ids, rows, keep, strict=True)
             ],
         )

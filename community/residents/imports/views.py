@@ -5,15 +5,15 @@ residents.import_job, residents.import_step, residents.import_errors)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.accounts.permissions import authorize_or_403
 from community.core.csvout import csv_pieces
 from community.core.forms import EmptyForm
-from community.core.htmx import is_partial, render, submit
-from community.core.once import commit, once
+from community.core.htmx import is_partial, render, saved, submit
+from community.core.once import once
 from community.core.validators import is_id
 from community.extensions import db
 from community.residents import bp
@@ -104,9 +104,8 @@ def import_step(job_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.run_step(db.session, current_user, job)
-    if is_partial():
-        return commit(_job_page(job))
-    return commit(redirect(url_for("residents.import_job", job_id=job.id), code=303))
+    # No message: the job's page (or its progress block, for htmx) is the answer.
+    return saved(None, url_for("residents.import_job", job_id=job.id), lambda: _job_page(job))
 
 
 @bp.route("/residents/import/<int:job_id>/errors.csv")
