@@ -16,7 +16,7 @@ from datetime import date, datetime
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select, union_all
+from sqlalchemy import DateTime, Select, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, User
@@ -25,7 +25,7 @@ from community.core.models import AuditEvent
 from community.core.nav import BADGE_MAX
 from community.core.pagination import PER_PAGE, Page
 from community.core.reviews import ReviewKind, kinds_for
-from community.core.timeutil import today
+from community.core.timeutil import local_day, today
 from community.reviews.permissions import review_area_paths
 
 
@@ -57,7 +57,20 @@ def _in_area(column, area: Area | None):
 
 def _keys(kind: ReviewKind, user: Any, area: Area | None) -> Select:
     sub = kind.pending(user).subquery()
-    stmt = select(_kind_name(kind), sub.c.id.label("id"), sub.c.since.label("since"))
+    # Oldest first by local day: a kind waiting since a moment (a report's timestamp,
+    # stored in UTC) and one due since a day (a site's next inspection) compare by
+    # the local day they fall on, a whole day's items first on their day, moments in
+    # time order after them. Compared raw, a date sorted after every timestamp of
+    # the same UTC date once the local day had turned (00:00-08:00 in Shanghai).
+    since = sub.c.since
+    moment = isinstance(since.type, DateTime)
+    stmt = select(
+        _kind_name(kind),
+        sub.c.id.label("id"),
+        (local_day(since) if moment else since).label("day"),
+        literal_column("1" if moment else "0").label("moment"),
+        since.label("since"),
+    )
     if area is not None:
         stmt = stmt.where(_in_area(sub.c.area_id, area))
     return stmt
@@ -69,7 +82,9 @@ def _union(stmts: list[Select]):
 
 def _keys_page(user: Any, kinds: list[ReviewKind], area: Area | None) -> Select:
     union = _union([_keys(k, user, area) for k in kinds])
-    return select(union.c.kind, union.c.id).order_by(union.c.since, union.c.kind, union.c.id)
+    return select(union.c.kind, union.c.id).order_by(
+        union.c.day, union.c.moment, union.c.since, union.c.kind, union.c.id
+    )
 
 
 def queue_kinds(user: Any, kind: str | None = None) -> list[ReviewKind]:

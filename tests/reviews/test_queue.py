@@ -101,6 +101,27 @@ def test_queue_is_oldest_first_across_kinds(client, login, world):
     ]
 
 
+def test_a_site_due_today_comes_before_a_report_of_today_after_local_midnight(
+    client, login, world, frozen_clock
+):
+    """At 00:30 local the UTC date is still yesterday's: the site due since today
+    (a local day) and the report sent at 00:10 (a UTC moment) fall on the same local
+    day, the whole day's item first; a report of yesterday evening comes before both."""
+    w = world
+    now = frozen_clock("2026-12-08 00:30")
+    evening = w.residence(at=now - timedelta(hours=4))
+    tonight = w.residence(at=now - timedelta(minutes=20))
+    due = w.due_site()
+    w.session.commit()
+    login(w.police)
+    keys = [
+        k
+        for k in _keys(client.get("/reviews/").get_data(as_text=True))
+        if k.startswith(("residence", "inspection"))
+    ]
+    assert keys == [f"residence-{evening.id}", f"inspection-{due.id}", f"residence-{tonight.id}"]
+
+
 def test_filters_by_kind_and_area(client, login, world):
     w = world
     r = w.residence()
@@ -134,7 +155,13 @@ def test_queue_is_paginated(client, login, world):
     assert second == [f"residence-{i}" for i in ids[25:]]
 
 
-def test_queue_queries_do_not_grow_with_the_rows(client, login, world, count_queries):
+@pytest.mark.parametrize("clock", ["2026-12-07 10:00", "2026-12-08 00:30"])
+def test_queue_queries_do_not_grow_with_the_rows(
+    client, login, world, count_queries, frozen_clock, clock
+):
+    # 00:30 in Shanghai is the previous UTC day: the day a site is due since and the
+    # moment a report came in must still sort together (every kind on the first page).
+    frozen_clock(clock)
     w = world
 
     def add_one_of_each():
@@ -159,7 +186,10 @@ def test_queue_queries_do_not_grow_with_the_rows(client, login, world, count_que
         return q.count, len(_keys(resp.get_data(as_text=True)))
 
     small, shown = measure()
+    start = datetime.fromisoformat(clock)
     for month in range(2, 12):
+        # One round an hour (the same day), so every kind has a row on the first page.
+        frozen_clock(start + timedelta(hours=month))
         w.assessment_month = date(2026, month, 1)
         add_one_of_each()
     w.session.commit()
