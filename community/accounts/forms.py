@@ -130,7 +130,10 @@ class UserEditForm(FlaskForm):
         _l("Display name"),
         validators=[DataRequired(), Length(max=DISPLAY_NAME_MAX), DisplayName()],
     )
+    # Never filled from the stored value (a phone is shown masked, even to an admin):
+    # left empty it is kept, `remove_phone` clears it (services.update_user).
     phone = StringField(_l("Mobile phone"), validators=[Optional(), Phone()])
+    remove_phone = BooleanField(_l("Remove the phone number"))
     active = BooleanField(_l("Account active"))
 
 

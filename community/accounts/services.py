@@ -262,10 +262,13 @@ def update_user(
     display_name: str,
     phone: str | None,
     active: bool,
+    remove_phone: bool = False,
 ) -> User:
     """Change a user's display name, phone and whether the account is active (see
-    set_active). Raises RuleViolation."""
+    set_active). The stored phone is never sent back to the form: an empty `phone`
+    keeps it, `remove_phone` clears it. Raises RuleViolation."""
     display_name = check_display_name(display_name)
+    phone = phone or (None if remove_phone else user.phone)
     set_active(session, actor, user, active)
     # Field names only: the values (a phone above all) are personal data.
     changed = [

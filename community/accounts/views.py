@@ -388,7 +388,9 @@ def _role_form(formdata=None) -> AreaRoleForm:
 @admin_only
 def user(user_id: int):
     target = db.get_or_404(User, user_id)
-    form = UserEditForm(obj=target)
+    # Not `obj=target`: the stored phone is never put into the form (shown masked as
+    # its placeholder), and a post without the field must not fall back to it.
+    form = UserEditForm(data={"display_name": target.display_name, "active": target.active})
     if request.method == "GET":
         return _user_page(target, form, _role_form(formdata=False))
     return submit(
@@ -399,6 +401,7 @@ def user(user_id: int):
             target,
             display_name=form.display_name.data,
             phone=form.phone.data,
+            remove_phone=form.remove_phone.data,
             active=form.active.data,
         ),
         page=lambda status, conflict=None: _user_page(

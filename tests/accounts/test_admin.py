@@ -270,6 +270,36 @@ def test_admin_disables_a_user(client, admin, session):
     assert user.active is False and user.display_name == "离开的人"
 
 
+def test_user_page_shows_the_phone_masked_and_keeps_it_when_left_empty(client, admin, session):
+    target = make_user(session, username="phoned")
+    target.phone = "13812345678"
+    session.commit()
+    html = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert "13812345678" not in html
+    assert 'placeholder="138****5678"' in html
+    token = csrf_from(html)
+    resp = client.post(
+        f"/admin/users/{target.id}",
+        data={"display_name": "有电话", "phone": "", "active": "y", "csrf_token": token},
+    )
+    assert resp.status_code == 303
+    session.expire_all()
+    assert session.get(User, target.id).phone == "13812345678"
+    resp = client.post(
+        f"/admin/users/{target.id}",
+        data={"display_name": "有电话", "phone": "13900001111", "active": "y", "csrf_token": token},
+    )
+    session.expire_all()
+    assert session.get(User, target.id).phone == "13900001111"
+    resp = client.post(
+        f"/admin/users/{target.id}",
+        data={"display_name": "有电话", "remove_phone": "y", "active": "y", "csrf_token": token},
+    )
+    assert resp.status_code == 303
+    session.expire_all()
+    assert session.get(User, target.id).phone is None
+
+
 def test_admin_cannot_disable_themselves(client, admin, session):
     token = _token(client, f"/admin/users/{admin['id']}")
     resp = client.post(
