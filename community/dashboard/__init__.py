@@ -2,9 +2,9 @@
 stars, admission and 双无, open hazards, pending reviews, per area with drill-down
 district > street > community, each chart with its table and a CSV download.
 
-Figures come from the provider registry in core.figures (this package registers
-the ones built on the features below it); the residence counters they read are
-kept by core.rollups."""
+Figures come from the provider registry in core.figures, filled by the features
+(each in its figures.py); this package reads the registry and knows none of them.
+The residence counters they read are kept by core.rollups."""
 
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
@@ -18,4 +18,4 @@ register_nav(
     "dashboard.index", _l("Dashboard"), order=15, visible=lambda u: can(u, "nav.dashboard")
 )
 
-from community.dashboard import figures, permissions, start, views  # noqa: E402,F401
+from community.dashboard import permissions, start, views  # noqa: E402,F401

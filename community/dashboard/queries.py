@@ -100,20 +100,6 @@ def subtree_areas(ctx: FigureContext) -> list[Area]:
     )
 
 
-def rollup_counters(ctx: FigureContext) -> dict[tuple[str, Any], int]:
-    """{(metric, month): sum over the context's areas} (core.rollups)."""
-
-    def load():
-        rows = ctx.session.execute(
-            select(RollupMonth.metric, RollupMonth.month, func.sum(RollupMonth.value))
-            .where(RollupMonth.area_id.in_(ctx.area_ids))
-            .group_by(RollupMonth.metric, RollupMonth.month)
-        )
-        return {(metric, month): int(v or 0) for metric, month, v in rows}
-
-    return ctx.once("rollups", load)
-
-
 def rate_counters_by_area(ctx: FigureContext) -> dict[int, Rate]:
     """{area id: Rate} of each area of the subtree on its own (not its sub-areas)."""
 

@@ -1,21 +1,34 @@
-"""The residents' figure providers (registered into core.figures): the registration
-rate and the timely and late reports, read from the residence counters of
-core.rollups. Places, hazards, duty and reviews register theirs from their own
-packages (see core.figures)."""
+"""Residents figures of the area dashboard (registered into core.figures): the
+registration rate and its trend, and the timely and late reports, read from the
+residence counters of core.rollups (one grouped query per page, shared by both)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from community.core.charts import Datum, bar_chart, line_chart
 from community.core.figures import Figure, FigureContext, Headline, register_figure
-from community.core.rollups import TOTAL
-from community.dashboard.queries import rollup_counters
+from community.core.rollups import TOTAL, RollupMonth
 from community.places.rollups import OCCUPANTS
 from community.residents.queries import Rate
 from community.residents.rollups import ACTIVE, LATE, TIMELY
+
+
+def rollup_counters(ctx: FigureContext) -> dict[tuple[str, Any], int]:
+    """{(metric, month): sum over the context's areas} (core.rollups)."""
+
+    def load():
+        rows = ctx.session.execute(
+            select(RollupMonth.metric, RollupMonth.month, func.sum(RollupMonth.value))
+            .where(RollupMonth.area_id.in_(ctx.area_ids))
+            .group_by(RollupMonth.metric, RollupMonth.month)
+        )
+        return {(metric, month): int(v or 0) for metric, month, v in rows}
+
+    return ctx.once("rollups", load)
 
 
 def _percent(value: int | None) -> str:
