@@ -14,7 +14,6 @@ import subprocess
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from community.core.commands import registered_commands
@@ -153,130 +152,7 @@ def backup(path: str) -> None:
     _fail(f"backup does not support {url.get_backend_name()}")
 
 
-@click.command("import-residents")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--as",
-    "username",
-    default=None,
-    help="The acting user (landlord, property manager, enterprise or police); "
-    "default: the first administrator account.",
-)
-@with_appcontext
-def import_residents(file: str, username: str | None) -> None:
-    """Import residences from FILE (.csv UTF-8 or .xlsx) with the header
-    site_id,building,room,name,id_number,phone,move_in,hometown,employer.
-    Rows are reported with the acting user's rights and channel; exit code 1
-    when some rows were refused (each printed as `line N: reason`)."""
-    from pathlib import Path
-
-    from community.accounts.models import Membership, User
-    from community.residents.imports import ImportRefused, import_file, max_bytes
-
-    if username:
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is None:
-            _fail(f"no user is called {username}")
-    else:
-        user = db.session.scalar(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.role == "admin")
-            .order_by(User.id)
-            .limit(1)
-        )
-        if user is None:
-            _fail("no administrator account: name the acting user with --as USERNAME")
-    path = Path(file)
-    if path.stat().st_size > max_bytes():
-        _fail(f"the file is larger than {max_bytes() // (1024 * 1024)} MB: nothing imported")
-    try:
-        result = import_file(db.session, user, path)
-    except ImportRefused as exc:
-        db.session.rollback()
-        _fail(f"{exc.message} Nothing imported.")
-    db.session.commit()
-    click.echo(
-        f"rows: {result.total}, imported: {result.imported}, "
-        f"already reported: {result.already}, refused: {result.refused}"
-    )
-    for line, reason in result.errors:
-        click.echo(f"line {line}: {reason}")
-    if result.refused:
-        raise SystemExit(1)
-
-
-@click.command("export-ledger")
-@click.option("--building", "building_id", type=int, required=True)
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), required=True)
-@click.option("--out", "out", default=None, help="Output file (default: standard output).")
-@click.option(
-    "--as",
-    "username",
-    default=None,
-    help="Export as this user: a police account of the area gets full ID numbers "
-    "(audited); anyone else, and the default, gets them masked.",
-)
-@with_appcontext
-def export_ledger(building_id: int, fmt: str, out: str | None, username: str | None) -> None:
-    """Write the building's register (一幢一册) as xlsx or csv."""
-    import sys
-
-    from community.accounts.models import User
-    from community.places.queries import get_building
-    from community.residents import exports
-
-    building = get_building(db.session, building_id)
-    if building is None:
-        _fail(f"no building {building_id}")
-    user = None
-    if username:
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is None:
-            _fail(f"no user is called {username}")
-    unmasked = user is not None and exports.unmasked_for(user, building.site)
-    exports.record_export(db.session, user, building, fmt, unmasked)
-    db.session.commit()
-    rows = exports.ledger_rows(db.session, site=building.site, building=building, unmasked=unmasked)
-    if fmt == "csv":
-        target = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
-        try:
-            for piece in exports.csv_chunks(rows):
-                target.write(piece)
-        finally:
-            if out:
-                target.close()
-    else:
-        if not out:
-            _fail("xlsx needs --out PATH")
-        with open(out, "wb") as f:
-            exports.write_xlsx(rows, f)
-    if out:
-        click.echo(f"register of building {building.id} written to {out}", err=True)
-
-
-@click.command("close-duties")
-@with_appcontext
-def close_duties() -> None:
-    """Claims nobody checked into by a duty's end become no-shows; duties past their
-    end become done. Safe to run twice (run it from cron, e.g. every 15 minutes)."""
-    from community.duty.services import close_duties as close
-
-    no_shows, done = close(db.session)
-    db.session.commit()
-    click.echo(f"no-shows: {no_shows}; duties done: {done}")
-
-
 def register_cli(app: Flask) -> None:
     """Add this module's commands and every feature's registered ones to `app.cli`."""
-    own = (
-        seed_demo,
-        rebuild_rollups,
-        purge_expired,
-        backup,
-        import_residents,
-        export_ledger,
-        close_duties,
-    )
-    for command in (*own, *registered_commands()):
+    for command in (seed_demo, rebuild_rollups, purge_expired, backup, *registered_commands()):
         app.cli.add_command(command)

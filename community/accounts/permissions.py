@@ -20,8 +20,9 @@ from typing import Any
 from flask import abort, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import Session
 
-from community.accounts.models import Area, Membership
+from community.accounts.models import Area, Membership, User
 from community.extensions import db
 
 
@@ -83,6 +84,18 @@ def has_role(user: Any, *wanted: str) -> bool:
 
 def is_admin(user: Any) -> bool:
     return has_role(user, "admin")
+
+
+def first_admin(session: Session) -> User | None:
+    """The oldest administrator account (the command line's acting user when none
+    is named)."""
+    return session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.role == "admin")
+        .order_by(User.id)
+        .limit(1)
+    )
 
 
 def scope_areas(user: Any, *role_names: str) -> list[Area]:

@@ -26,4 +26,13 @@ register_nav(
     primary=14,
 )
 
-from community.duty import figures, permissions, reminders, reviews, services, start, views  # noqa: E402,F401  # noqa: E402,F401
+from community.duty import (  # noqa: E402,F401
+    commands,
+    figures,
+    permissions,
+    reminders,
+    reviews,
+    services,
+    start,
+    views,
+)
