@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import click
+import pytest
 from sqlalchemy import func, select
 
 from community.accounts.models import Membership, Organization, User
+from community.core.commands import register_command, registered_commands
 from community.extensions import db
 from tests import dbutil
 
@@ -203,3 +206,32 @@ def test_seed_demo_residents_adds_valid_records_in_every_state(app, session):
     assert session.scalar(select(func.count(func.distinct(Person.id_hash)))) == session.scalar(
         select(func.count()).select_from(Person)
     )
+
+
+# The commands of the interface contract (README, "Command line"): each is a
+# top-level `flask` command whether cli.py or a feature's commands.py defines it.
+CONTRACT_COMMANDS = {
+    "seed-demo",
+    "rebuild-rollups",
+    "create-area",
+    "create-org",
+    "create-user",
+    "import-residents",
+    "export-ledger",
+    "purge-expired",
+    "send-reminders",
+    "send-outbox",
+    "close-duties",
+    "backup",
+}
+
+
+def test_every_contract_command_is_a_top_level_flask_command(app):
+    assert CONTRACT_COMMANDS <= set(app.cli.commands)
+
+
+def test_a_second_command_of_a_registered_name_is_refused():
+    names = [c.name for c in registered_commands()]
+    assert "close-duties" in names and len(names) == len(set(names))
+    with pytest.raises(KeyError):
+        register_command(click.Command("close-duties"))

@@ -114,3 +114,20 @@ def test_pending_reviews_left_out_without_a_queue(session, world):
     ours = ["registration", "reports", "stars", "admission", "hazards"]
     assert [s for s in slugs if s in ours] == ours
     assert build_figure(_ctx(session, world.landlord, world.c1), "reviews") is None
+
+
+def test_every_feature_registers_its_figures_in_the_dashboard_order():
+    """The slugs name the CSV downloads (/dashboard/<figure>.csv): registered by
+    places, hazards, residents, reviews and duty, shown in this order."""
+    from community.core.figures import figure_slugs
+
+    assert figure_slugs() == [
+        "registration",
+        "reports",
+        "stars",
+        "admission",
+        "hazards",
+        "reviews",
+        "duty-fill",
+        "volunteer-hours",
+    ]
