@@ -22,7 +22,10 @@ A kind gives the queue:
 - `get(session, id)`: the object (None for an id no row can have: `by_id`), and
   the permission actions that guard it: `view_action` (404 when refused) and
   `decide_action` (403 when refused);
-- `link(id)`: the object's own page;
+- `link(id)`: the object's own page; `link_action`, when that page asks a
+  permission some reviewers lack (police decide association applications but
+  the associations page is the officers' and landlords'): those reviewers see
+  the title without a link rather than a link to a 403;
 - `approve(session, user, obj)` and `reject(session, user, obj, reason)`: calls
   of the feature's existing services. They flush, never commit, and raise
   Conflict when someone already decided and RuleViolation("reason") when the
@@ -57,6 +60,7 @@ class ReviewKind:
     view_action: str
     decide_action: str
     link: Callable[[int], str]
+    link_action: str | None = None
     approve: Callable[[Session, Any, Any], Any] | None = None
     reject: Callable[[Session, Any, Any, str], Any] | None = None
     describe: Callable[[Any], str] | None = None  # row -> title (default: row.title)

@@ -218,6 +218,13 @@ def _association_nav(user: Any, obj: Any) -> bool:
     return has_role(user, "landlord", "association")
 
 
+@rule("association.page")
+def _opens_associations(user: Any, obj: Any) -> bool:
+    """Who /associations/ answers (landlords apply there, officers and admins
+    decide): the review queue links an application there for them only."""
+    return has_role(user, "admin", "landlord", "association")
+
+
 # --- scopes and role-dependent choices used by the places queries and services -------
 
 

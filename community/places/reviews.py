@@ -46,6 +46,7 @@ register_review_kind(
         view_action="association.review",
         decide_action="association.review",
         link=lambda id: url_for("places.associations"),
+        link_action="association.page",
         approve=lambda session, user, app: services.decide_application(
             session, user, app, "approve"
         ),

@@ -20,7 +20,7 @@ from sqlalchemy import DateTime, Select, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, User
-from community.accounts.permissions import memberships
+from community.accounts.permissions import can, memberships
 from community.core.models import AuditEvent
 from community.core.nav import BADGE_MAX
 from community.core.pagination import PER_PAGE, Page
@@ -36,14 +36,20 @@ class ReviewRow:
     title: str
     since: date | datetime | None
     area_name: str
+    linked: bool = True  # the reviewer may open the object's page (kind.link_action)
 
     @property
     def key(self) -> str:
         return f"{self.kind.name}-{self.id}"
 
     @property
-    def link(self) -> str:
-        return self.kind.link(self.id)
+    def link(self) -> str | None:
+        return self.kind.link(self.id) if self.linked else None
+
+
+def opens_link(user: Any, kind: ReviewKind) -> bool:
+    """Whether the kind's link leads `user` to a page they may open."""
+    return kind.link_action is None or can(user, kind.link_action)
 
 
 def _kind_name(kind: ReviewKind):
@@ -136,9 +142,10 @@ def load_rows(session: Session, user: Any, keys: list[tuple[str, int]]) -> dict:
             .join(Area, Area.id == sub.c.area_id)
             .where(sub.c.id.in_(ids))
         )
+        linked = opens_link(user, kind)
         for row in session.execute(stmt):
             found[(kind.name, row.id)] = ReviewRow(
-                kind, row.id, kind.title(row), row.since, row.area_name
+                kind, row.id, kind.title(row), row.since, row.area_name, linked
             )
     return found
 

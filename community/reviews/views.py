@@ -120,6 +120,7 @@ def _row_answer(kind, record_id: int, form, *, status: int, conflict: str | None
         record_id=record_id,
         form=form,
         decided_by=by,
+        details=kind.link(record_id) if queries.opens_link(current_user, kind) else None,
         conflict=conflict,
         next_url=_next(form.next.data),
         badge=_badge(),

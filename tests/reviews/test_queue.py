@@ -73,6 +73,22 @@ def test_association_officer_gets_its_applications_only(client, login, world, it
     assert keys == [f"association-{inside['association']}"]
 
 
+@pytest.mark.parametrize("who, linked", [("police", False), ("officer", True)])
+def test_an_application_links_to_the_associations_page_only_for_who_may_open_it(
+    client, login, world, who, linked
+):
+    """Police decide association applications in the queue, but /associations/ is
+    the officers' and landlords' page (403 for the police): no link to a refusal."""
+    w = world
+    app = w.application()
+    w.session.commit()
+    login(getattr(w, who))
+    html = client.get("/reviews/").get_data(as_text=True)
+    row = re.search(rf'<article id="review-association-{app.id}".*?</header>', html, re.S)
+    assert ('href="/associations/"' in row.group(0)) is linked
+    assert client.get("/associations/").status_code == (200 if linked else 403)
+
+
 def test_landlord_has_no_queue(client, login, world):
     login(world.landlord)
     assert client.get("/reviews/").status_code == 403
