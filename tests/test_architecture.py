@@ -214,9 +214,7 @@ def _import_graph(sources: dict[str, str]) -> dict[str, set[str]]:
     return graph
 
 
-_PACKAGES = {
-    ".".join(p.relative_to(ROOT.parent).parts[:-1]) for p in ROOT.rglob("__init__.py")
-}
+_PACKAGES = {".".join(p.relative_to(ROOT.parent).parts[:-1]) for p in ROOT.rglob("__init__.py")}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -292,3 +290,66 @@ def test_the_shape_checks_see_a_violation():
     assert _cycles(_import_graph(hidden)) == [["community.core.a", "community.core.b"]]
     straight = {"community.core.a": "from community.core import b\n", "community.core.b": ""}
     assert _cycles(_import_graph(straight)) == []
+
+
+def _core_kinds(doc: str) -> dict[str, int]:
+    """module -> kind number, read from the numbered list of core/__init__.py's
+    docstring (or README's Architecture section): the first mention of a module
+    name in backticks under "N." puts it in kind N."""
+    core = ROOT / "core"
+    kinds: dict[str, int] = {}
+    for block in re.split(r"\n(?=\d\. )", doc)[1:]:
+        number = int(block.split(".", 1)[0])
+        body = block.split("\n\n", 1)[0]
+        for name in re.findall(r"`([a-z_]+)`", body):
+            if (core / f"{name}.py").exists():
+                kinds.setdefault(name, number)
+    return kinds
+
+
+def _core_imports(text: str) -> list[tuple[int, str]]:
+    """(line, core module) of every import of a core module, at any depth."""
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "community.core":
+                found.extend((node.lineno, a.name) for a in node.names)
+            elif node.module.startswith("community.core."):
+                found.append((node.lineno, node.module.split(".")[2]))
+        elif isinstance(node, ast.Import):
+            found.extend(
+                (node.lineno, a.name.split(".")[2])
+                for a in node.names
+                if a.name.startswith("community.core.")
+            )
+    return found
+
+
+def _upward_core_imports(kinds: dict[str, int], sources: dict[str, str]) -> list[str]:
+    return [
+        f"core/{module}.py:{line} ({kinds[module]}) imports {target} ({kinds[target]})"
+        for module, text in sorted(sources.items())
+        for line, target in _core_imports(text)
+        if kinds.get(target, 0) > kinds.get(module, 99)
+    ]
+
+
+def test_core_modules_import_their_kind_and_below_as_documented():
+    """The four kinds of core module written in core/__init__.py's docstring and in
+    README.md are the same, name every core module, and every core import follows them."""
+    core = ROOT / "core"
+    doc = ast.get_docstring(ast.parse((core / "__init__.py").read_text(encoding="utf-8")))
+    kinds = _core_kinds(doc)
+    modules = {p.stem for p in core.glob("*.py")} - {"__init__"}
+    assert modules - set(kinds) == set(), "core modules missing from the docstring's kinds"
+    readme = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    assert _core_kinds(section) == kinds, "README's core kinds differ from core/__init__.py"
+    sources = {m: (core / f"{m}.py").read_text(encoding="utf-8") for m in modules}
+    upward = _upward_core_imports(kinds, sources)
+    assert not upward, "core imports against its kinds:\n" + "\n".join(upward)
+    # The check sees a violation: a data helper importing a web-plumbing module.
+    planted = {"timeutil": "def f():\n    from community.core.htmx import render\n"}
+    assert _upward_core_imports(kinds, planted) == [
+        f"core/timeutil.py:2 ({kinds['timeutil']}) imports htmx ({kinds['htmx']})"
+    ]
