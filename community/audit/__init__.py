@@ -1,5 +1,6 @@
-"""The audit log page (/audit/): every event, filtered, paged and exported as CSV,
-for the police and administrators. Events are written by the features through
+"""The audit log page (/audit/): the events in the reader's scope (administrators
+all; police their areas' and their own, see permissions.visible_events), filtered,
+paged and exported as CSV. Events are written by the features through
 core.audit.record; nothing here (or anywhere in the app) changes or deletes one."""
 
 from flask import Blueprint

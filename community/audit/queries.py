@@ -1,4 +1,5 @@
-"""Read side of the audit log: filters, keyset pages and the CSV rows.
+"""Read side of the audit log: filters, keyset pages and the CSV rows, always within
+the reader's scope (permissions.visible_events), which every filter narrows further.
 
 Pages are keyset pages on the id (newest first): `before=<id>` continues after the
 last row shown, so a page costs the same on row 50 and on row 5,000,000, and no
@@ -17,6 +18,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from community.accounts.models import User
+from community.audit.permissions import visible_events
 from community.core.models import AuditEvent
 from community.core.timeutil import day_start
 
@@ -52,10 +54,10 @@ class EventPage:
     older: int | None = None  # `before=` of the next (older) page
 
 
-def filtered(session: Session, filters: Filters) -> Select | None:
-    """SELECT of the matching events (unordered); None when the named user does not
-    exist (nothing can match)."""
-    stmt = select(AuditEvent)
+def filtered(session: Session, user: Any, filters: Filters) -> Select | None:
+    """SELECT of the matching events `user` may read (unordered); None when the named
+    actor does not exist (nothing can match)."""
+    stmt = select(AuditEvent).where(visible_events(user))
     if filters.username:
         actor_id = session.scalar(
             select(User.id).where(func.lower(User.username) == filters.username.strip().lower())
@@ -98,15 +100,17 @@ def filtered(session: Session, filters: Filters) -> Select | None:
 
 def list_events(
     session: Session,
+    user: Any,
     filters: Filters,
     *,
     before: int | None = None,
     after: int | None = None,
     per_page: int = PER_PAGE,
 ) -> EventPage:
-    """One page, newest first: older than `before`, or (going back) newer than
-    `after`. Two queries at most (the user look-up and the page)."""
-    stmt = filtered(session, filters)
+    """One page of the events `user` may read, newest first: older than `before`, or
+    (going back) newer than `after`. Two queries at most (the user look-up and the
+    page)."""
+    stmt = filtered(session, user, filters)
     if stmt is None:
         return EventPage()
     if after is not None:
@@ -142,13 +146,19 @@ def actor_names(session: Session, events: list[AuditEvent]) -> dict[int, str]:
     return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
 
 
-def export_rows(session: Session, filters: Filters) -> Iterator[list[Any]]:
-    """Every matching event, newest first, in batches (keyset on id), with the
-    actor's username; for the CSV export."""
-    stmt = filtered(session, filters)
+def export_rows(session: Session, user: Any, filters: Filters) -> Iterator[list[Any]]:
+    """Every matching event `user` may read, newest first, in batches (keyset on id),
+    with the actor's username; for the CSV export. The statement (the reader's scope
+    above all) is built now, in the request; the rows are read as the CSV streams."""
+    stmt = filtered(session, user, filters)
     if stmt is None:
-        return
-    stmt = stmt.add_columns(User.username).outerjoin(User, User.id == AuditEvent.actor_id)
+        return iter(())
+    return _batches(
+        session, stmt.add_columns(User.username).outerjoin(User, User.id == AuditEvent.actor_id)
+    )
+
+
+def _batches(session: Session, stmt: Select) -> Iterator[list[Any]]:
     before = None
     while True:
         page = stmt if before is None else stmt.where(AuditEvent.id < before)

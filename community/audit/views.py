@@ -1,4 +1,5 @@
-"""/audit/: the filtered, paged audit log and its CSV export (police, admins)."""
+"""/audit/: the filtered, paged audit log and its CSV export (police, admins), each
+within the reader's scope (audit.permissions.visible_events)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def index():
     form = _form(request.args)
     filters = _filters(form)
     page = queries.list_events(
-        db.session, filters, before=_int_arg("before"), after=_int_arg("after")
+        db.session, current_user, filters, before=_int_arg("before"), after=_int_arg("after")
     )
     return render(
         "audit/index.html",
@@ -109,7 +110,7 @@ def export():
         filters.query_args() or None,
         object_type="audit_event",
     )
-    rows = queries.export_rows(db.session, filters)
+    rows = queries.export_rows(db.session, current_user, filters)
     return commit(
         Response(
             stream_with_context(csv_pieces(_header(), rows)),

@@ -1,4 +1,5 @@
-"""Access rows for the audit log: the police and administrators only."""
+"""Access rows for the audit log: the police and administrators only (what each of
+them reads is scoped: tests/audit/test_scope.py)."""
 
 from __future__ import annotations
 

@@ -279,7 +279,7 @@ def test_filters_narrow_the_list(app, client, login_as):
     )
     _seed_events(app, 2, action="site_created", object_type="site", object_id=9)
     _seed_events(app, 1, action="old_one", at=utcnow() - timedelta(days=40))
-    login_as("police")
+    login_as("admin")
     body = client.get(f"/audit/?user={actor_name}").get_data(as_text=True)
     assert (
         body.count('data-action="hazard_reported"') == 3
@@ -312,7 +312,7 @@ def test_htmx_gets_the_list_fragment(client, htmx_client, login_as):
 
 def test_keyset_pages_cost_the_same_however_deep(app, client, login_as, count_queries):
     _seed_events(app, 120, action="paged")
-    login_as("police")
+    login_as("admin")
     first = client.get("/audit/?action=paged").get_data(as_text=True)
     assert first.count('data-action="paged"') == queries.PER_PAGE and "Older" in first
     import re
@@ -332,7 +332,7 @@ def test_keyset_pages_cost_the_same_however_deep(app, client, login_as, count_qu
 def test_csv_export_is_filtered_neutralised_and_itself_audited(app, client, login_as):
     _seed_events(app, 2, action="exported_probe", object_type="=2+3", detail={"k": "v"})
     _seed_events(app, 1, action="other_probe")
-    police = login_as("police")
+    admin = login_as("admin")
     resp = client.get("/audit/export.csv?action=exported_probe")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
@@ -340,7 +340,7 @@ def test_csv_export_is_filtered_neutralised_and_itself_audited(app, client, logi
     assert all(r[5] == "'=2+3" and r[7] == "k=v" for r in rows[1:])
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
     (exported,) = _events(app, "audit.exported")
-    assert exported.actor_id == police["id"] and exported.detail == {"action": "exported_probe"}
+    assert exported.actor_id == admin["id"] and exported.detail == {"action": "exported_probe"}
 
 
 # --- issue 15: true time labels, actions by name ------------------------------------
@@ -352,7 +352,7 @@ def test_the_page_says_local_time_and_the_csv_utc(app, client, login_as):
     from datetime import datetime
 
     _seed_events(app, 1, action="clock_probe", at=datetime(2026, 12, 6, 20, 30, 5))
-    login_as("police")
+    login_as("admin")
     page = client.get("/audit/?action=clock_probe").get_data(as_text=True)
     assert "<th>Time (UTC+8)</th>" in page and "Time (UTC)" not in page
     assert "2026-12-07 04:30:05" in page and "2026-12-06 20:30:05" not in page
@@ -372,7 +372,7 @@ def test_the_date_filters_are_local_days(app, client, login_as):
     from datetime import datetime
 
     _seed_events(app, 1, action="day_probe", at=datetime(2026, 12, 6, 20, 30))
-    login_as("police")
+    login_as("admin")
     on_7th = client.get("/audit/?action=day_probe&date_from=2026-12-07&date_to=2026-12-07")
     assert 'data-action="day_probe"' in on_7th.get_data(as_text=True)
     on_6th = client.get("/audit/?action=day_probe&date_from=2026-12-06&date_to=2026-12-06")

@@ -8,7 +8,7 @@ import pytest
 
 from community.audit import queries
 from community.core import audit
-from tests.factories.accounts import make_user
+from tests.factories.accounts import make_role_user, make_user
 from tests.test_query_plans import _captured, _plans
 
 FILTERS = {
@@ -32,6 +32,9 @@ def test_audit_filter_uses_its_index(session, name):
         audit.record(session, user, "probe", user)
     session.flush()
     make, index = FILTERS[name]
-    statements = _captured(session, lambda: queries.list_events(session, make(user), before=10**6))
+    admin = make_role_user(session, "admin")
+    statements = _captured(
+        session, lambda: queries.list_events(session, admin, make(user), before=10**6)
+    )
     plan = _plans(session, statements)[-1]
     assert index in plan, plan
