@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config as FlaskConfig
-from flask import Flask, Response, has_request_context, request, session
+from flask import Flask, Response, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -37,6 +37,34 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 
 event.listen(Engine, "connect", _sqlite_pragmas)
+
+# Methods that only read: their transactions never take SQLite's write lock.
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _sqlite_begin(conn) -> None:
+    """A write request's transaction takes SQLite's write lock when it begins.
+
+    In WAL mode a transaction that has read and then writes cannot wait for a
+    writer that committed meanwhile: SQLite refuses it at once ("database is
+    locked", 503) whatever the busy timeout. Two officers deciding the same item
+    would get one decision and one 503. BEGIN IMMEDIATE makes the second wait
+    (busy timeout) and then read the first one's decision (409). Reading requests
+    keep pysqlite's own handling (no lock: readers never wait), and so does work
+    outside a request (the worker, the CLI), which takes the lock at its first
+    write and waits for it there. (PostgreSQL needs nothing of this: a
+    conditional UPDATE waits for the row and re-checks.)"""
+    if has_request_context() and request.method not in _READ_METHODS:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _init_sqlite_transactions(app: Flask) -> None:
+    from community.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "begin", _sqlite_begin)
 
 
 def _load_instance_config(app: Flask) -> None:
@@ -120,6 +148,7 @@ def _init_extensions(app: Flask) -> None:
     # First: its after_request hook then runs last, on the final headers.
     init_compress(app)
     db.init_app(app)
+    _init_sqlite_transactions(app)
     migrate.init_app(
         app,
         db,
@@ -206,13 +235,19 @@ def _register_errors(app: Flask) -> None:
     from community.core.htmx import render
 
     def _page(code: int, description: str | None = None, incident: str | None = None):
-        from community.extensions import db
+        from community.extensions import db, login_manager
 
         if code >= 500:
             try:
                 db.session.rollback()
             except Exception:  # noqa: BLE001 - the database may be what failed  # nosec B110
                 pass
+        if code == 503:
+            # The database is locked or unreachable: the page must not need it. The
+            # user (expired by the rollback, or never loaded) would be read again by
+            # the navigation bar and the language choice, fail again and make the
+            # answer a 500; the page shows as to a visitor, in the session's language.
+            g._login_user = login_manager.anonymous_user()  # Flask-Login's request user
         return render(
             "errors/error.html",
             "error",

@@ -3,11 +3,15 @@ nothing new and gets the answer the first one got.
 
 The token is looked up when the request starts (a read: a repeat is answered at
 once) and written when it ends, in the request's one commit together with the
-records the view made (`commit()`, called by core.htmx.saved). Nothing is
-written before the view's own work, so expensive work (decoding a photo) holds
-no write lock. Of two concurrent submissions, the second one's token INSERT
-fails on the primary key once the first commits: its transaction is rolled back,
-so nothing it made is kept, and it replays the first one's answer.
+records the view made (`commit()`, called by core.htmx.saved). Of two concurrent
+submissions on PostgreSQL, the second one's token INSERT fails on the primary key
+once the first commits: its transaction is rolled back, so nothing it made is
+kept, and it replays the first one's answer. On SQLite a write request's
+transaction holds the write lock from its first statement (BEGIN IMMEDIATE, see
+community/__init__.py), so the second waits for the first to commit, finds its
+token at the start and replays without running the view; the PRIMARY KEY stays
+the backstop. (The lock is then held during the view's own work too: keep
+expensive work, such as decoding a photo, short.)
 
 Rows expire after TOKEN_TTL: a form older than that submits as new. Expired rows
 are deleted on every write here and by `flask purge-expired`.
