@@ -14,7 +14,7 @@ from flask import Flask, Response, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -273,12 +273,20 @@ def _register_errors(app: Flask) -> None:
         return _page(exc.code, exc.description if exc.code in (409, 422) else None)
 
     @app.errorhandler(OperationalError)
-    def _busy(exc: OperationalError):
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def _busy(exc: Exception):
         # A lock wait that ran out (SQLite "database is locked", a PostgreSQL lock or
-        # statement timeout) or a database that is briefly unreachable: the request
-        # did nothing, so the client may simply try again.
+        # statement timeout) or a database that is unreachable, on connecting or in the
+        # middle of the request: the request saved nothing, so the client may simply
+        # try again. A lost connection is thrown away by SQLAlchemy and every pooled
+        # one is pinged before use (pool_pre_ping), so pages work again by themselves
+        # once the database is back.
         log.warning(
-            "database busy on %s %s: %s", request.method, request.path, type(exc.orig).__name__
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            type(getattr(exc, "orig", None) or exc).__name__,
         )
         resp = _page(503)
         resp.headers["Retry-After"] = "2"
