@@ -172,8 +172,33 @@ def person_values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _insert_new(session: Session):
+    """INSERT INTO person ... ON CONFLICT (id_hash) DO NOTHING, in the database's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Person.__table__).on_conflict_do_nothing(index_elements=["id_hash"])
+
+
+def add_people(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Create the people of `rows` (person_values) that do not exist yet, under the
+    unique id_hash: one INSERT ... ON CONFLICT DO NOTHING, so a person created
+    meanwhile by a concurrent report or import is kept, never an IntegrityError
+    (PostgreSQL waits for that transaction; SQLite's writers take turns). Returns
+    the id of every row's person by id_hash."""
+    if not rows:
+        return {}
+    session.execute(_insert_new(session), rows)
+    hashes = [r["id_hash"] for r in rows]
+    found = select(Person.id_hash, Person.id).where(Person.id_hash.in_(hashes))
+    return dict(session.execute(found).all())
+
+
 def _person(session: Session, data: dict[str, Any], *, update_facts: bool) -> Person:
-    """The person with this ID number (found by its keyed hash), created when new.
+    """The person with this ID number (found by its keyed hash), created when new
+    (INSERT ... ON CONFLICT DO NOTHING: of two reports of a new person at once, the
+    second finds the first one's record).
 
     A report from an account (landlord, company, police) updates the name, phone
     and hometown: the newest report is the best knowledge. A self-declaration
@@ -181,11 +206,11 @@ def _person(session: Session, data: dict[str, Any], *, update_facts: bool) -> Pe
     so a stranger who knows an ID number cannot rewrite that person's phone."""
     id_hash = lookup_hash(data["id_number"])
     person = session.scalar(select(Person).where(Person.id_hash == id_hash))
+    created = False
     if person is None:
-        person = Person(**person_values(data))
-        session.add(person)
-        session.flush()
-    elif update_facts:
+        created = session.execute(_insert_new(session), person_values(data)).rowcount == 1
+        person = session.scalars(select(Person).where(Person.id_hash == id_hash)).one()
+    if update_facts and not created:
         person.name = data["name"]
         if data["phone"]:
             person.phone = data["phone"]
