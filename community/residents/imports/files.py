@@ -90,6 +90,25 @@ def max_bytes() -> int:
     return int(current_app.config.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 
 
+def max_rows() -> int:
+    """The most lines a file may hold (its header included): reading stops there."""
+    return int(current_app.config.get("IMPORT_MAX_ROWS", 100_000))
+
+
+def max_inflated_bytes() -> int:
+    """The most an xlsx may unpack to, all its members together: by default the
+    largest file accepted (IMPORT_MAX_BYTES), which openpyxl reads in about ten seconds
+    here. The bound on the time of the first step: the sheet's XML is parsed whole
+    when it has no <dimension> element."""
+    return int(current_app.config.get("IMPORT_MAX_INFLATED_BYTES") or max_bytes())
+
+
+# An xlsx member compressed more than this many times over is refused unread (a zip
+# bomb): real sheets compress 5-20 times; members smaller than RATIO_FROM are not judged.
+MAX_RATIO = 100
+RATIO_FROM = 1024 * 1024
+
+
 def _not_spreadsheet() -> ImportRefused:
     return ImportRefused(_("This file is not a spreadsheet: upload a CSV (UTF-8) or xlsx file."))
 
@@ -155,8 +174,50 @@ def _csv_file_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         yield from _csv_reader(f)
 
 
+def check_zip(opened: Any) -> None:
+    """Refuse an xlsx by its zip directory alone, before anything is unpacked: more
+    than max_inflated_bytes() unpacked (members together, as the directory declares
+    them: zipfile never unpacks a member past its declared size, and a member whose
+    data says otherwise fails its CRC check), or a large member compressed more than
+    MAX_RATIO times over. ImportRefused with the limit; _not_spreadsheet() for a file
+    that is no zip."""
+    try:
+        with zipfile.ZipFile(opened) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _not_spreadsheet() from exc
+    for member in members:
+        if member.file_size > RATIO_FROM and member.file_size > MAX_RATIO * max(
+            member.compress_size, 1
+        ):
+            raise ImportRefused(
+                _(
+                    "This spreadsheet is compressed more than %(ratio)d times over, which "
+                    "no real sheet is; save it again from your spreadsheet program or as CSV.",
+                    ratio=MAX_RATIO,
+                )
+            )
+    limit = max_inflated_bytes()
+    if sum(m.file_size for m in members) > limit:
+        raise ImportRefused(
+            _(
+                "This spreadsheet unpacks to more than %(mb)d MB; split it into smaller "
+                "files or save it as CSV.",
+                mb=max(1, limit // (1024 * 1024)),
+            )
+        )
+
+
+def check_upload(data: bytes) -> None:
+    """An uploaded xlsx refused at once when its zip directory says it unpacks too far
+    (check_zip); any other file is judged by the job's first step."""
+    if data[:4] == b"PK\x03\x04" and zipfile.is_zipfile(io.BytesIO(data)):
+        check_zip(io.BytesIO(data))
+
+
 def _xlsx_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
-    """The first sheet's rows. openpyxl's read_only mode streams the sheet's XML
+    """The first sheet's rows, the first max_rows() at most. The zip directory is
+    checked first (check_zip); then openpyxl's read_only mode streams the sheet's XML
     from the zip: a stored file is opened (a file object: openpyxl refuses a file
     name without an xlsx extension) and never read whole."""
     import openpyxl
@@ -166,10 +227,13 @@ def _xlsx_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
         if not zipfile.is_zipfile(opened):
             raise _not_spreadsheet()
         opened.seek(0)
+        check_zip(opened)
+        opened.seek(0)
         try:
             book = openpyxl.load_workbook(opened, read_only=True, data_only=True)
             sheet = book.worksheets[0]
-            rows = sheet.iter_rows(values_only=True)
+            # One line past the limit, so that read_rows sees the file is too long.
+            rows = sheet.iter_rows(max_row=max_rows() + 1, values_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             raise _not_spreadsheet() from exc
         try:
@@ -193,7 +257,8 @@ def read_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
     """The data rows (line number, cells) of a CSV or xlsx file — its bytes, or its
     path (then streamed: neither kind is read whole into memory) — after checking
     its size and header. ImportRefused (before any row) for a file that is too
-    big, empty, not a spreadsheet or without the contract header."""
+    big, empty, not a spreadsheet or without the contract header; an xlsx that
+    unpacks too far (check_zip); raised at the first line past max_rows()."""
     if isinstance(source, bytes):
         if len(source) > max_bytes():
             raise _too_big()
@@ -213,7 +278,12 @@ def read_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
         rows = _xlsx_rows(path) if head == b"PK\x03\x04" else _csv_file_rows(path)
     first = next(rows, None)
     _check_header(first[1] if first else None)
+    limit = max_rows()
     for line, cells in rows:
+        if line > limit:
+            raise ImportRefused(
+                _("The file has more than %(rows)d lines; split it into smaller files.", rows=limit)
+            )
         if any(c.strip() for c in cells):
             yield line, cells
 
@@ -251,24 +321,34 @@ def unlink(path: str | None) -> None:
         Path(path).unlink(missing_ok=True)
 
 
-def prepare(job: ImportJob) -> None:
-    """The job's first step: read the upload once (checking size, kind and header)
-    into a plain rows file (line number first), so later steps only skip lines."""
-    rows_path = Path(job.path).with_suffix(".rows.csv")
+def prepare(upload: str, runner: str) -> tuple[str, int]:
+    """A job's first step: read its upload once (checking size, kind and header)
+    into a plain rows file (line number first), so later steps only skip lines.
+    The rows file is this runner's own (its claim's token in the name): a runner
+    whose claim was taken over leaves the winner's file alone. Returns its path
+    and the number of rows; touches neither the job nor the upload."""
+    rows_path = Path(upload).with_suffix(f".{runner}.rows.csv")
     total = 0
-    with rows_path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        for line, cells in read_rows(Path(job.path)):
-            writer.writerow([line, *cells[: len(HEADER)]])
-            total += 1
-    job.rows_path, job.total = str(rows_path), total
-    job.errors_path = str(Path(job.path).with_suffix(".errors.csv"))
-    unlink(job.path)
+    try:
+        with rows_path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            for line, cells in read_rows(Path(upload)):
+                writer.writerow([line, *cells[: len(HEADER)]])
+                total += 1
+    except BaseException:
+        rows_path.unlink(missing_ok=True)
+        raise
+    return str(rows_path), total
 
 
-def read_chunk(job: ImportJob, start: int, size: int) -> list[tuple[int, list[str]]]:
-    """Rows start..start+size of the job's rows file (FileNotFoundError once purged)."""
-    with open(job.rows_path, encoding="utf-8", newline="") as f:
+def errors_path(upload: str) -> str:
+    """Where the refused rows of the job of this upload are written."""
+    return str(Path(upload).with_suffix(".errors.csv"))
+
+
+def read_chunk(rows_path: str, start: int, size: int) -> list[tuple[int, list[str]]]:
+    """Rows start..start+size of a job's rows file (FileNotFoundError once purged)."""
+    with open(rows_path, encoding="utf-8", newline="") as f:
         return [(int(r[0]), r[1:]) for r in itertools.islice(csv.reader(f), start, start + size)]
 
 
@@ -284,7 +364,7 @@ def retention_hours() -> int:
 
 # What store_upload and prepare name the files of a job; nothing else in the folder
 # is ever deleted.
-_JOB_FILE = re.compile(r"^[0-9a-f]{32}\.(upload|rows\.csv|errors\.csv)$")
+_JOB_FILE = re.compile(r"^[0-9a-f]{32}\.(upload|([0-9a-f]{32}\.)?rows\.csv|errors\.csv)$")
 
 
 def purge_import_files(now: datetime | None = None) -> int:

@@ -40,6 +40,10 @@ class ImportJob(db.Model):
     refused: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # The claim on the next step (services.claim_step): the runner's token and since
+    # when; both NULL while no runner holds it.
+    runner: Mapped[str | None] = mapped_column(String(32))
+    step_started_at: Mapped[datetime | None]
 
     @property
     def is_running(self) -> bool:

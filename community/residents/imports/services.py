@@ -19,14 +19,16 @@ residences).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from community.accounts.permissions import can
@@ -290,11 +292,8 @@ class Importer:
             if data["hash"] not in known and data["hash"] not in new:
                 new[data["hash"]] = {**services.person_values(data), "created_at": now}
         if new:
-            ids = session.execute(
-                people.insert().returning(people.c.id, sort_by_parameter_order=True),
-                list(new.values()),
-            ).scalars()
-            known.update(zip(new, ids, strict=True))
+            # A person another import or report created meanwhile is kept (add_people).
+            known.update(services.add_people(session, list(new.values())))
         # A report from an account updates what is known of an existing person
         # (as services._person does): the newest report is the best knowledge.
         updates = {
@@ -422,7 +421,8 @@ def _chain(first: list, rest: Iterator) -> Iterator:
 
 def start_import(session: Session, user: Any, filename: str, data: bytes) -> ImportJob:
     """Store an uploaded file under IMPORT_DIR (random name) and queue its job.
-    RuleViolation("file") for an empty or too large file (nothing stored)."""
+    RuleViolation("file") for an empty or too large file, or an xlsx that unpacks
+    too far (files.check_upload; nothing stored)."""
     limit = files.max_bytes()
     if not data:
         raise RuleViolation("file", _("The file is empty."))
@@ -430,18 +430,16 @@ def start_import(session: Session, user: Any, filename: str, data: bytes) -> Imp
         raise RuleViolation(
             "file", _("The file is larger than %(mb)d MB.", mb=max(1, limit // (1024 * 1024)))
         )
+    try:
+        files.check_upload(data)
+    except ImportRefused as exc:
+        raise RuleViolation("file", exc.message) from None
     path = files.store_upload(data)
     shown = " ".join((Path(filename or "").name or "upload").split())[:255]
     job = ImportJob(user_id=user.id, filename=shown, path=str(path), status="queued")
     session.add(job)
     session.flush()
     return job
-
-
-def _fail(job: ImportJob, message: str) -> None:
-    job.status, job.message, job.finished_at = "failed", message, utcnow()
-    files.unlink(job.path)
-    files.unlink(job.rows_path)
 
 
 def _expired_message() -> str:
@@ -451,55 +449,146 @@ def _expired_message() -> str:
     )
 
 
-def run_step(
-    session: Session, user: Any, job: ImportJob, size: int | None = None, today: date | None = None
-) -> ImportJob:
-    """Process the job's next `size` rows (the first step reads the file). The step
-    is claimed with one conditional UPDATE first, so two polls of the same job never
-    import a chunk twice: the loser returns the job as it is. A refused file ends
-    the job as failed with the reason; the last chunk ends it as done."""
-    if not job.is_running:
-        return job
-    size = size or CHUNK
-    seen = job.done
-    claimed = session.execute(
+def stale_after() -> timedelta:
+    """How long a step's claim holds: past it the runner is taken to be gone (killed
+    past the server's timeout, crashed before its commit) and another may take over."""
+    return timedelta(minutes=int(current_app.config.get("IMPORT_STEP_STALE_MINUTES", 5)))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A runner's claim on a job's next step (claim_step): its token, and the job's
+    files and progress as the claim found them."""
+
+    token: str
+    path: str
+    rows_path: str | None
+    done: int
+    total: int
+
+
+def claim_step(session: Session, job: ImportJob) -> Claim | None:
+    """Claim the job's next step for one runner (a request, or a worker): one
+    conditional UPDATE gives the job a fresh runner token when it still runs and no
+    other runner holds it (or that runner's claim is older than stale_after()), and
+    returns the job's state as of the claim. None when the step is not this
+    runner's: the job is finished or another runner holds it (a claim seen held
+    answers without writing). Flushes nothing else; the caller commits the claim."""
+    now = utcnow()
+    cutoff = now - stale_after()
+    if not job.is_running or (
+        job.runner is not None and job.step_started_at and job.step_started_at >= cutoff
+    ):
+        return None
+    token = secrets.token_hex(16)
+    row = session.execute(
         update(ImportJob)
         .where(
             ImportJob.id == job.id,
-            ImportJob.done == seen,
             ImportJob.status.in_(("queued", "running")),
+            or_(ImportJob.runner.is_(None), ImportJob.step_started_at < cutoff),
         )
-        .values(status="running")
+        .values(status="running", runner=token, step_started_at=now)
+        .returning(ImportJob.path, ImportJob.rows_path, ImportJob.done, ImportJob.total)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return Claim(token, *row) if row is not None else None
+
+
+def _release(session: Session, job: ImportJob, token: str, **values: Any) -> bool:
+    """End this runner's claim, writing `values`, when the claim is still its own
+    (not taken over meanwhile); False, writing nothing, when it is not. The UPDATE
+    holds the job's row (PostgreSQL) or the database (SQLite) until the commit, so a
+    runner taking over waits for this step's commit and then sees it done."""
+    released = session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job.id, ImportJob.runner == token)
+        .values(runner=None, step_started_at=None, **values)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
-        session.refresh(job)
-        return job
-    job.status = "running"
-    if job.rows_path is None:
-        try:
-            files.prepare(job)
-        except ImportRefused as exc:
-            _fail(job, exc.message)
-        except FileNotFoundError:
-            _fail(job, _expired_message())
-        session.flush()
-        return job
+    session.refresh(job)
+    return released.rowcount == 1
+
+
+def _fail(session: Session, job: ImportJob, claim: Claim, message: str) -> None:
+    values = {"status": "failed", "message": message, "finished_at": utcnow()}
+    if _release(session, job, claim.token, **values):
+        files.unlink(job.path)
+        files.unlink(job.rows_path)
+
+
+def _first_step(session: Session, job: ImportJob, claim: Claim) -> None:
+    """Read the upload into this runner's rows file, then record it on the job if the
+    claim is still this runner's."""
     try:
-        batch = files.read_chunk(job, seen, size)
+        rows_path, total = files.prepare(claim.path, claim.token)
+    except ImportRefused as exc:
+        _fail(session, job, claim, exc.message)
+        return
     except FileNotFoundError:
-        _fail(job, _expired_message())
-        session.flush()
-        return job
+        _fail(session, job, claim, _expired_message())
+        return
+    recorded = {
+        "rows_path": rows_path,
+        "total": total,
+        "errors_path": files.errors_path(claim.path),
+    }
+    if _release(session, job, claim.token, **recorded):
+        files.unlink(claim.path)
+    else:
+        files.unlink(rows_path)
+
+
+def _next_chunk(
+    session: Session,
+    user: Any,
+    job: ImportJob,
+    claim: Claim,
+    rows_path: str,
+    size: int,
+    today: date | None,
+) -> None:
+    try:
+        batch = files.read_chunk(rows_path, claim.done, size)
+    except FileNotFoundError:
+        _fail(session, job, claim, _expired_message())
+        return
+    done = claim.done + len(batch)
+    ending = {"status": "done", "finished_at": utcnow()} if done >= claim.total else {}
+    # Released before the rows are written: this UPDATE is the transaction's first write.
+    if not _release(session, job, claim.token, done=done, **ending):
+        return
     result = Importer(session, user, today).run(batch)
     if result.problems:
         files.add_problems(job, result.problems)
-    job.done = seen + len(batch)
     job.imported += result.imported
     job.already += result.already
     job.refused += result.refused
-    if job.done >= job.total:
-        job.status, job.finished_at = "done", utcnow()
+    if ending:
         files.unlink(job.rows_path)
+
+
+def run_step(
+    session: Session, user: Any, job: ImportJob, size: int | None = None, today: date | None = None
+) -> ImportJob:
+    """Run the job's next step — the first reads the file, each later one imports the
+    next `size` rows — when this runner can claim it (claim_step); otherwise return
+    the job as it stands. The claim is committed at once (the one commit a service
+    makes here), so every other runner sees it before the step's long work; the
+    first step then reads the file without a statement to the database (on SQLite a
+    write request's transaction holds the write lock from its first statement) and
+    writes only once it has read it. The step's own writes are flushed, for the
+    caller to commit. A refused file ends the job as failed with the reason; the
+    last chunk ends it as done. Any number of concurrent runners leave one correct
+    import, each chunk imported once."""
+    claim = claim_step(session, job)
+    if claim is None:
+        session.refresh(job)
+        return job
+    session.commit()
+    if claim.rows_path is None:
+        _first_step(session, job, claim)
+    else:
+        _next_chunk(session, user, job, claim, claim.rows_path, size or CHUNK, today)
     session.flush()
     return job
