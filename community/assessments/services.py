@@ -26,6 +26,7 @@ from community.assessments.queries import find_assessment
 from community.core import audit
 from community.core.errors import Conflict, NotPermitted, RuleViolation
 from community.core.notify import notify, path_for, register_message
+from community.core.reviews import require_reason
 from community.core.timeutil import today, utcnow
 from community.places.models import Site
 
@@ -224,12 +225,11 @@ def decide_assessment(
     if decision not in DECISIONS:
         raise RuleViolation("decision", _("Choose approve or reject."))
     check_decidable(assessment)
-    reason = (reason or "").strip() or None
     scores: dict[str, int] = {}
     if decision == "reject":
-        if reason is None:
-            raise RuleViolation("reason", _("Give a reason to reject."))
+        reason = require_reason(reason, _("Give a reason to reject."), limit=500)
     else:
+        reason = (reason or "").strip() or None
         errors: list[tuple[str | None, str]] = []
         for item in criteria.manual_items():
             value = manual.get(item.code)

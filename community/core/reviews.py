@@ -124,16 +124,17 @@ def by_id(load: Callable[[Session, int], Any] | type) -> Callable[[Session, int]
 REASON_LENGTH = 255
 
 
-def require_reason(reason: str | None, message: str) -> str:
-    """A decision's reason (a rejection, a dismissal, a card) with its spaces
-    collapsed. RuleViolation("reason", message) when empty, ("reason", "At most 255
-    characters.") when longer than the column. The one check of a reason: the
-    services call it, the review queue passes the reason on."""
+def require_reason(reason: str | None, message: str, limit: int = REASON_LENGTH) -> str:
+    """A decision's reason (a rejection, a dismissal, a card, a reopened hazard)
+    with its spaces collapsed. RuleViolation("reason", message) when empty,
+    ("reason", "At most N characters.") when longer than `limit` (its column). The
+    one check of a reason: every deciding service calls it, the review queue passes
+    the reason on."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise RuleViolation("reason", message)
-    if len(reason) > REASON_LENGTH:
-        raise RuleViolation("reason", _("At most 255 characters."))
+    if len(reason) > limit:
+        raise RuleViolation("reason", _("At most %(n)d characters.", n=limit))
     return reason
 
 

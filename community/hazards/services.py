@@ -32,6 +32,7 @@ from community.core import audit, uploads
 from community.core.errors import Conflict, RuleViolation
 from community.core.notify import notify, path_for, register_message
 from community.core.reminders import register_reminder
+from community.core.reviews import require_reason
 from community.core.timeutil import utcnow
 from community.core.validators import is_id
 from community.hazards.models import SEVERITIES, Hazard
@@ -359,9 +360,7 @@ def reopen_hazard(session: Session, actor: Any, hazard: Hazard, reason: str) -> 
     """fixed -> open again with a reason; the last fix (note and photo) is cleared
     from the hazard (its note stays in the history) and reopen_count goes up.
     RuleViolation("reason") when empty; Conflict when the hazard is not fixed."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise RuleViolation("reason", _("Say why the hazard is not fixed."))
+    reason = require_reason(reason, _("Say why the hazard is not fixed."), limit=1000)
     _transition(
         session,
         hazard,

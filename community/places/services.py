@@ -21,6 +21,7 @@ from community.accounts.services import member_user_ids
 from community.core import audit
 from community.core.errors import Conflict, NotPermitted, RuleViolation
 from community.core.notify import notify, path_for, register_message
+from community.core.reviews import require_reason
 from community.core.rollups import move_site
 from community.core.timeutil import today, utcnow
 from community.places import queries, rollups
@@ -448,9 +449,10 @@ def decide_application(
     same moment. Raises RuleViolation("decision"/"reason") or Conflict."""
     if decision not in ("approve", "decline"):
         raise RuleViolation("decision", _("Choose approve or decline."))
-    reason = (reason or "").strip()
-    if decision == "decline" and not reason:
-        raise RuleViolation("reason", _("Give a reason to decline."))
+    if decision == "decline":
+        reason = require_reason(reason, _("Give a reason to decline."))
+    else:
+        reason = (reason or "").strip()
     if application.status != "pending":
         raise Conflict(_("This application was already decided."))
     status = "approved" if decision == "approve" else "declined"

@@ -13,8 +13,8 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from community.core import audit
-from community.core.errors import RuleViolation
 from community.core.notify import notify, register_message
+from community.core.reviews import require_reason
 from community.core.timeutil import utcnow
 from community.duty.models import DutyClaim, DutyTask
 from community.duty.services.common import advance_claim, duty_link
@@ -61,9 +61,7 @@ def approve_report(session: Session, coordinator: Any, claim: DutyClaim) -> Duty
 def reject_report(session: Session, coordinator: Any, claim: DutyClaim, reason: str) -> DutyClaim:
     """reported -> rejected with a reason (no points). RuleViolation("reason") when
     empty; Conflict when someone already decided."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise RuleViolation("reason", _("Say why the report is returned."))
+    reason = require_reason(reason, _("Say why the report is returned."), limit=500)
     task = claim.task
     advance_claim(
         session,
