@@ -21,6 +21,7 @@ register_nav(
 
 # compliance first: its models and ledger rule are what rollups and services build on.
 from community.residents import (  # noqa: E402,F401
+    badges,
     commands,
     compliance,  # noqa: E402,F401
     figures,

@@ -32,6 +32,9 @@ def residents_panel(session: Session, user: Any, building: Building, rooms: list
     by_room = queries.building_residents(session, building)
     rows = [queries.RoomResidents(room, by_room.get(room.id, [])) for room in rooms]
     rates = queries.room_rates(session, building)
+    # "Move out" is offered where the residence page offers it (an active residence).
+    can_move_out = can(user, "residence.move_out", site)
+    movable = {r.id for row in rows for r in row.residents if can_move_out and r.is_active}
     return Panel(
         template="residents/_building_panel.html",
         order=20,
@@ -42,7 +45,7 @@ def residents_panel(session: Session, user: Any, building: Building, rooms: list
             "active": sum(r.active for r in rows),
             "occupants": sum(r.room.occupants for r in rows),
             "can_report": can(user, "residence.report", site),
-            "can_move_out": can(user, "residence.move_out", site),
+            "movable": movable,
             **LABELS,
         },
     )
