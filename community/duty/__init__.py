@@ -27,6 +27,7 @@ register_nav(
 )
 
 from community.duty import (  # noqa: E402,F401
+    badges,
     commands,
     figures,
     permissions,

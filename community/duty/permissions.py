@@ -75,6 +75,13 @@ def _decides(user: Any, claim: Any) -> bool:
     return _manages(user, claim.task)
 
 
+def decidable_reports(user: Any, claims: Any) -> set[int]:
+    """Ids of the claims whose report the user may approve or return now: reported,
+    on a duty they manage (the report list and a duty's volunteers offer the decision
+    for these only)."""
+    return {c.id for c in claims if c.status == "reported" and _decides(user, c)}
+
+
 @rule("nav.duties.reports", "duty.reports")
 def _reviews(user: Any, obj: Any) -> bool:
     return is_admin(user) or has_role(user, "coordinator")

@@ -31,6 +31,7 @@ from community.duty.forms import (
     VisitForm,
 )
 from community.duty.models import DutyClaim, DutyTask
+from community.duty.permissions import decidable_reports
 from community.extensions import db
 
 
@@ -120,10 +121,12 @@ def index():
 
 def _show_context(task: DutyTask) -> dict:
     manages = can(current_user, "duty.manage", task)
+    claims = queries.task_claims(db.session, task) if manages else []
     return {
         "manages": manages,
         "can_cancel_duty": manages and task.status == "published",
-        "claims": queries.task_claims(db.session, task) if manages else [],
+        "claims": claims,
+        "decidable": decidable_reports(current_user, claims),
         "checkpoint_names": queries.checkpoint_names(task),
         "reject_form": RejectForm(formdata=None),
     }
@@ -430,6 +433,7 @@ def _report(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None,
         "report_row",
         claim=claim,
         pending=[claim],
+        decidable=decidable_reports(current_user, [claim]),
         reject_form=form or RejectForm(formdata=None),
         status=status,
         conflict=conflict,
@@ -442,10 +446,12 @@ def _report(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None,
 @login_required
 def reports():
     authorize_or_403("duty.reports")
+    pending = queries.list_pending_reports(db.session, current_user)
     return render(
         "duty/reports.html",
         "report_list",
-        pending=queries.list_pending_reports(db.session, current_user),
+        pending=pending,
+        decidable=decidable_reports(current_user, pending),
         reject_form=RejectForm(formdata=None),
         **LABELS,
     )
