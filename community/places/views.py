@@ -401,10 +401,17 @@ def _associations_page(
         latest: dict[int, AssociationApplication] = {}
         for application in applications:  # newest first
             latest.setdefault(application.association_id, application)
+        # Apply (again) where nothing is pending or approved: services.apply_to_association
+        # refuses those, a declined application may be followed by a new one.
+        may_apply = {
+            a.id for a in associations if a.id not in latest or latest[a.id].status == "declined"
+        }
         forms = {a.id: ApplyForm(formdata=None) for a in associations}
         if apply_form is not None:
             forms[apply_form[0]] = apply_form[1]
-        context.update(associations=associations, latest=latest, apply_forms=forms)
+        context.update(
+            associations=associations, latest=latest, may_apply=may_apply, apply_forms=forms
+        )
     if officer_of:
         ids = [o.id for o in officer_of]
         pending = queries.pending_applications(db.session, ids)

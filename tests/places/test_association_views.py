@@ -262,6 +262,7 @@ def test_association_fragments_render_alone(app, session, world):
             "landlord",
             associations=[world.association],
             latest={},
+            may_apply={world.association.id},
             apply_forms={world.association.id: ApplyForm(formdata=None)},
         )
         officer = render_block(
