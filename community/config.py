@@ -79,6 +79,9 @@ class Config:
     LOGIN_THROTTLE_REDIS_PREFIX = os.environ.get(
         "LOGIN_THROTTLE_REDIS_PREFIX", "community:login-failures:"
     )
+    # Days a browser that logged in stays known to the login throttle (its device
+    # cookie): it passes the per-address limit for that account; 0 turns it off.
+    LOGIN_DEVICE_COOKIE_DAYS = _int("LOGIN_DEVICE_COOKIE_DAYS", 180)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,5 +1,6 @@
 """Login sessions: Flask-Login wiring, session versions, idle and absolute timeouts,
-and the throttle on failed logins."""
+the throttle on failed logins and the device cookies that let known browsers past
+its per-address limit."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, Response, current_app, g, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import user_loaded_from_cookie
-from sqlalchemy import delete, select
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from community.accounts.models import LoginFailure, User
@@ -117,6 +119,10 @@ def init_auth(app: Flask) -> None:
 # LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE per address across usernames (one
 # password tried against many accounts). A successful login clears nothing, so
 # it cannot reset the count of an address that also knows one valid password.
+# A browser holding a device cookie for the account it logs in to (see below) is
+# counted apart: its failures under its own key and LOGIN_FAILURES_PER_MINUTE,
+# so a password spray from the address it shares (a police station's NAT) does
+# not lock it out, and a stolen cookie still guesses no faster than one address.
 # The check runs before the password is compared and the failure is written
 # after it, so requests in flight at the same moment (at most one per worker)
 # can pass the limit by that many.
@@ -245,9 +251,14 @@ class LoginThrottle:
                 log.warning("login throttle: Redis failed (%s), counting in the database", exc)
         return getattr(self.database, method)(*args)
 
-    def retry_after(self, address: str, username: str) -> int | None:
-        """Seconds this address must wait before trying `username` again, or None."""
+    def retry_after(self, address: str, username: str, device: str | None = None) -> int | None:
+        """Seconds this address (or, with `device` from known_device, this device)
+        must wait before trying `username` again, or None. A known device is held to
+        its own per-user limit only, not to its address's limits."""
         now = time.time()
+        if device is not None:
+            by_device, _ = self._call("recent", device, username_key(username), now, self.limits)
+            return _retry_after(by_device, self.limits[0], now)
         pair, by_address = self._call(
             "recent", address[:64], username_key(username), now, self.limits
         )
@@ -261,5 +272,70 @@ class LoginThrottle:
         ]
         return max(waits) if waits else None
 
-    def record_failure(self, address: str, username: str) -> None:
-        self._call("add", address[:64], username_key(username), time.time())
+    def record_failure(self, address: str, username: str, device: str | None = None) -> None:
+        """Count a failure against the address, or against the known device."""
+        self._call("add", device or address[:64], username_key(username), time.time())
+
+
+# --- device cookies (OWASP "Slow Down Online Guessing Attacks with Device Cookies")
+#
+# A successful login leaves a device cookie in the browser: the account's id and a
+# random nonce, signed with SECRET_KEY (itsdangerous, with its own salt) and dated,
+# so it cannot be forged or stretched past LOGIN_DEVICE_COOKIE_DAYS. Sent back to
+# /login for that same account it replaces the address limits with the device's
+# own (see LoginThrottle): after LOGIN_FAILURES_PER_MINUTE failures that device is
+# locked out for the window like an address. Each success issues a new nonce.
+
+DEVICE_COOKIE = "community_device"
+_DEVICE_SALT = "community.login-device"
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT)
+
+
+def _device_max_age() -> int:
+    return current_app.config["LOGIN_DEVICE_COOKIE_DAYS"] * 24 * 3600
+
+
+def remember_device(response: Response, user: User) -> Response:
+    """Set the device cookie for `user` on the login's response (HttpOnly, SameSite
+    Lax, sent to /login only, Secure like the session cookie or on HTTPS)."""
+    if _device_max_age() <= 0:
+        return response
+    value = _device_serializer().dumps({"u": user.id, "n": secrets.token_urlsafe(16)})
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=_device_max_age(),
+        path=url_for("accounts.login"),
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def known_device(session: Session, username: str) -> str | None:
+    """The throttle key of this browser's device cookie when the cookie is genuine,
+    within its lifetime and issued to the account `username` names; None otherwise
+    (no cookie, tampered, expired, another account's)."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or _device_max_age() <= 0:
+        return None
+    try:
+        data = _device_serializer().loads(raw, max_age=_device_max_age())
+    except BadData:
+        return None
+    if not isinstance(data, dict):
+        return None
+    user_id, nonce = data.get("u"), data.get("n")
+    if not isinstance(user_id, int) or not isinstance(nonce, str) or not nonce:
+        return None
+    named = session.scalar(
+        select(User.id).where(func.lower(User.username) == username.strip().lower())
+    )
+    if named != user_id:
+        return None
+    # Stored in login_failure.address (64 characters): "device:" and 57 hex digits.
+    return "device:" + hashlib.sha256(nonce.encode("utf-8")).hexdigest()[:57]

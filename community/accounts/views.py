@@ -10,7 +10,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from community.accounts import admin_bp, bp, services
-from community.accounts.auth import LoginThrottle, fresh_session, safe_next, start_session
+from community.accounts.auth import (
+    LoginThrottle,
+    fresh_session,
+    known_device,
+    remember_device,
+    safe_next,
+    start_session,
+)
 from community.accounts.forms import (
     KIND_LABELS,
     LANGUAGE_LABELS,
@@ -60,12 +67,13 @@ def login():
         return render("accounts/login.html", form=form, status=422 if form.errors else 200)
     throttle = LoginThrottle(db.session)
     address = request.remote_addr or "unknown"
-    wait = throttle.retry_after(address, form.username.data)
+    device = known_device(db.session, form.username.data)  # a browser that logged in before
+    wait = throttle.retry_after(address, form.username.data, device)
     if wait:  # even the right password waits: the check comes before the comparison
         return _too_many_attempts(wait)
     user = services.authenticate(db.session, form.username.data, form.password.data)
     if user is None:
-        throttle.record_failure(address, form.username.data)
+        throttle.record_failure(address, form.username.data, device)
         form.form_errors.append(_("Wrong username or password."))
         return commit(render("accounts/login.html", form=form, status=401))
     # Committed (the login's audit event) before the session carries the login.
@@ -75,7 +83,7 @@ def login():
     fresh_session()  # nothing from before login (the CSRF token above all) carries over
     login_user(user, remember=form.remember.data)
     start_session()
-    return resp
+    return remember_device(resp, user)
 
 
 @bp.route("/logout", methods=["POST"])
