@@ -119,8 +119,10 @@ def test_association_officer_journey(make_page, live_server, login_as, new_site,
     # 1. The notice of the application, from the bell.
     page.locator("a[href='/notifications/']").first.click()
     page.wait_for_url(f"{live_server.url}/notifications/")
+    # A notice is a small form (following it marks it read: a POST), its button
+    # reads as the message.
     notice = page.get_by_role(
-        "link", name=f"{applicant.name} 申请加入东村房东协会，请在审核队列中通过或退回。"
+        "button", name=f"{applicant.name} 申请加入东村房东协会，请在审核队列中通过或退回。"
     )
     expect(notice).to_be_visible()
     _fits_the_phone(page)
