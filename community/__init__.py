@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config as FlaskConfig
-from flask import Flask, Response, g, has_request_context, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -55,7 +55,9 @@ def _sqlite_begin(conn) -> None:
     write and waits for it there. (PostgreSQL needs nothing of this: a
     conditional UPDATE waits for the row and re-checks.)"""
     if has_request_context() and request.method not in _READ_METHODS:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        view = current_app.view_functions.get(request.endpoint or "")
+        if not getattr(view, "reads_first", False):  # core.once.reads_first
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _init_sqlite_transactions(app: Flask) -> None:

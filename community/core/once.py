@@ -74,6 +74,15 @@ def once(view):
     return wrapper
 
 
+def reads_first(view):
+    """Mark a POST view whose slow part (decoding a photo, reading a spreadsheet)
+    comes before its first write: on SQLite its transaction begins deferred, so
+    no write lock is held meanwhile (every other write request begins IMMEDIATE,
+    see community/__init__.py:_sqlite_begin). Kept through @wraps decorators."""
+    view.reads_first = True
+    return view
+
+
 def purge_expired(session: Session) -> int:
     """Delete the tokens older than TOKEN_TTL; returns how many."""
     result = session.execute(

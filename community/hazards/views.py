@@ -11,7 +11,7 @@ from community.accounts.permissions import authorize_or_403, can, visible_or_404
 from community.core import events, uploads
 from community.core.forms import EmptyForm, choices
 from community.core.htmx import render, submit
-from community.core.once import once
+from community.core.once import once, reads_first
 from community.core.pagination import parse_page
 from community.extensions import db
 from community.hazards import bp, queries, services
@@ -55,6 +55,7 @@ def _form_page(site: Site, form: HazardForm, status: int = 200, conflict=None):
 @bp.route("/sites/<int:site_id>/hazards/new", methods=["GET", "POST"])
 @login_required
 @once
+@reads_first
 def new(site_id: int):
     site = places.get_site_or_404(site_id)
     authorize_or_403("hazard.create", site)
@@ -218,6 +219,7 @@ def _act(hazard_id: int, action: str, form, step, message: str, form_name: str):
 
 @bp.route("/hazards/<int:hazard_id>/fix", methods=["POST"])
 @login_required
+@reads_first
 def fix(hazard_id: int):
     return _act(
         hazard_id,

@@ -195,3 +195,27 @@ def test_a_decision_waiting_past_the_busy_timeout_answers_503_not_500(officers):
     # Once the lock is free, the same decision goes through.
     resp = clients[0].post(f"/residents/{ids[0]}/verify", data={"csrf_token": token})
     assert resp.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "path, immediate",
+    [
+        ("/residents/1/verify", True),  # a decision: the lock first
+        ("/sites/1/hazards/new", False),  # a photo is decoded before the first write
+        ("/hazards/1/fix", False),
+    ],
+)
+def test_a_view_that_reads_first_begins_deferred(app, path, immediate):
+    """core.once.reads_first keeps SQLite's deferred BEGIN for a POST whose slow part
+    (decoding a photo, reading a spreadsheet) comes before its first write."""
+    from community import _sqlite_begin
+
+    sent: list[str] = []
+
+    class Connection:
+        def exec_driver_sql(self, statement):
+            sent.append(statement)
+
+    with app.test_request_context(path, method="POST"):
+        _sqlite_begin(Connection())
+    assert sent == (["BEGIN IMMEDIATE"] if immediate else [])
