@@ -325,6 +325,10 @@ def _on_duty(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None
         "on_duty",
         claim=claim,
         task=task,
+        # Back to the volunteer's own list; a coordinator (who has none) to the duty.
+        back=(url_for("duty.mine"), _("My duties"))
+        if can(current_user, "nav.duties.mine")
+        else (url_for("duty.show", task_id=task.id), task.title),
         visits=queries.visits_by_checkpoint(claim),
         actions=queries.claim_actions(current_user, claim),
         checkin_opens=services.check_in_opens(task),

@@ -588,3 +588,19 @@ def test_start_page_lists_only_duties_the_volunteer_can_claim_now(
     assert "可认领任务" in nearby
     for title in ("未开放任务", "已开始任务", "已满任务", "已认领任务", "时间冲突任务"):
         assert title not in nearby, title
+
+
+def test_claim_page_leads_back_to_a_page_its_reader_may_open(client, login_in, app, area):
+    """A coordinator has no 'my duties' (403): their way back is the duty itself."""
+    with app.app_context():
+        area_obj = _area(db.session, area)
+        task = make_duty(db.session, area=area_obj, title="夜巡回看")
+        claim = make_claim(
+            db.session, task=task, volunteer=make_volunteer(db.session, area=area_obj)
+        )
+        db.session.commit()
+        claim_id, task_id = claim.id, task.id
+    login_in("coordinator", area)
+    html = client.get(f"/duties/claims/{claim_id}").get_data(as_text=True)
+    assert f'href="/duties/{task_id}">← 夜巡回看' in html
+    assert client.get("/duties/mine").status_code == 403
