@@ -17,7 +17,7 @@ from community.core.timeutil import local_date, utcnow
 from community.core.timeutil import today as local_today
 from community.core.validators import check_digit
 from community.places.models import Building, Room, Site
-from community.residents import queries, services
+from community.residents import queries, rules, services
 from community.residents.models import CHANNELS, Person, Residence, new_reference
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -113,7 +113,7 @@ def bulk(session: Session, n: int, *, chunk: int = 5000, seed: int = 7) -> int:
     start = (session.scalar(select(Person.id).order_by(Person.id.desc()).limit(1)) or 0) + 1
     now, today = utcnow(), local_today()
     person_table, residence_table = Person.__table__, Residence.__table__
-    deadline = services.deadline_days()
+    deadline = rules.deadline_days()
 
     def reporters(landlord_id):
         return {

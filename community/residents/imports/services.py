@@ -2,7 +2,7 @@
 and the web import page alike.
 
 The file's first row is the contract header (files.HEADER). Every row is
-validated in Python with the report rules of residents.services (clean_report:
+validated in Python with the report rules of residents.rules (clean_report:
 the same messages as the report form; dates read by core.validators.read_date, as
 the forms' date fields read them; blocking_status: the same duplicate rule);
 valid rows are written with bulk Core inserts in chunks (the column types still
@@ -40,7 +40,7 @@ from community.core.timeutil import today as local_today
 from community.core.timeutil import utcnow
 from community.core.validators import read_date
 from community.places.models import Building, Room, Site
-from community.residents import services
+from community.residents import rules, services
 from community.residents.compliance.services import LedgerReport, record_reports
 from community.residents.imports import files
 from community.residents.imports.files import CHUNK, HEADER, ImportRefused, Problem
@@ -153,7 +153,7 @@ class Importer:
         moved_in, date_problem = read_date(values["move_in"])
         errors: list[tuple[str | None, str]] = []
         try:
-            data = services.clean_report(
+            data = rules.clean_report(
                 name=values["name"],
                 id_number=values["id_number"],
                 phone=values["phone"],
@@ -233,7 +233,7 @@ class Importer:
                     Person.id_hash == data["hash"],
                     Residence.room_id == data["room"].id,
                     Residence.move_in == data["move_in"],
-                    Residence.status.in_(services.LIVE_STATES),
+                    Residence.status.in_(rules.LIVE_STATES),
                 )
                 .limit(1)
             )
@@ -260,7 +260,7 @@ class Importer:
                     Residence.status,
                 ).where(
                     Residence.person_id.in_(known.values()),
-                    Residence.status.in_(services.LIVE_STATES),
+                    Residence.status.in_(rules.LIVE_STATES),
                 )
             ):
                 stays.setdefault((person_id, room_id), []).append((moved_in, moved_out, status))
@@ -278,7 +278,7 @@ class Importer:
             if any(m == data["move_in"] for m, _o, _s in earlier):
                 result.already += 1
                 continue
-            blocking = services.blocking_status((o, s) for _m, o, s in earlier)
+            blocking = rules.blocking_status((o, s) for _m, o, s in earlier)
             if blocking:
                 self._refuse_duplicate(result, line, data, blocking)
                 continue
@@ -290,12 +290,12 @@ class Importer:
         new: dict[str, dict] = {}
         for _line, data in keep:
             if data["hash"] not in known and data["hash"] not in new:
-                new[data["hash"]] = {**services.person_values(data), "created_at": now}
+                new[data["hash"]] = {**rules.person_values(data), "created_at": now}
         if new:
             # A person another import or report created meanwhile is kept (add_people).
-            known.update(services.add_people(session, list(new.values())))
+            known.update(rules.add_people(session, list(new.values())))
         # A report from an account updates what is known of an existing person
-        # (as services._person does): the newest report is the best knowledge.
+        # (as rules.person_for does): the newest report is the best knowledge.
         updates = {
             d["hash"]: {
                 "pid": known[d["hash"]],
@@ -323,7 +323,7 @@ class Importer:
         table = Residence.__table__
         rows = [
             {
-                **services.residence_values(
+                **rules.residence_values(
                     d,
                     known[d["hash"]],
                     d["room"].id,
@@ -358,7 +358,7 @@ class Importer:
                     "action": services.REPORTED,
                     "object_type": "residence",
                     "object_id": rid,
-                    "detail": {**services.reported_detail(row), "import": True},
+                    "detail": {**rules.reported_detail(row), "import": True},
                 }
                 for rid, row in zip(ids, rows, strict=True)
             ],
@@ -375,7 +375,7 @@ class Importer:
 
     def _refuse_duplicate(self, result: ImportResult, line: int, data: dict, status: str) -> None:
         try:
-            services.refuse_duplicate(data["room"], data["id_number"], status)
+            rules.refuse_duplicate(data["room"], data["id_number"], status)
         except Conflict as exc:
             result.refuse(line, exc.message, "id_number", data["id_number"])
 

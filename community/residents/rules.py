@@ -1,0 +1,241 @@
+"""The rules of one report, shared by every channel that reports a residence: the
+form and the QR declaration (services.report_residence) and the spreadsheet import
+(residents/imports): the input cleaned and checked, lateness, the person found or
+made once under the unique id_hash, what blocks a second live report of the same
+person in a room, and the values and audit detail a report writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from community.core.crypto import lookup_hash, mask_id_number
+from community.core.errors import Conflict, RuleViolation
+from community.core.validators import (
+    id_number_error,
+    id_number_facts,
+    normalize_id_number,
+    normalize_phone,
+    phone_error,
+)
+from community.places.models import Room
+from community.residents.models import Person, Residence
+
+
+def deadline_days() -> int:
+    return int(current_app.config.get("REPORT_DEADLINE_DAYS", 3))
+
+
+def is_late(move_in: date, reported_on: date) -> bool:
+    """A report is late when it arrives after move-in + REPORT_DEADLINE_DAYS."""
+    return reported_on > move_in + timedelta(days=deadline_days())
+
+
+def _room_label(room: Room) -> str:
+    return f"{room.building.name} {room.number}"
+
+
+def clean_report(
+    *,
+    name: str,
+    id_number: str,
+    phone: str | None,
+    move_in: date | None,
+    hometown: str | None,
+    employer: str | None,
+    phone_required: bool,
+    today: date,
+) -> dict[str, Any]:
+    """The report's fields, normalized; RuleViolation naming every bad field."""
+    errors: list[tuple[str | None, str]] = []
+    name = " ".join((name or "").split())
+    if not name:
+        errors.append(("name", _("Enter the resident's name.")))
+    elif len(name) > 60:
+        errors.append(("name", _("At most 60 characters.")))
+    number = normalize_id_number(id_number or "")
+    message = id_number_error(number, today)
+    if message:
+        errors.append(("id_number", message))
+    phone = normalize_phone(phone or "") or None
+    if phone is None and phone_required:
+        errors.append(("phone", _("Enter a mobile number.")))
+    elif phone is not None and phone_error(phone):
+        errors.append(("phone", phone_error(phone)))
+    if move_in is None:
+        errors.append(("move_in", _("Enter the move-in date (YYYY-MM-DD).")))
+    elif move_in > today:
+        errors.append(("move_in", _("The move-in date cannot be in the future.")))
+    elif not message and move_in < id_number_facts(number)[1]:
+        errors.append(("move_in", _("The move-in date is before the birth date.")))
+    hometown = " ".join((hometown or "").split()) or None
+    if hometown and len(hometown) > 60:
+        errors.append(("hometown", _("At most 60 characters.")))
+    employer = " ".join((employer or "").split()) or None
+    if employer and len(employer) > 120:
+        errors.append(("employer", _("At most 120 characters.")))
+    if errors:
+        raise RuleViolation.several(errors)
+    return {
+        "name": name,
+        "id_number": number,
+        "phone": phone,
+        "move_in": move_in,
+        "hometown": hometown,
+        "employer": employer,
+    }
+
+
+# The report's field rules, for the spreadsheet import too (one place).
+
+
+def person_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A new person's columns from a cleaned report (clean_report): the number's keyed
+    hash, and the gender and birth date read from the number. The report form and
+    the spreadsheet import create people from these."""
+    gender, born = id_number_facts(data["id_number"])
+    return {
+        "name": data["name"],
+        # Plain values: EncryptedString encrypts them on the way in.
+        "id_number": data["id_number"],
+        "id_hash": lookup_hash(data["id_number"]),
+        "phone": data["phone"],
+        "hometown": data["hometown"],
+        "gender": gender,
+        "birth_date": born,
+    }
+
+
+def _insert_new(session: Session):
+    """INSERT INTO person ... ON CONFLICT (id_hash) DO NOTHING, in the database's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Person.__table__).on_conflict_do_nothing(index_elements=["id_hash"])
+
+
+def add_people(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Create the people of `rows` (person_values) that do not exist yet, under the
+    unique id_hash: one INSERT ... ON CONFLICT DO NOTHING, so a person created
+    meanwhile by a concurrent report or import is kept, never an IntegrityError
+    (PostgreSQL waits for that transaction; SQLite's writers take turns). Returns
+    the id of every row's person by id_hash."""
+    if not rows:
+        return {}
+    session.execute(_insert_new(session), rows)
+    hashes = [r["id_hash"] for r in rows]
+    found = select(Person.id_hash, Person.id).where(Person.id_hash.in_(hashes))
+    return dict(session.execute(found).all())
+
+
+def person_for(session: Session, data: dict[str, Any], *, update_facts: bool) -> Person:
+    """The person with this ID number (found by its keyed hash), created when new
+    (INSERT ... ON CONFLICT DO NOTHING: of two reports of a new person at once, the
+    second finds the first one's record).
+
+    A report from an account (landlord, company, police) updates the name, phone
+    and hometown: the newest report is the best knowledge. A self-declaration
+    (anyone holding the QR code) only creates: it never changes a known person,
+    so a stranger who knows an ID number cannot rewrite that person's phone."""
+    id_hash = lookup_hash(data["id_number"])
+    person = session.scalar(select(Person).where(Person.id_hash == id_hash))
+    created = False
+    if person is None:
+        created = session.execute(_insert_new(session), person_values(data)).rowcount == 1
+        person = session.scalars(select(Person).where(Person.id_hash == id_hash)).one()
+    if update_facts and not created:
+        person.name = data["name"]
+        if data["phone"]:
+            person.phone = data["phone"]
+        if data["hometown"]:
+            person.hometown = data["hometown"]
+    return person
+
+
+# The residences of a person in a room that a new report there may duplicate.
+LIVE_STATES = ("pending", "verified")
+
+
+def blocking_status(stays: Iterable[tuple[date | None, str]]) -> str | None:
+    """Of a person's residences in one room in LIVE_STATES (move-out, status), the
+    status of one that forbids another report there — waiting for verification,
+    or verified and not moved out — else None. The one duplicate rule of the report
+    form, the correction and the spreadsheet import."""
+    for moved_out, status in stays:
+        if status == "pending" or (status == "verified" and moved_out is None):
+            return status
+    return None
+
+
+def refuse_live_duplicate(
+    session: Session, person: Person, room: Room, number: str, exclude: int | None = None
+) -> None:
+    """Conflict when the person already waits for verification in this room, or
+    already lives there (verified, not moved out)."""
+    stmt = select(Residence.move_out, Residence.status).where(
+        Residence.person_id == person.id,
+        Residence.room_id == room.id,
+        Residence.status.in_(LIVE_STATES),
+    )
+    if exclude is not None:
+        stmt = stmt.where(Residence.id != exclude)
+    refuse_duplicate(room, number, blocking_status(session.execute(stmt)))
+
+
+def refuse_duplicate(room: Room, number: str, status: str | None) -> None:
+    """The Conflict for a person already waiting (pending) or living (verified) in
+    `room` (blocking_status); the import reports it on the row."""
+    if status == "pending":
+        raise Conflict(
+            _(
+                "A report of %(id)s for room %(room)s is already waiting for verification.",
+                id=mask_id_number(number),
+                room=_room_label(room),
+            )
+        )
+    if status == "verified":
+        raise Conflict(
+            _(
+                "%(id)s is already registered as living in room %(room)s.",
+                id=mask_id_number(number),
+                room=_room_label(room),
+            )
+        )
+
+
+def residence_values(
+    data: dict[str, Any],
+    person_id: int,
+    room_id: int,
+    *,
+    channel: str,
+    reporter_id: int | None,
+    now: datetime,
+    reported_on: date,
+) -> dict[str, Any]:
+    """A new report's residence columns from a cleaned report: pending, and late
+    when it comes after move-in + REPORT_DEADLINE_DAYS (is_late). The report form
+    and the spreadsheet import write reports from these."""
+    return {
+        "person_id": person_id,
+        "room_id": room_id,
+        "move_in": data["move_in"],
+        "channel": channel,
+        "reported_at": now,
+        "reporter_id": reporter_id,
+        "employer": data["employer"],
+        "status": "pending",
+        "late": is_late(data["move_in"], reported_on),
+    }
+
+
+def reported_detail(residence: dict[str, Any]) -> dict[str, Any]:
+    """The audit detail of a report (ids and flags, no personal data)."""
+    return {key: residence[key] for key in ("person_id", "room_id", "channel", "late")}
