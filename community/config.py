@@ -122,7 +122,13 @@ class Config:
     # Days after a move-out when `flask purge-expired` erases the person's data.
     RESIDENT_RETENTION_DAYS = _int("RESIDENT_RETENTION_DAYS", 365)
     MAX_CONTENT_LENGTH = max(16 * 1024 * 1024, IMPORT_MAX_BYTES + 1024 * 1024)
-    UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+    # The photo's other limits: 0 keeps core/uploads.py's default (named there).
+    UPLOAD_MAX_DECODED_BYTES = _int("UPLOAD_MAX_DECODED_BYTES", 0)
+    UPLOAD_MAX_ASPECT_RATIO = _int("UPLOAD_MAX_ASPECT_RATIO", 0)
+    UPLOAD_MAX_BIT_DEPTH = _int("UPLOAD_MAX_BIT_DEPTH", 0)
+    UPLOAD_MAX_SIDE = _int("UPLOAD_MAX_SIDE", 0)
+    UPLOAD_MAX_SIDE_PNG = _int("UPLOAD_MAX_SIDE_PNG", 0)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
