@@ -59,11 +59,10 @@ def _sqlite_savepoint_workaround(engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-@pytest.fixture(autouse=True)
-def _transaction(app):
-    """Each test runs inside one transaction rolled back at the end; request
-    sessions join it through SAVEPOINTs, so their commits stay invisible to
-    other tests."""
+@contextmanager
+def rolled_back(app):
+    """One transaction rolled back at the end; request sessions join it through
+    SAVEPOINTs, so their commits stay invisible outside. Yields the connection."""
     with app.app_context():
         connection = db.engine.connect()
     outer = connection.begin()
@@ -72,7 +71,6 @@ def _transaction(app):
         sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
         scopefunc=_app_ctx_id,
     )
-    limiter.reset()
     try:
         yield connection
     finally:
@@ -81,6 +79,14 @@ def _transaction(app):
         db.session = original
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app):
+    """Each test runs inside one transaction rolled back at the end (rolled_back)."""
+    with rolled_back(app) as connection:
+        limiter.reset()
+        yield connection
 
 
 @pytest.fixture

@@ -43,3 +43,18 @@ def reset_postgres(url: str) -> None:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def drop_scratch(url: str) -> None:
+    """Remove a scratch database made by scratch_url (its SQLite file with the WAL
+    and shared-memory files, or the PostgreSQL database, closing its connections)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(parsed.database + suffix):
+                os.remove(parsed.database + suffix)
+        return
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()

@@ -40,14 +40,7 @@ def _drop(app, url: str) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        from sqlalchemy import create_engine, text
-
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        admin.dispose()
+    dbutil.drop_scratch(url)
 
 
 @pytest.fixture

@@ -52,21 +52,6 @@ def _transaction() -> None:
     """Overrides the suite's rolled-back transaction: these tests commit for real."""
 
 
-def _drop(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(parsed.database + suffix):
-                os.remove(parsed.database + suffix)
-        return
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture
 def race(request):
     """(app, url, ids): a migrated scratch database with a coordinator, 60
@@ -100,7 +85,7 @@ def race(request):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    _drop(url)
+    dbutil.drop_scratch(url)
 
 
 def _publish(app, ids, capacity: int) -> int:

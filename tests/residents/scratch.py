@@ -5,13 +5,11 @@ shared between them."""
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from datetime import date, timedelta
 from types import SimpleNamespace
 
 import flask_migrate
-from sqlalchemy.engine import make_url
 
 from community import create_app
 from community.config import TestConfig
@@ -21,21 +19,6 @@ from tests.conftest import PASSWORD, csrf_from
 from tests.factories.accounts import make_area_tree, make_role_user
 from tests.factories.places import make_building, make_room, make_site
 from tests.factories.residents import id_number
-
-
-def _drop(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(parsed.database + suffix):
-                os.remove(parsed.database + suffix)
-        return
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @contextmanager
@@ -71,7 +54,7 @@ def scratch_world(name: str, import_dir: str, **config):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-        _drop(url)
+        dbutil.drop_scratch(url)
 
 
 def logged_in(app, username: str):

@@ -29,8 +29,6 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
-from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy.orm import scoped_session, sessionmaker
 
 from community.accounts.models import ORG_KINDS, ROLE_ORG_KINDS, ROLES
 from community.assessments.criteria import add_months
@@ -44,7 +42,7 @@ from community.residents.compliance import services as compliance_services
 from community.residents.compliance.models import YellowCardProposal
 from community.residents.imports import services as import_services
 from tests.access_rules import ANON
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, csrf_from, rolled_back
 from tests.factories.accounts import make_area_tree, make_org, make_role_user
 from tests.factories.assessments import make_assessment
 from tests.factories.duty import make_claim, make_duty
@@ -336,27 +334,15 @@ def world(app, tmp_path_factory):
     import_dir = str(tmp_path_factory.mktemp("crawl-imports"))
     saved_dir = app.config.get("IMPORT_DIR")
     app.config["IMPORT_DIR"] = import_dir  # the import's upload and error files
-    with app.app_context():
-        connection = db.engine.connect()
-    outer = connection.begin()
-    original = db.session
-    db.session = scoped_session(
-        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
-        scopefunc=_app_ctx_id,
-    )
     try:
-        with app.app_context():
-            started = time.perf_counter()
-            seeded = _seed(db.session)
-            db.session.commit()
-            print(f"\ncrawl world seeded in {time.perf_counter() - started:.1f} s")
-        yield seeded
+        with rolled_back(app):
+            with app.app_context():
+                started = time.perf_counter()
+                seeded = _seed(db.session)
+                db.session.commit()
+                print(f"\ncrawl world seeded in {time.perf_counter() - started:.1f} s")
+            yield seeded
     finally:
-        with app.app_context():
-            db.session.remove()
-        db.session = original
-        outer.rollback()
-        connection.close()
         app.config["IMPORT_DIR"] = saved_dir
 
 
