@@ -30,62 +30,75 @@ audit.register_actions(
 )
 
 
-def approve_report(session: Session, coordinator: Any, claim: DutyClaim) -> DutyClaim:
-    """reported -> approved; the volunteer earns the task's points and is notified.
-    Conflict when someone already decided (a conditional UPDATE on the status)."""
+def _decide(
+    session: Session,
+    coordinator: Any,
+    claim: DutyClaim,
+    notice: str,
+    action: str,
+    detail: dict[str, Any],
+    params: dict[str, Any],
+    **values: Any,
+) -> DutyClaim:
+    """The one step of a decision on a report: reported -> `values` (Conflict when
+    someone already decided), the volunteer's notice, the audit event."""
     task = claim.task
     advance_claim(
         session,
         claim,
         "reported",
         _("This report was already decided."),
-        status="approved",
-        points_awarded=task.points,
         decided_by_id=coordinator.id,
         decided_at=utcnow(),
+        **values,
     )
     notify(
         session,
         [claim.volunteer_id],
-        "duty-approved",
+        notice,
         link=duty_link(task),
         key=f"duty-decided-{claim.id}",
         title=task.title,
-        points=task.points,
+        **params,
     )
-    audit.record(session, coordinator, "duty_report_approved", claim, {"points": task.points})
+    audit.record(session, coordinator, action, claim, detail)
     session.flush()
     return claim
+
+
+def approve_report(session: Session, coordinator: Any, claim: DutyClaim) -> DutyClaim:
+    """reported -> approved; the volunteer earns the task's points and is notified.
+    Conflict when someone already decided (a conditional UPDATE on the status)."""
+    points = claim.task.points
+    return _decide(
+        session,
+        coordinator,
+        claim,
+        "duty-approved",
+        "duty_report_approved",
+        {"points": points},
+        {"points": points},
+        status="approved",
+        points_awarded=points,
+    )
 
 
 def reject_report(session: Session, coordinator: Any, claim: DutyClaim, reason: str) -> DutyClaim:
     """reported -> rejected with a reason (no points). RuleViolation("reason") when
     empty; Conflict when someone already decided."""
     reason = require_reason(reason, _("Say why the report is returned."), limit=500)
-    task = claim.task
-    advance_claim(
+    return _decide(
         session,
+        coordinator,
         claim,
-        "reported",
-        _("This report was already decided."),
+        "duty-rejected",
+        "duty_report_rejected",
+        {"reason": reason},
+        {"reason": reason[:200]},
         status="rejected",
         points_awarded=0,
-        decided_by_id=coordinator.id,
-        decided_at=utcnow(),
-        decision_reason=reason[:500],
+        decision_reason=reason,
     )
-    notify(
-        session,
-        [claim.volunteer_id],
-        "duty-rejected",
-        link=duty_link(task),
-        key=f"duty-decided-{claim.id}",
-        title=task.title,
-        reason=reason[:200],
-    )
-    audit.record(session, coordinator, "duty_report_rejected", claim, {"reason": reason})
-    session.flush()
-    return claim
 
 
 # --- closing -----------------------------------------------------------------------
