@@ -48,10 +48,30 @@ def create_org(name: str, kind: str, area_name: str) -> None:
     click.echo(f"organization {org.id} {org.name} ({org.kind})")
 
 
+def _password_policy(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The length rule of services.create_user, checked as the value comes in: a
+    prompted password that is too short is asked for again (click re-prompts on
+    BadParameter), a given one is refused before anything is written."""
+    if value is not None and len(value) < services.MIN_PASSWORD_LENGTH:
+        try:
+            services.hash_password(value)  # raises the rule's message, hashes nothing
+        except RuleViolation as exc:
+            raise click.BadParameter(str(exc.message)) from None
+    return value
+
+
 @register_command
 @click.command("create-user")
 @click.argument("username")
-@click.option("--password", required=True)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    callback=_password_policy,
+    help="Asked for (hidden, twice) when left out: a password on the command line "
+    "stays in the shell's history.",
+)
 @click.option("--role", required=True)
 @click.option("--org", "org_name", default=None)
 @click.option("--area", "area_name", default=None)
@@ -65,7 +85,8 @@ def create_user(
     area_name: str | None,
     display_name: str | None,
 ) -> None:
-    """Create a user holding ROLE (in an organization, or in an area)."""
+    """Create a user holding ROLE (in an organization, or in an area). Without
+    --password, the password is prompted for (hidden, with confirmation)."""
     try:
         org = None
         if org_name:
