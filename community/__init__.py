@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import uuid
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -117,7 +116,10 @@ def create_app(config: Any = None) -> Flask:
             "name (for example Asia/Shanghai)."
         )
     from community.core.health import HealthCheck
+    from community.core.logs import configure_logging
     from community.core.security import SecureCookiesOverHttps
+
+    configure_logging(app.config)  # once per process: the first app's settings
 
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     app.wsgi_app = HealthCheck(app.wsgi_app, lambda: _engine_of(app))
@@ -143,12 +145,14 @@ def _init_extensions(app: Flask) -> None:
     from community.core.compress import init_compress
     from community.core.htmx import htmx
     from community.core.inputs import init_inputs
+    from community.core.logs import init_logs
     from community.core.security import init_security
     from community.core.templating import init_templating
     from community.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     # First: its after_request hook then runs last, on the final headers.
     init_compress(app)
+    init_logs(app)  # the request id before any other hook, the request line at the end
     db.init_app(app)
     _init_sqlite_transactions(app)
     migrate.init_app(
@@ -235,8 +239,9 @@ def _register_errors(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
     from community.core.htmx import render
+    from community.core.logs import request_id, route
 
-    def _page(code: int, description: str | None = None, incident: str | None = None):
+    def _page(code: int, description: str | None = None, reference: str | None = None):
         from community.extensions import db, login_manager
 
         if code >= 500:
@@ -255,7 +260,7 @@ def _register_errors(app: Flask) -> None:
             "error",
             code=code,
             description=description,
-            incident=incident,
+            reference=reference,
             status=code,
         )
 
@@ -287,7 +292,7 @@ def _register_errors(app: Flask) -> None:
         log.warning(
             "database unavailable on %s %s: %s",
             request.method,
-            request.path,
+            route(),
             type(getattr(exc, "orig", None) or exc).__name__,
         )
         resp = _page(503)
@@ -296,16 +301,18 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        incident = uuid.uuid4().hex[:12]
+        # The request id is the 500 page's 错误编号 (error reference): a user quotes
+        # it, the operator finds this record (and the request line) by it.
+        reference = request_id()
         log.error(
-            "incident %s: unhandled %s on %s %s",
-            incident,
+            "error %s: unhandled %s on %s %s",
+            reference,
             type(exc).__name__,
             request.method,
-            request.path,
+            route(),
             exc_info=exc,
         )
-        return _page(500, incident=incident)
+        return _page(500, reference=reference)
 
 
 __all__ = ["create_app"]

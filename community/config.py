@@ -69,6 +69,13 @@ class Config:
     # Status look-ups by reference number (/declare/status, public) per client address.
     DECLARE_STATUS_RATE_LIMIT = os.environ.get("DECLARE_STATUS_RATE_LIMIT", "60/hour")
 
+    # Logs (core/logs.py): the level of the app's loggers, `text` or `json` lines on
+    # stderr, and the app's one line per request (gunicorn.conf.py turns it off in a
+    # worker when gunicorn writes its own access log).
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_REQUESTS = _bool("LOG_REQUESTS", True)
+
     SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
     SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
     # Failed logins per minute from one address for one username, and from one

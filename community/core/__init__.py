@@ -20,7 +20,8 @@ nothing of the project.
 4. Web plumbing — requests and answers: `partial` (fragment or page), `once`
    (submission tokens and the request's one commit), `htmx` (render, submit,
    saved: the one way a view answers), `inputs`, `security`, `compress`,
-   `health` (/healthz in front of Flask), `urls`.
+   `health` (/healthz in front of Flask), `urls`, `logs` (the one logging
+   setup, request ids, the request line).
 
 So `htmx` may use `forms` and `once`, `templating` may use `nav` and `crypto`, but
 `once` never imports `htmx` and `models` never imports a registry. The package
