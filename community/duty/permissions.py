@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, false, func, or_, select, true
 
-from community.accounts.models import Area, Organization
+from community.accounts.models import Area, Membership, Organization, User
 from community.accounts.permissions import (
     area_subtree_filter,
     has_role,
@@ -97,6 +97,26 @@ def _sees_record(user: Any, volunteer: Any) -> bool:
         return True
     theirs = scope_areas(volunteer, "volunteer")
     return any(in_scope_area(user, a, "coordinator") for a in theirs)
+
+
+def record_scope(user: Any):
+    """SQL condition on User.id: the rule "duty.record" for rows (pages linking to
+    volunteers' records link only these): the user's own, a coordinator's volunteers
+    of their areas' subtrees (a volunteer's area: their team's, or their own), all
+    for an admin."""
+    if is_admin(user):
+        return true()
+    own = User.id == user.id
+    areas = scope_areas(user, "coordinator")
+    if not areas:
+        return own
+    theirs = (
+        select(Membership.user_id)
+        .outerjoin(Organization, Organization.id == Membership.organization_id)
+        .join(Area, Area.id == func.coalesce(Organization.area_id, Membership.area_id))
+        .where(Membership.role == "volunteer", area_subtree_filter(Area.path, areas))
+    )
+    return or_(own, User.id.in_(theirs))
 
 
 def duty_scope(user: Any, roles_held: tuple[str, ...] = VIEW_ROLES):

@@ -27,6 +27,7 @@ from community.duty.permissions import (
     leaderboard_area_scope,
     managed_scope,
     publish_scope,
+    record_scope,
     team_scope,
 )
 from community.duty.services.claims import cancel_closes, claimability, claimable_by
@@ -426,6 +427,14 @@ def leaderboard(
         )
     rows = session.execute(stmt.order_by(points.desc(), duties.desc()).limit(limit))
     return [Standing(n, k, int(p or 0), round(float(h or 0), 1), int(d)) for n, k, p, h, d in rows]
+
+
+def openable_records(session: Session, user: Any, volunteer_ids: list[int]) -> set[int]:
+    """The ids among `volunteer_ids` whose record the user may open (one query)."""
+    if not volunteer_ids:
+        return set()
+    stmt = select(User.id).where(User.id.in_(volunteer_ids), record_scope(user))
+    return set(session.scalars(stmt))
 
 
 @dataclass

@@ -558,12 +558,16 @@ def leaderboard():
     area = next((a for a in areas if a.id == form.area_id.data), None)
     month = _month(form.month.data)
     by = "team" if form.by.data == "team" else "volunteer"
+    rows = queries.leaderboard(db.session, current_user, month, by=by, area=area)
+    # A name links to the volunteer's record only where the record would open.
+    keys = [r.key for r in rows] if by == "volunteer" else []
     return render(
         "duty/leaderboard.html",
         "leaderboard",
         month=month,
         by=by,
-        rows=queries.leaderboard(db.session, current_user, month, by=by, area=area),
+        rows=rows,
+        linked=queries.openable_records(db.session, current_user, keys),
         form=form,
         area_id=area.id if area else None,
         prev_month=(month - timedelta(days=1)).strftime("%Y-%m"),
