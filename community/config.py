@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +28,28 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _sms_templates() -> dict[str, str]:
+    """The SMS template code of each message kind: the SMS_TEMPLATES JSON object
+    ({"hazard-assigned": "SMS_123456789", ...}), then SMS_TEMPLATE_<KIND> variables
+    (SMS_TEMPLATE_HAZARD_ASSIGNED=SMS_123456789), which win. Keys as the kinds are
+    spelled (lower case, hyphens)."""
+    templates: dict[str, str] = {}
+    raw = (os.environ.get("SMS_TEMPLATES") or "").strip()
+    if raw:
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise RuntimeError("SMS_TEMPLATES must be a JSON object of kind: code") from exc
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise RuntimeError("SMS_TEMPLATES must be a JSON object of kind: code")
+        templates.update({str(k).strip().lower().replace("_", "-"): v for k, v in data.items()})
+    for name, value in os.environ.items():
+        if name.startswith("SMS_TEMPLATE_") and value.strip():
+            kind = name.removeprefix("SMS_TEMPLATE_").lower().replace("_", "-")
+            templates[kind] = value.strip()
+    return templates
+
+
 class Config:
     DEBUG = _bool("FLASK_DEBUG")
     TESTING = False
@@ -49,9 +72,22 @@ class Config:
     POINTS_LATE = _int("POINTS_LATE", -2)
     COMPLIANCE_YELLOW_CARD_LATE = _int("COMPLIANCE_YELLOW_CARD_LATE", 5)
     DUTY_CANCEL_HOURS = _int("DUTY_CANCEL_HOURS", 24)
-    # The outbox (notifications.outbox): the sender of SMS/e-mail messages, a dotted
-    # path to fn(delivery); the default only logs (ids and lengths, no personal data).
-    NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER", "community.notifications.outbox.log_sender")
+    # The outbox (notifications.outbox): NOTIFY_SENDER, a dotted path to fn(delivery),
+    # replaces the SMS provider's sender when set.
+    NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER") or None
+    # SMS (notifications.outbox.load_sender): `log` (the default) only logs ids and
+    # lengths, no personal data; `aliyun` sends each message kind's registered
+    # template (SMS_TEMPLATE_<KIND> / SMS_TEMPLATES) with the kind's params through
+    # Aliyun SMS (notifications.aliyun), signed with this AccessKey pair, under the
+    # registered signature name SMS_SIGN_NAME. SMS_ENDPOINT: tests point it elsewhere.
+    SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "log")
+    SMS_ACCESS_KEY_ID = os.environ.get("SMS_ACCESS_KEY_ID")
+    SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET")
+    SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME")
+    SMS_TEMPLATES = _sms_templates()
+    SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+    SMS_REGION = os.environ.get("SMS_REGION", "cn-hangzhou")
+    SMS_TIMEOUT = _int("SMS_TIMEOUT", 10)
     # Hour (UTC) from which the day's digests go out; 0 is 08:00 China time.
     NOTIFY_DIGEST_HOUR = _int("NOTIFY_DIGEST_HOUR", 0)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)

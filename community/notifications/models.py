@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from community.core.timeutil import utcnow
@@ -18,7 +18,13 @@ class OutboxMessage(db.Model):
     when queued. `idempotency_key` is unique, so queuing the same message twice
     stores it once (a notice: "notice:<id>"; a digest: "digest:<user>:<date>"); the
     sender gets the key too, so a provider that deduplicates can do so. A row is
-    claimed by a conditional UPDATE before it is sent (outbox.deliver_due)."""
+    claimed by a conditional UPDATE before it is sent (outbox.deliver_due).
+
+    A message is kept twice: as `kind` and `params` (the notice's kind, or "digest";
+    what an SMS provider fills its registered template with) and as `body`, rendered
+    in the user's language (for e-mail and the log). `params` are cleaned when queued
+    (delivery.outbound_params: no ID or phone numbers); the phone is not stored
+    here, it is read from the user (encrypted there) when the message is sent."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (
@@ -34,10 +40,13 @@ class OutboxMessage(db.Model):
     )
     channel: Mapped[str] = mapped_column(String(10), default="sms")
     body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(40))
+    params: Mapped[dict | None] = mapped_column(JSON)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
-    # The exception's class name only: an error text could quote the address.
+    # A SendError's text (a provider's code and message, a missing template), or
+    # another exception's class name only: an error text could quote the address.
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

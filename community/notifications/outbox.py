@@ -3,11 +3,16 @@
 `queue_notices` gives each new unread notice one message, `queue_digests` gives a
 user who chose the daily digest (User.notify_digest) one message a day summarising
 their unread notices instead. Bodies are rendered in the recipient's language when
-queued. Each message has a unique idempotency key, so queuing twice stores once.
+queued, and kept as its kind and params too (what an SMS provider fills its
+registered template with; params cleaned by delivery.outbound_params). Each message
+has a unique idempotency key, so queuing twice stores once.
 
-`deliver_due` sends what is due through NOTIFY_SENDER (a dotted path to
-`fn(delivery: Delivery) -> None`, raising on failure; default `log_sender`, which
-logs ids and lengths, never an address or a body). A row is claimed first by one
+`deliver_due` sends what is due through the sender `load_sender` picks: NOTIFY_SENDER
+(a dotted path to `fn(delivery: Delivery) -> None`, raising on failure) when set,
+else SMS_PROVIDER: `log` (the default, `log_sender`, which logs ids and lengths,
+never an address or a body) or `aliyun` (notifications.aliyun). A sender's SendError
+is stored as the row's last_error (its text is safe to keep); any other exception by
+its class name only. A row is claimed first by one
 conditional UPDATE (attempts + 1, next attempt pushed past a lease) committed
 before the sender runs, so two runners never send the same row; a failure is
 retried with exponential backoff (RETRY_BASE x 2^(attempts-1), at most
@@ -25,7 +30,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from flask import current_app
@@ -39,6 +43,7 @@ from werkzeug.utils import import_string
 from community.accounts.models import User
 from community.core.models import Notification
 from community.core.notify import message
+from community.notifications.delivery import Delivery, SendError, outbound_params
 from community.notifications.models import OutboxMessage
 
 log = logging.getLogger("community")
@@ -51,20 +56,11 @@ LEASE = timedelta(minutes=10)
 # not send yesterday's news one by one).
 QUEUE_WINDOW = timedelta(days=1)
 DIGEST_LINES = 5
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What a sender gets: the message and the recipient's address (`to`: the phone
-    for sms). `to` is personal data: never log it (it is left out of repr)."""
-
-    id: int
-    user_id: int
-    channel: str
-    body: str
-    key: str
-    attempt: int
-    to: str | None = field(default=None, repr=False)
+# The kind of a digest message (its one param: count, the unread notices).
+DIGEST_KIND = "digest"
+SMS_PROVIDERS = ("log", "aliyun")
+# Delivery and SendError live in notifications.delivery (the senders' contract);
+# outbox.Delivery and outbox.log_sender stay valid names (NOTIFY_SENDER paths).
 
 
 def log_sender(delivery: Delivery) -> None:
@@ -81,7 +77,20 @@ def log_sender(delivery: Delivery) -> None:
 
 
 def load_sender() -> Callable[[Delivery], None]:
-    return import_string(current_app.config["NOTIFY_SENDER"])
+    """NOTIFY_SENDER's function when set, else the SMS_PROVIDER's sender (log by
+    default). Raises RuntimeError for an unknown provider or a provider's missing
+    setting, before any message is claimed."""
+    config = current_app.config
+    if config.get("NOTIFY_SENDER"):
+        return import_string(config["NOTIFY_SENDER"])
+    provider = (config.get("SMS_PROVIDER") or "log").strip().lower()
+    if provider == "log":
+        return log_sender
+    if provider == "aliyun":
+        from community.notifications.aliyun import AliyunSms
+
+        return AliyunSms.from_config(config)
+    raise RuntimeError(f"SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)}, not {provider!r}")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -127,13 +136,16 @@ def queue_notices(session: Session, now: datetime) -> int:
     ).all()
     added = 0
     for notice, locale in rows:
+        params = outbound_params(notice.params)
         with force_locale(_locale(locale)):
-            body = message(notice.kind, notice.params)
+            body = message(notice.kind, params)
         row = OutboxMessage(
             user_id=notice.user_id,
             notification_id=notice.id,
             channel="sms",
             body=body,
+            kind=notice.kind,
+            params=params,
             idempotency_key=f"notice:{notice.id}",
             next_attempt_at=now,
         )
@@ -201,6 +213,8 @@ def queue_digests(session: Session, now: datetime) -> int:
             user_id=user_id,
             channel="sms",
             body="\n".join(lines),
+            kind=DIGEST_KIND,
+            params={"count": len(notices)},
             idempotency_key=key,
             next_attempt_at=now,
         )
@@ -275,21 +289,24 @@ def deliver_due(
             key=msg.idempotency_key,
             attempt=msg.attempts,
             to=phone,
+            kind=msg.kind,
+            params=msg.params,
         )
         commit()
         try:
             sender(delivery)
         except Exception as exc:  # noqa: BLE001 - any sender failure is retried
             failed += 1
+            error = str(exc) if isinstance(exc, SendError) else type(exc).__name__
             log.warning(
                 "outbox: message %d failed (attempt %d): %s",
                 delivery.id,
                 delivery.attempt,
-                type(exc).__name__,
+                error,
             )
             values = {
                 "next_attempt_at": now + backoff(delivery.attempt),
-                "last_error": type(exc).__name__[:200],
+                "last_error": error[:200],
             }
         else:
             sent += 1
