@@ -350,3 +350,14 @@ def test_a_failure_text_never_quotes_a_phone(session, use_aliyun, provider):
     assert outbox.deliver_due(session, now, commit=_noop) == (0, 1)
     session.refresh(row)
     assert PHONE not in row.last_error and re.search(r"138\*+5678", row.last_error)
+
+
+def test_send_outbox_sends_through_the_configured_provider(app, session, use_aliyun, provider):
+    row, _ = _queued(session)
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["send-outbox"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent, 0 failed" in result.output
+    assert [r["answer"]["Code"] for r in provider.requests] == ["OK"]
+    session.refresh(row)
+    assert row.sent_at is not None and row.last_error is None
