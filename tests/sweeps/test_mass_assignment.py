@@ -1,0 +1,612 @@
+"""Mass-assignment sweep (issue 17 item 11): a form posted with extra fields changes
+nothing the form alone would not.
+
+Every form POST route is posted twice by a role that may use it, on the world of
+tests/test_access.py (the role's user covers the world's community): once with
+valid data, once with the same data plus the fields an attacker would try
+(`status=verified`, `owner_id`, `role=admin`, `verified_by`, `verified_by_id`,
+`points=9999`, `is_admin=1`, `area_id` of another district; a field the form has
+keeps its valid value). Each post runs in a SAVEPOINT rolled back afterwards, so
+both start from the same state, and after each the watched columns of every table
+are read: the statuses, roles, owners, deciders, points and areas (WATCHED), which
+also holds the users' memberships and the points ledger. The two readings and the
+two answers must be the same; the valid post must do what the case says (mostly a
+303), so the comparison is not between two refusals.
+
+Bounds: by default each route once, as the role of its case; SWEEP_DEEP=1 also
+posts as every other role the access tables let use the route.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from flask import Blueprint, request
+from sqlalchemy import inspect, select, text
+
+from community.accounts.models import ROLES, Area, Membership, User
+from community.assessments.criteria import add_months
+from community.core.timeutil import today, utcnow
+from community.extensions import db
+from community.places.models import Site
+from tests.access_rules import LOGIN, expected
+from tests.conftest import PASSWORD, csrf_from
+from tests.dbutil import main_url
+from tests.factories.accounts import make_area_tree, make_role_user
+from tests.factories.duty import first_checkpoint, make_claim, make_duty
+from tests.factories.residents import id_number
+from tests.test_access import _world
+
+DEEP = os.environ.get("SWEEP_DEEP") == "1"
+EXPECTED = expected()
+
+# Columns whose value an extra field could set: read in every table that has them.
+WATCHED = {
+    "status",
+    "role",
+    "points",
+    "points_awarded",
+    "is_admin",
+    "active",
+    "area_id",
+    "owner_id",
+    "user_id",
+    "organization_id",
+    "landlord_id",
+    "company_id",
+    "association_id",
+    "enterprise_id",
+    "reporter_id",
+    "assignee_id",
+    "verified_by",
+}
+
+
+def watched(column: str) -> bool:
+    return column in WATCHED or column.endswith("_by_id")
+
+
+def extras(v: dict) -> dict[str, str]:
+    return {
+        "status": "verified",
+        "owner_id": str(v["stranger_id"]),
+        "role": "admin",
+        "verified_by": str(v["stranger_id"]),
+        "verified_by_id": str(v["stranger_id"]),
+        "points": "9999",
+        "is_admin": "1",
+        "area_id": str(v["far_area_id"]),
+    }
+
+
+Data = Callable[[dict], dict]
+
+
+def _csv(v: dict) -> dict:
+    body = (
+        "site_id,building,room,name,id_number,phone,move_in,hometown,employer\n"
+        f"{v['site_id']},1号楼,101,导入甲,{id_number(serial=71)},13712345671,"
+        f"{today().isoformat()},湖南,\n"
+    )
+    return {"file": (io.BytesIO(body.encode()), "tenants.csv")}
+
+
+def _duty_form(v: dict) -> dict:
+    start = (today() + timedelta(days=3)).isoformat()
+    return {
+        "title": "mass duty",
+        "kind": "patrol",
+        "area_id": str(v["community_id"]),
+        "team_id": "0",
+        "starts_at": f"{start}T09:00",
+        "ends_at": f"{start}T11:00",
+        "capacity": "3",
+        "points": "10",
+        "checkpoints": "东门",
+        "repeat_weeks": "0",
+    }
+
+
+def _site_form(v: dict) -> dict:
+    return {
+        "name": "mass site",
+        "kind": "rental_house",
+        "area_id": str(v["community_id"]),
+        "address": "东路 1 号",
+        "association_id": "",
+        "company_id": "",
+        "enterprise_id": "",
+        "landlord_username": "",
+    }
+
+
+def _assessment_decision(v: dict) -> dict:
+    from community.assessments import criteria
+
+    scores = {item.field_name: str(item.max_points) for item in criteria.manual_items()}
+    return {"decision": "approve", **scores}
+
+
+def _person(v: dict, serial: int) -> dict:
+    return {
+        "name": "张三",
+        "id_number": id_number(serial=serial),
+        "phone": f"137123456{serial:02d}",
+        "move_in": today().isoformat(),
+    }
+
+
+# endpoint -> (role, URL values to override, data, status the valid post gets, why
+# when it is not a success). One row per form POST route (a test checks).
+CASES: dict[str, tuple[str, dict, Data, int, str]] = {
+    "accounts.password": (
+        "volunteer",
+        {},
+        lambda v: {
+            "current_password": PASSWORD,
+            "new_password": "another-horse-battery-9",
+            "confirm": "another-horse-battery-9",
+        },
+        303,
+        "",
+    ),
+    "accounts.digest": ("volunteer", {}, lambda v: {"digest": "y"}, 303, ""),
+    "accounts.set_locale": ("volunteer", {}, lambda v: {"locale": "en"}, 303, ""),
+    "admin.areas": (
+        "admin",
+        {},
+        lambda v: {"name": "mass area", "level": "community", "parent_id": str(v["street_id"])},
+        303,
+        "",
+    ),
+    "admin.orgs": (
+        "admin",
+        {},
+        lambda v: {"name": "mass org", "kind": "enterprise", "area_id": str(v["community_id"])},
+        303,
+        "",
+    ),
+    "admin.users": (
+        "admin",
+        {},
+        lambda v: {"username": "massuser", "display_name": "Mass", "password": "long-password-1"},
+        303,
+        "",
+    ),
+    "admin.user": ("admin", {}, lambda v: {"display_name": "Renamed", "active": "y"}, 303, ""),
+    "admin.add_member": (
+        "admin",
+        {},
+        lambda v: {"username": v["stranger_name"], "role": "volunteer"},
+        303,
+        "",
+    ),
+    "admin.remove_member": ("admin", {}, lambda v: {}, 303, ""),
+    "admin.add_role": (
+        "admin",
+        {"user_id": "stranger_id"},
+        lambda v: {"role": "landlord", "area_id": str(v["community_id"])},
+        303,
+        "",
+    ),
+    "admin.remove_role": ("admin", {}, lambda v: {}, 303, ""),
+    "places.new": ("landlord", {}, _site_form, 303, ""),
+    "places.edit": ("landlord", {}, _site_form, 303, ""),
+    "places.add_building": ("landlord", {}, lambda v: {"name": "9号楼"}, 303, ""),
+    "places.add_room": (
+        "landlord",
+        {},
+        lambda v: {"number": "909", "beds": "2", "occupants": "1"},
+        303,
+        "",
+    ),
+    "places.edit_room": (
+        "landlord",
+        {},
+        lambda v: {"number": "101", "beds": "3", "occupants": "1"},
+        303,
+        "",
+    ),
+    "places.rotate_token": ("landlord", {}, lambda v: {}, 303, ""),
+    "places.apply_association": ("landlord", {}, lambda v: {"note": "please"}, 303, ""),
+    "places.decide_application": ("association", {}, lambda v: {"decision": "approve"}, 303, ""),
+    "assessments.new": (
+        "landlord",
+        {},
+        lambda v: {"month": add_months(today(), -2).strftime("%Y-%m")},
+        303,
+        "",
+    ),
+    "assessments.submit": ("landlord", {}, lambda v: {}, 303, ""),
+    "assessments.decide": ("police", {}, _assessment_decision, 303, ""),
+    "hazards.new": (
+        "volunteer",
+        {},
+        lambda v: {"description": "电线老化", "severity": "high"},
+        303,
+        "",
+    ),
+    "hazards.assign": ("police", {}, lambda v: {"assignee": str(v["owner_id"])}, 303, ""),
+    "hazards.fix": ("landlord", {}, lambda v: {"note": "换了电线"}, 303, ""),
+    "hazards.close": ("police", {"hazard_id": "record_id"}, lambda v: {}, 303, ""),
+    "hazards.reopen": (
+        "police",
+        {"hazard_id": "record_id"},
+        lambda v: {"reason": "没修好"},
+        303,
+        "",
+    ),
+    "inspections.new": ("police", {}, lambda v: {}, 303, ""),
+    "inspections.record_item": ("police", {}, lambda v: {"result": "pass"}, 303, ""),
+    "inspections.complete": (
+        "police",
+        {},
+        lambda v: {},
+        422,
+        "the world's inspection has unanswered required items",
+    ),
+    "inspections.add_incident": (
+        "police",
+        {},
+        lambda v: {"kind": "fire", "occurred_on": today().isoformat(), "note": "冒烟"},
+        303,
+        "",
+    ),
+    "duty.new": ("coordinator", {}, _duty_form, 303, ""),
+    "duty.edit": ("coordinator", {}, lambda v: {**_duty_form(v), "scope": "one"}, 303, ""),
+    "duty.delete": ("coordinator", {}, lambda v: {"scope": "one"}, 303, ""),
+    "duty.claim": ("volunteer", {}, lambda v: {}, 303, ""),
+    "duty.wait": ("volunteer", {}, lambda v: {}, 409, "the world's duty has free places"),
+    "duty.cancel": ("volunteer", {"task_id": "own_task_id"}, lambda v: {}, 303, ""),
+    "duty.approve": ("coordinator", {}, lambda v: {}, 303, ""),
+    "duty.reject": ("coordinator", {}, lambda v: {"reason": "没写清楚"}, 303, ""),
+    "duty.check_in": ("volunteer", {"claim_id": "own_claim_id"}, lambda v: {}, 303, ""),
+    "duty.visit": (
+        "volunteer",
+        {"claim_id": "on_duty_claim_id", "checkpoint_id": "on_duty_checkpoint_id"},
+        lambda v: {"lat": "30.1", "lon": "120.2"},
+        303,
+        "",
+    ),
+    "duty.check_out": (
+        "volunteer",
+        {"claim_id": "on_duty_claim_id"},
+        lambda v: {"report": "一切正常"},
+        303,
+        "",
+    ),
+    "notifications.follow": ("volunteer", {}, lambda v: {}, 303, ""),
+    "notifications.read": ("volunteer", {}, lambda v: {}, 303, ""),
+    "notifications.read_all": ("volunteer", {}, lambda v: {}, 303, ""),
+    "residents.new": (
+        "landlord",
+        {},
+        lambda v: {**_person(v, 61), "room_id": str(v["room_id"]), "hometown": "湖南"},
+        303,
+        "",
+    ),
+    "residents.declare": (
+        "volunteer",
+        {},
+        lambda v: {**_person(v, 62), "room_id": str(v["room_id"]), "consent": "y"},
+        303,
+        "",
+    ),
+    "residents.verify": ("police", {}, lambda v: {}, 303, ""),
+    "residents.reject": ("police", {}, lambda v: {"reason": "房间不对"}, 303, ""),
+    "residents.reveal": ("police", {}, lambda v: {}, 200, ""),
+    "residents.move_out": (
+        "police",
+        {},
+        lambda v: {"move_out": today().isoformat()},
+        409,
+        "the world's residence is pending: not living there yet, nothing to end",
+    ),
+    "residents.resubmit": (
+        "landlord",
+        {},
+        lambda v: {"name": "李四", "move_in": today().isoformat()},
+        409,
+        "the world's residence is pending, not sent back",
+    ),
+    "residents.verify_many": ("police", {}, lambda v: {"ids": str(v["residence_id"])}, 303, ""),
+    "residents.upload": ("landlord", {}, _csv, 303, ""),
+    "residents.import_step": ("landlord", {}, lambda v: {}, 303, ""),
+    "residents.issue_card": (
+        "police",
+        {},
+        lambda v: {
+            "target": f"user-{v['owner_id']}",
+            "month": today().strftime("%Y-%m"),
+            "reason": "迟报",
+        },
+        303,
+        "",
+    ),
+    "reviews.decide": ("police", {}, lambda v: {"decision": "approve"}, 303, ""),
+    "reviews.bulk": ("police", {}, lambda v: {"items": f"hazard-{v['record_id']}"}, 303, ""),
+}
+
+# Form POST routes with no row: nothing in them could be assigned.
+NOT_FORMS = {
+    "accounts.login": "answers with a session, assigns nothing (tested in tests/accounts)",
+    "accounts.logout": "ends the session; no form fields",
+}
+
+
+def post_routes(app) -> set[str]:
+    return {r.endpoint for r in app.url_map.iter_rules() if "POST" in (r.methods or set())}
+
+
+def test_every_form_post_route_has_a_case(app):
+    missing = sorted(post_routes(app) - set(CASES) - set(NOT_FORMS))
+    assert not missing, f"POST routes without a mass-assignment case: {missing}"
+
+
+# --- the world ---------------------------------------------------------------------
+
+
+def world(app, who: str) -> tuple[str, dict]:
+    """test_access's world for `who`, with a stranger in another district and, for a
+    volunteer, claims of their own (one to check in to, one on duty)."""
+    username, values = _world(app, who)
+    with app.app_context():
+        session = db.session
+        site = session.get(Site, values["site_id"])
+        community = session.get(Area, site.area_id)
+        _, _, far = make_area_tree(session, prefix="far")
+        stranger = make_role_user(session, "volunteer", area=far)
+        values.update(
+            owner_id=site.landlord_id,
+            community_id=community.id,
+            street_id=community.parent_id,
+            far_area_id=far.id,
+            stranger_id=stranger.id,
+            stranger_name=stranger.username,
+        )
+        user = session.scalar(select(User).where(User.username == username))
+        if who == "volunteer":
+            soon = make_duty(session, area=community, starts_in=timedelta(minutes=5))
+            values["own_claim_id"] = make_claim(session, task=soon, volunteer=user).id
+            later = make_duty(session, area=community, starts_in=timedelta(days=3))
+            make_claim(session, task=later, volunteer=user)
+            values["own_task_id"] = later.id
+            now = make_duty(session, area=community, starts_in=-timedelta(minutes=30))
+            claim = make_claim(
+                session, task=now, volunteer=user, status="on_duty", checked_in_at=utcnow()
+            )
+            values["on_duty_claim_id"] = claim.id
+            values["on_duty_checkpoint_id"] = first_checkpoint(session, now).id
+        session.commit()
+    return username, values
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+_COLUMNS: dict[str, list[tuple[str, list[str], bool]]] = {}
+
+
+def _watched_columns(connection) -> list[tuple[str, list[str], bool]]:
+    """(table, watched columns, has an id column) per table with watched columns."""
+    key = connection.engine.url.render_as_string()
+    if key not in _COLUMNS:
+        inspector = inspect(connection)
+        found = []
+        for name in sorted(inspector.get_table_names()):
+            names = [c["name"] for c in inspector.get_columns(name)]
+            cols = [c for c in names if watched(c)]
+            if cols:
+                found.append((name, cols, "id" in names))
+        _COLUMNS[key] = found
+    return _COLUMNS[key]
+
+
+def reading(connection, known: dict[str, int]) -> dict:
+    """{table: (rows that existed, keyed by id; rows made since, as a sorted list)} of
+    the watched columns. New rows are compared without their ids (a sequence is not
+    rolled back on PostgreSQL)."""
+    quote = connection.dialect.identifier_preparer.quote
+    found = {}
+    for name, cols, has_id in _watched_columns(connection):
+        select_list = ", ".join(quote(c) for c in ([*cols, "id"] if has_id else cols))
+        rows = connection.exec_driver_sql(f"SELECT {select_list} FROM {quote(name)}").all()
+        if has_id:
+            old = {r[-1]: tuple(r[:-1]) for r in rows if r[-1] <= known.get(name, 0)}
+            new = sorted((tuple(r[:-1]) for r in rows if r[-1] > known.get(name, 0)), key=repr)
+        else:
+            old, new = {}, sorted((tuple(r) for r in rows), key=repr)
+        found[name] = (old, new)
+    return found
+
+
+def max_ids(connection) -> dict[str, int]:
+    quote = connection.dialect.identifier_preparer.quote
+    return {
+        name: connection.exec_driver_sql(f"SELECT MAX(id) FROM {quote(name)}").scalar() or 0
+        for name, _cols, has_id in _watched_columns(connection)
+        if has_id
+    }
+
+
+def differences(first: dict, second: dict, cols: dict[str, list[str]]) -> list[str]:
+    out = []
+    for name, (old, new) in first.items():
+        old2, new2 = second[name]
+        for key in sorted(set(old) | set(old2)):
+            if old.get(key) != old2.get(key):
+                out.append(f"{name} #{key}: {old.get(key)} -> {old2.get(key)} ({cols[name]})")
+        if new != new2:
+            out.append(f"{name} new rows: {new} -> {new2} ({cols[name]})")
+    return out
+
+
+# --- posting -------------------------------------------------------------------------
+
+
+def login(app, username: str):
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["locale"] = "en"
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    resp = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+    return client
+
+
+def url_of(app, endpoint: str, values: dict, overrides: dict) -> str:
+    from flask import url_for
+
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    args = {a: values[overrides.get(a, a)] for a in rule.arguments}
+    with app.test_request_context():
+        return url_for(endpoint, **args)
+
+
+def post_twice(app, connection, client, url: str, data: Data, values: dict) -> tuple:
+    """(answer and reading of the valid post, of the post with the extras), each in
+    a SAVEPOINT rolled back afterwards."""
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    known = max_ids(connection)
+    base = reading(connection, known)
+    results = []
+    for extra in (False, True):
+        form = data(values)
+        if extra:
+            form = {**extras(values), **form}
+        nested = connection.begin_nested()
+        # The client's cookies too: a post may change its session (a new password,
+        # a language) that the rollback does not take back.
+        cookies = dict(client._cookies)
+        try:
+            resp = client.post(url, data={**form, "csrf_token": token})
+            status = resp.status_code
+            errors = ERRORS.findall(resp.get_data(as_text=True))
+            resp.close()
+            results.append((status, reading(connection, known), errors, base))
+        finally:
+            nested.rollback()
+            client._cookies.clear()
+            client._cookies.update(cookies)
+    return results[0], results[1]
+
+
+ERRORS = re.compile(r'<small class="error"[^>]*>([^<]*)<|role="alert"[^>]*>\s*([^<]*)<')
+
+
+def check(app, connection, client, who, endpoint, case, values, *, primary) -> list[str]:
+    _role, overrides, data, wanted, _why = case
+    url = url_of(app, endpoint, values, overrides)
+    (plain, first, errors, base), (extra, second, *_) = post_twice(
+        app, connection, client, url, data, values
+    )
+    if first != base:
+        MOVED.add((who, endpoint))
+    label = f"{who} POST {url} ({endpoint})"
+    failures = []
+    if primary and plain != wanted:
+        failures.append(f"{label}: the valid post answered {plain}, not {wanted}: {errors}")
+    if plain != extra:
+        failures.append(f"{label}: {plain} without the extra fields, {extra} with them")
+    cols = {name: c for name, c, _ in _watched_columns(connection)}
+    failures += [f"{label}: {d}" for d in differences(first, second, cols)]
+    return failures
+
+
+def _users(endpoint: str) -> list[str]:
+    """Roles whose access row lets them use the route (deep mode)."""
+    _method, table = EXPECTED.get(endpoint, ("POST", {}))
+    return [r for r in ROLES if table.get(r, table.get("*")) not in (403, 404, LOGIN, None)]
+
+
+def _todo() -> dict[str, list[tuple[str, bool]]]:
+    """{role: [(endpoint, primary)]}: each case's role, and in deep mode every role
+    that may use the route."""
+    todo: dict[str, list[tuple[str, bool]]] = {}
+    for endpoint, case in CASES.items():
+        todo.setdefault(case[0], []).append((endpoint, True))
+        if DEEP:
+            for who in _users(endpoint):
+                if who != case[0]:
+                    todo.setdefault(who, []).append((endpoint, False))
+    return todo
+
+
+TODO = _todo()
+
+
+@pytest.mark.parametrize("who", sorted(TODO))
+def test_extra_fields_change_nothing(app, _transaction, who):
+    username, values = world(app, who)
+    client = login(app, username)
+    failures = []
+    routes = post_routes(app)
+    for endpoint, primary in TODO[who]:
+        if endpoint not in routes:
+            continue  # a case of a route this checkout does not have (yet, or any more)
+        failures += check(
+            app, _transaction, client, who, endpoint, CASES[endpoint], values, primary=primary
+        )
+    assert not failures, "\n".join(failures)
+    # The readings see what a post does (or the comparison proves nothing).
+    assert {e for w, e in MOVED if w == who}, f"no post of {who} changed a watched column"
+
+
+# The (role, endpoint) whose valid post changed a watched column.
+MOVED: set[tuple[str, str]] = set()
+
+
+# --- the sweep can fail --------------------------------------------------------------
+
+
+@pytest.fixture
+def careless_app(app):
+    """An app of its own with a route that copies every posted field onto the user's
+    membership, as a careless `setattr` loop would."""
+    from flask_login import current_user
+
+    from community import create_app
+    from community.config import TestConfig
+
+    other = create_app(type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": main_url()}))
+    bp = Blueprint("careless", __name__)
+
+    @bp.route("/_test/profile", methods=["POST"])
+    def profile():
+        membership = db.session.scalar(
+            select(Membership).where(Membership.user_id == current_user.id)
+        )
+        for name, value in request.form.items():
+            if name in ("role", "area_id"):
+                setattr(membership, name, int(value) if name == "area_id" else value)
+        db.session.execute(
+            text('UPDATE "user" SET display_name = :n WHERE id = :id'),
+            {"n": request.form.get("display_name", ""), "id": current_user.id},
+        )
+        db.session.commit()
+        return "", 303
+
+    other.register_blueprint(bp)
+    return other
+
+
+def test_the_sweep_sees_an_assigned_role(careless_app, _transaction):
+    username, values = world(careless_app, "volunteer")
+    client = login(careless_app, username)
+    case = ("volunteer", {}, lambda v: {"display_name": "Me"}, 303, "")
+    url = "/_test/profile"
+    (plain, first, *_), (extra, second, *_) = post_twice(
+        careless_app, _transaction, client, url, case[2], values
+    )
+    assert plain == extra == 303
+    cols = {name: c for name, c, _ in _watched_columns(_transaction)}
+    found = differences(first, second, cols)
+    assert len(found) == 1 and found[0].startswith("membership #"), found
+    assert "'admin'" in found[0]
