@@ -7,7 +7,8 @@ landlord as the owner, plus a yellow-card proposal for the review queue); distri
 B has a user of every role (administrators cover every district: none in B). For
 every rule of `app.url_map` with an `<int:...>` variable, B's user of a role asks
 for A's object: a GET, and a POST with a valid CSRF token and form data that would
-do something in scope. The answer is 404 (DESIGN.md: an object outside the user's
+do something in scope (tests/sweeps/valid_posts.py: the data the mass-assignment
+sweep proves valid in scope). The answer is 404 (DESIGN.md: an object outside the user's
 scope answers 404); the few routes answering otherwise are listed in EXCEPTIONS
 with the reason, and their answer must be the one a missing id gets (it tells
 nothing). Every table is hashed before and after each role's batch: nothing
@@ -27,7 +28,6 @@ import hashlib
 import os
 import re
 from contextlib import contextmanager
-from datetime import timedelta
 
 import pytest
 from flask import Blueprint, abort
@@ -42,6 +42,7 @@ from tests.access_rules import LOGIN, expected, modules
 from tests.conftest import PASSWORD, csrf_from
 from tests.dbutil import main_url
 from tests.factories.accounts import make_area_tree, make_org, make_role_user
+from tests.sweeps.valid_posts import CASES
 
 DEEP = os.environ.get("SWEEP_DEEP") == "1"
 EXPECTED = expected()
@@ -50,76 +51,6 @@ EXPECTED = expected()
 ROLES_B = [r for r in ROLES if r != "admin"]
 
 INT_ARG = re.compile(r"<int:(\w+)>")
-
-
-def _form(values: dict, b: dict) -> dict[str, dict]:
-    """Form data per POST endpoint that would act on the object if the scope let it:
-    `values` are A's URL values, `b` B's own objects (a user may name their own area
-    or person in the form)."""
-    day = today().isoformat()
-    start = (today() + timedelta(days=3)).isoformat()
-    return {
-        "admin.user": {"display_name": "taken", "active": ""},
-        "admin.add_member": {"username": b["username"], "role": "volunteer"},
-        "admin.remove_member": {},
-        "admin.add_role": {"role": "admin", "area_id": str(b["area_id"])},
-        "admin.remove_role": {},
-        "assessments.new": {},
-        "assessments.submit": {},
-        "assessments.decide": {"decision": "approve"},
-        "places.edit": {
-            "name": "taken",
-            "kind": "rental_house",
-            "area_id": str(b["area_id"]),
-            "address": "B road 1",
-        },
-        "places.add_building": {"name": "9号楼"},
-        "places.add_room": {"number": "909", "beds": "2", "occupants": "1"},
-        "places.edit_room": {"number": "909", "beds": "3", "occupants": "2"},
-        "places.rotate_token": {},
-        "places.apply_association": {"note": "let me in"},
-        "places.decide_application": {"decision": "approve"},
-        "hazards.new": {"description": "a hazard", "severity": "high"},
-        "hazards.assign": {"assignee": str(b["user_id"])},
-        "hazards.fix": {"note": "fixed it"},
-        "hazards.close": {},
-        "hazards.reopen": {"reason": "not fixed"},
-        "inspections.new": {},
-        "inspections.record_item": {"result": "pass", "note": "ok"},
-        "inspections.complete": {},
-        "inspections.add_incident": {"kind": "fire", "occurred_on": day, "note": "smoke"},
-        "duty.edit": {
-            "title": "taken",
-            "kind": "patrol",
-            "area_id": str(b["area_id"]),
-            "team_id": "0",
-            "starts_at": f"{start}T09:00",
-            "ends_at": f"{start}T11:00",
-            "capacity": "3",
-            "points": "10",
-            "checkpoints": "东门",
-            "repeat_weeks": "0",
-            "scope": "one",
-        },
-        "duty.delete": {"scope": "one"},
-        "duty.claim": {},
-        "duty.wait": {},
-        "duty.cancel": {},
-        "duty.approve": {},
-        "duty.reject": {"reason": "no"},
-        "duty.check_in": {},
-        "duty.visit": {"lat": "30.1", "lon": "120.2"},
-        "duty.check_out": {"report": "all quiet"},
-        "notifications.follow": {},
-        "notifications.read": {},
-        "residents.verify": {},
-        "residents.reject": {"reason": "wrong room"},
-        "residents.reveal": {},
-        "residents.move_out": {"move_out": day},
-        "residents.resubmit": {"name": "改名", "move_in": day},
-        "residents.import_step": {},
-        "reviews.decide": {"decision": "approve"},
-    }
 
 
 # Routes answering some of B's users otherwise than 404: {endpoint: (status, roles
@@ -194,9 +125,17 @@ def build_world(session) -> dict:
     _, _, other = make_area_tree(session, prefix="objB")
     orgs_b = {kind: make_org(session, kind=kind, area=other) for kind in ORG_KINDS}
     users_b = {role: _role_user(session, role, orgs_b, other) for role in ROLES_B}
-    b = {"area_id": other.id, "user_id": users_b["landlord"].id}
-    b["username"] = users_b["volunteer"].username
-    return {"values": values, "users_b": {r: u.username for r, u in users_b.items()}, "b": b}
+    # What the form data of tests/sweeps/valid_posts.py names besides the URL values:
+    # A's own (what would act on A's objects), and a stranger from B.
+    values.update(
+        owner_id=owner.id,
+        community_id=community.id,
+        street_id=street.id,
+        far_area_id=other.id,
+        stranger_id=users_b["volunteer"].id,
+        stranger_name=users_b["volunteer"].username,
+    )
+    return {"values": values, "users_b": {r: u.username for r, u in users_b.items()}}
 
 
 def _role_user(session, role, orgs, area):
@@ -368,11 +307,11 @@ def _world(app):
 def test_every_id_route_answers_404_to_another_district(app, _transaction):
     with _world(app) as world:
         values, users = world["values"], world["users_b"]
-        forms = _form(values, world["b"])
         all_cases = cases(app, values)
         posts = {e for e, m, *_ in all_cases if m == "POST"}
-        unknown = sorted(posts - set(forms))
-        assert not unknown, f"POST routes with an id and no form data here: {unknown}"
+        unknown = sorted(posts - set(CASES))
+        assert not unknown, f"POST routes with no case in tests/sweeps/valid_posts.py: {unknown}"
+        forms = {endpoint: CASES[endpoint][2](values) for endpoint in posts}
         clients = {who: login(app, name) for who, name in users.items()}
         if DEEP:
             todo = [(who, *case) for who in ROLES_B for case in all_cases]
