@@ -52,13 +52,14 @@ _configured = False
 # --- the setup -------------------------------------------------------------------
 
 
-def configure_logging(config: Mapping[str, Any]) -> None:
-    """Configure logging for this process from `config` (app.config or any mapping
-    with the LOG_* settings); later calls do nothing. Exits with one line when a
-    setting is not understood."""
+def configure_logging(app_or_config: Flask | Mapping[str, Any]) -> None:
+    """Configure logging for this process from an app's config (or any mapping with
+    the LOG_* settings); later calls do nothing. Exits with one line when a setting
+    is not understood."""
     global _configured
     if _configured:
         return
+    config = app_or_config.config if isinstance(app_or_config, Flask) else app_or_config
     logging.config.dictConfig(logging_config(config))
     _install_request_id_factory()
     _configured = True

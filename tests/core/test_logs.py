@@ -398,6 +398,29 @@ def test_a_real_process_writes_json_lines_on_stderr(tmp_path):
     assert "330302199001011234" not in done.stderr and "13812345678" not in done.stderr
 
 
+def test_a_process_of_its_own_such_as_the_worker_uses_the_same_setup():
+    code = (
+        "import logging\n"
+        "from flask import Flask\n"
+        "from community.core.logs import configure_logging\n"
+        "worker = Flask('worker')\n"
+        "worker.config.update(LOG_FORMAT='json', LOG_LEVEL='DEBUG')\n"
+        "configure_logging(worker)\n"
+        "configure_logging({'LOG_FORMAT': 'text'})  # a second call changes nothing\n"
+        "logging.getLogger('community.worker').debug('job %s done', 42)\n"
+        "logging.getLogger('sqlalchemy.pool').info('library chatter')\n"
+    )
+    done = _run_in_a_fresh_process(code, {})
+    assert done.returncode == 0, done.stderr[-2000:]
+    (entry,) = [json.loads(line) for line in done.stderr.splitlines()]
+    assert (entry["logger"], entry["level"], entry["message"]) == (
+        "community.worker",
+        "DEBUG",
+        "job 42 done",
+    )
+    assert entry["request_id"] == "-"
+
+
 def test_a_bad_log_setting_stops_the_start_with_one_line(tmp_path):
     done = _run_in_a_fresh_process(
         "from community import create_app\ncreate_app()\n",
