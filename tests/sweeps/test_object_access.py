@@ -15,6 +15,10 @@ nothing). Every table is hashed before and after each role's batch: nothing
 changes. A refusal writes nothing, not even an audit line (checked: the 404 and
 403 answers record no event), so no table is left out of the hash.
 
+The forms without an id in their URL that name objects in their fields (a room, an
+area, registrations, review items) are posted by B's users with A's ids: refused
+(a 4xx), nothing changes.
+
 Ids that are missing, negative, huge or not numbers never get a 5xx.
 
 Bounds: by default each route is asked once per method, by a role chosen in turn
@@ -30,7 +34,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from flask import Blueprint, abort
+from flask import Blueprint, abort, url_for
 from sqlalchemy import inspect, select, text
 
 from community.accounts.models import ORG_KINDS, ROLE_ORG_KINDS, ROLES, Area
@@ -321,6 +325,55 @@ def test_every_id_route_answers_404_to_another_district(app, _transaction):
             # candidates in turn, in the order of url_map (the same every run).
             todo = [(_asker(case[0], k), *case) for k, case in enumerate(all_cases)]
         failures = sweep(app, _transaction, clients, todo, forms, every_post=DEEP)
+        assert not failures, "\n".join(failures)
+
+
+# Form POST routes without an id whose fields name objects (a room, an area, a
+# registration, a review item, a card's target): posted by B's user with A's ids.
+# The others name none (accounts.*, notifications.read_all), serve everybody by the
+# site's QR token (residents.declare), belong to administrators, who cover every
+# district (admin.*), or read a file (residents.upload: its rows' site ids are the
+# import's own check, tests/residents).
+BODY_IDS = (
+    "places.new",
+    "duty.new",
+    "residents.new",
+    "residents.verify_many",
+    "residents.issue_card",
+    "reviews.bulk",
+)
+
+
+def test_ids_in_forms_reach_nothing_of_another_district(app, _transaction):
+    """B's user posts a form naming A's objects: refused (a 4xx) and nothing changes."""
+    with _world(app) as world:
+        values, users = world["values"], world["users_b"]
+        todo = []
+        for k, endpoint in enumerate(BODY_IDS):
+            role = CASES[endpoint][0]
+            _method, table = EXPECTED[endpoint]
+            everyone = [r for r in ROLES_B if table.get(r, table.get("*")) not in (403, LOGIN)]
+            for who in (
+                everyone if DEEP else [role if role in ROLES_B else everyone[k % len(everyone)]]
+            ):
+                todo.append((who, endpoint))
+        clients = {who: login(app, users[who]) for who in {w for w, _e in todo}}
+        failures = []
+        tokens = {who: csrf(client) for who, client in clients.items()}
+        # Hashed once around the batch (around every post with SWEEP_DEEP=1).
+        before = table_hashes(_transaction)
+        for who, endpoint in todo:
+            with app.test_request_context():
+                url = url_for(endpoint)
+            data = CASES[endpoint][2](values)
+            got = ask(clients[who], "POST", url, data, tokens[who])
+            if not 400 <= got < 500:
+                failures.append(f"{who} POST {url} ({endpoint}) naming A's objects -> {got}")
+            if DEEP and (moved := changed(before, after := table_hashes(_transaction))):
+                failures.append(f"{who} POST {url} ({endpoint}) changed {', '.join(moved)}")
+                before = after
+        if moved := changed(before, table_hashes(_transaction)):
+            failures.append(f"the posts naming A's objects changed {', '.join(moved)}")
         assert not failures, "\n".join(failures)
 
 
