@@ -10,13 +10,16 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import make_url
 
 from community.core.commands import registered_commands
+from community.core.jobs import register_periodic
 from community.extensions import db
 
 
@@ -72,19 +75,46 @@ def seed_demo(as_json: bool, residents: int, if_empty: bool) -> None:
         )
 
 
-@click.command("rebuild-rollups")
-@with_appcontext
-def rebuild_rollups() -> None:
-    """Recompute the dashboard's per-area counters from the base tables (safe to
-    run twice; run it after a bulk load that bypassed the services)."""
+def rebuild_counters(session, now=None) -> str:
+    """Recompute the dashboard's per-area counters from the base tables (safe to run
+    twice). Commits. What `flask rebuild-rollups` and the worker's job run."""
     import time
 
     from community.core.rollups import rebuild
 
     started = time.perf_counter()
-    written = rebuild(db.session)
-    db.session.commit()
-    click.echo(f"{written} counters rebuilt in {time.perf_counter() - started:.1f} s")
+    written = rebuild(session)
+    session.commit()
+    return f"{written} counters rebuilt in {time.perf_counter() - started:.1f} s"
+
+
+@click.command("rebuild-rollups")
+@with_appcontext
+def rebuild_rollups() -> None:
+    """Recompute the dashboard's per-area counters from the base tables (safe to
+    run twice; run it after a bulk load that bypassed the services)."""
+    click.echo(rebuild_counters(db.session))
+
+
+def purge_everything(session, now=None) -> list[str]:
+    """Delete what is kept only for a while: one-time form tokens older than a day,
+    moved-out residents' personal data, and import files older than
+    IMPORT_RETENTION_HOURS. Commits. What `flask purge-expired` and the worker's job
+    run; lines for the log."""
+    from community.core.once import purge_expired as purge_tokens
+    from community.residents.imports import purge_import_files
+    from community.residents.services import purge_expired_residents
+
+    tokens = purge_tokens(session)
+    people = purge_expired_residents(session)
+    session.commit()
+    files = purge_import_files()
+    config = current_app.config
+    return [
+        f"submission tokens deleted: {tokens}",
+        f"moved-out residents erased (after {config['RESIDENT_RETENTION_DAYS']} days): {people}",
+        f"import files deleted (after {config['IMPORT_RETENTION_HOURS']} hours): {files}",
+    ]
 
 
 @click.command("purge-expired")
@@ -93,23 +123,23 @@ def purge_expired() -> None:
     """Delete what is kept only for a while: one-time form tokens older than a day,
     moved-out residents' personal data, and import files older than
     IMPORT_RETENTION_HOURS."""
-    from community.core.once import purge_expired as purge_tokens
-    from community.residents.imports import purge_import_files
-    from community.residents.services import purge_expired_residents
+    for line in purge_everything(db.session):
+        click.echo(line)
 
-    tokens = purge_tokens(db.session)
-    people = purge_expired_residents(db.session)
-    db.session.commit()
-    files = purge_import_files()
-    click.echo(f"submission tokens deleted: {tokens}")
-    click.echo(
-        f"moved-out residents erased (after {current_app.config['RESIDENT_RETENTION_DAYS']}"
-        f" days): {people}"
-    )
-    click.echo(
-        f"import files deleted (after {current_app.config['IMPORT_RETENTION_HOURS']}"
-        f" hours): {files}"
-    )
+
+# The worker runs these two on its own schedule (core.jobs), as cron ran the commands.
+register_periodic(
+    "purge-expired",
+    lambda session, now: "; ".join(purge_everything(session, now)),
+    every=timedelta(hours=1),
+    label=_l("Purging expired data and import files"),
+)
+register_periodic(
+    "rebuild-rollups",
+    rebuild_counters,
+    every=timedelta(days=1),
+    label=_l("Rebuilding the dashboard's counters"),
+)
 
 
 @click.command("backup")

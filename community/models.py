@@ -2,6 +2,7 @@
 
 from community.accounts.models import Area, Membership, Organization, User  # noqa: F401
 from community.assessments.models import Assessment  # noqa: F401
+from community.core.jobs import PeriodicJob  # noqa: F401
 from community.core.models import AuditEvent, Notification, SubmissionToken  # noqa: F401
 from community.core.rollups import RollupMonth  # noqa: F401
 from community.duty.models import CheckpointVisit, DutyCheckpoint, DutyClaim, DutyTask  # noqa: F401

@@ -13,5 +13,6 @@ register_nav("accounts.home", _l("Home"), order=10, visible=lambda user: True)
 register_nav("admin.areas", _l("Areas"), order=90, visible=lambda u: can(u, "nav.admin"))
 register_nav("admin.orgs", _l("Organizations"), order=91, visible=lambda u: can(u, "nav.admin"))
 register_nav("admin.users", _l("Users"), order=92, visible=lambda u: can(u, "nav.admin"))
+register_nav("admin.jobs", _l("Jobs"), order=93, visible=lambda u: can(u, "nav.admin"))
 
-from community.accounts import badges, commands, views  # noqa: E402,F401
+from community.accounts import badges, commands, jobs_views, views  # noqa: E402,F401

@@ -13,7 +13,8 @@ nothing of the project.
    action labels, notice messages, rollup sources) but render nothing.
 2. Registries — what the features contribute, at import time, to screens and
    commands that know no feature: `nav`, `start`, `figures`, `reminders`, `reviews`,
-   `commands`, and `events` (the HX-Trigger names, every one in one module).
+   `commands`, `jobs` (the worker's periodic jobs and queues, with its table and
+   loop), and `events` (the HX-Trigger names, every one in one module).
 3. Presentation — what a page or a download shows: `forms` (form base classes),
    `translate`, `badges`, `templating` (template globals and filters), `charts`,
    `csvout`.

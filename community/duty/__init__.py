@@ -30,6 +30,7 @@ from community.duty import (  # noqa: E402,F401
     badges,
     commands,
     figures,
+    jobs,
     permissions,
     reminders,
     reviews,

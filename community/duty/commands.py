@@ -1,4 +1,5 @@
-"""Commands of the duty (registered into core.commands), run by cron."""
+"""Commands of the duty (registered into core.commands); `flask worker` runs the same
+job on its own schedule (duty.jobs)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from community.core.commands import register_command
-from community.duty.services import close_duties as close
+from community.duty import jobs
 from community.extensions import db
 
 
@@ -15,7 +16,5 @@ from community.extensions import db
 @with_appcontext
 def close_duties() -> None:
     """Claims nobody checked into by a duty's end become no-shows; duties past their
-    end become done. Safe to run twice (run it from cron, e.g. every 15 minutes)."""
-    no_shows, done = close(db.session)
-    db.session.commit()
-    click.echo(f"no-shows: {no_shows}; duties done: {done}")
+    end become done. Safe to run twice (`flask worker` runs it every 15 minutes)."""
+    click.echo(jobs.close_duties(db.session))

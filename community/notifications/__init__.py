@@ -10,4 +10,4 @@ from community.accounts.auth import PASSIVE_ENDPOINTS
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 PASSIVE_ENDPOINTS.add("notifications.bell")
 
-from community.notifications import commands, permissions, views  # noqa: E402,F401
+from community.notifications import commands, jobs, permissions, views  # noqa: E402,F401

@@ -26,6 +26,7 @@ EXPECTED = {
     "admin.user": ("GET", {ANON: LOGIN, "admin": 200, "*": 403}),
     "admin.add_role": ("POST", {ANON: LOGIN, "admin": 422, "*": 403}),
     "admin.remove_role": ("POST", {ANON: LOGIN, "admin": 303, "*": 403}),
+    "admin.jobs": ("GET", {ANON: LOGIN, "admin": 200, "*": 403}),
 }
 
 

@@ -1,9 +1,10 @@
 """The spreadsheet import of residents (CSV or xlsx), for the command line and the
 web import page: files (reading, the job's stored files), services (validating
-and writing rows, the web job a chunk per request), its pages on the residents
-blueprint and the enterprise's start-page section."""
+and writing rows, the web job a chunk per step), jobs (the worker's queue that
+runs those steps), its pages on the residents blueprint and the enterprise's
+start-page section."""
 
-from community.residents.imports import permissions, start, views  # noqa: F401
+from community.residents.imports import jobs, permissions, start, views  # noqa: F401
 
 # What the command line (import-residents, purge-expired) and the tests call.
 from community.residents.imports.files import (  # noqa: F401

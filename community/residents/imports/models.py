@@ -1,4 +1,5 @@
-"""The web import's job: an uploaded spreadsheet processed a chunk per request."""
+"""The web import's job: an uploaded spreadsheet processed a chunk per step by
+`flask worker` (imports.jobs)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ IMPORT_STATES = ("queued", "running", "done", "failed")
 
 
 class ImportJob(db.Model):
-    """A spreadsheet uploaded on /residents/import, processed a chunk per POST
-    (imports.services.run_step). `path` is the stored upload (a random name under
-    IMPORT_DIR), `rows_path` the rows read from it (CSV, line number first) and
-    `errors_path` the refused rows' problems (line, column, value masked where
-    personal, reason); `done` counts processed rows."""
+    """A spreadsheet uploaded on /residents/import, processed a chunk per step by a
+    worker (imports.jobs, imports.services.run_step). `path` is the stored upload
+    (a random name under IMPORT_DIR), `rows_path` the rows read from it (CSV, line
+    number first) and `errors_path` the refused rows' problems (line, column, value
+    masked where personal, reason); `done` counts processed rows."""
 
     __tablename__ = "import_job"
     __table_args__ = (
@@ -44,6 +45,9 @@ class ImportJob(db.Model):
     # when; both NULL while no runner holds it.
     runner: Mapped[str | None] = mapped_column(String(32))
     step_started_at: Mapped[datetime | None]
+    # The uploader's language when they uploaded: the worker writes the refused rows'
+    # reasons and a failure's message in it (None: the default language).
+    locale: Mapped[str | None] = mapped_column(String(10))
 
     @property
     def is_running(self) -> bool:
