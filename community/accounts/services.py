@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from community.accounts.models import (
@@ -315,6 +315,26 @@ def member_user_ids(session: Session, organization_ids: Any, *roles: str) -> lis
     )
     if roles:
         stmt = stmt.where(Membership.role.in_(roles))
+    return sorted(set(session.scalars(stmt)))
+
+
+def area_user_ids(session: Session, area_id: int, *roles: str) -> list[int]:
+    """Ids of the active users holding one of `roles` whose area (their
+    organization's, or their own for a role without one) covers the area `area_id`
+    — the police of a site's area, for a notice about it."""
+    covered = select(Area.path).where(Area.id == area_id).scalar_subquery()
+    theirs = aliased(Area)
+    stmt = (
+        select(Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(Organization, Organization.id == Membership.organization_id)
+        .join(theirs, theirs.id == func.coalesce(Organization.area_id, Membership.area_id))
+        .where(
+            Membership.role.in_(roles),
+            User.active.is_(True),
+            covered.like(theirs.path + "%"),
+        )
+    )
     return sorted(set(session.scalars(stmt)))
 
 

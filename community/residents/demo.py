@@ -133,13 +133,10 @@ def bulk(session: Session, n: int, *, chunk: int = 5000, seed: int = 7) -> int:
             born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
             people.append(
                 {
-                    "name": _name(i),
                     # Plain values: the column type (EncryptedString) encrypts them
                     # with core.crypto.encrypt on the way in, Core inserts too.
                     "id_number": number,
                     "id_hash": lookup_hash(number),
-                    "phone": f"1{3 + i % 7}{i % 10**9:09d}",
-                    "hometown": HOMETOWNS[i % len(HOMETOWNS)],
                     "gender": "M" if int(number[16]) % 2 else "F",
                     "birth_date": born,
                     "created_at": now,
@@ -155,6 +152,7 @@ def bulk(session: Session, n: int, *, chunk: int = 5000, seed: int = 7) -> int:
         )
         for k, person_id in enumerate(ids):
             i = written + k
+            p = start + i
             room_id, landlord_id = rooms[i % len(rooms)]
             channel = CHANNELS[i % len(CHANNELS)]
             roll = (i // len(CHANNELS)) % 10
@@ -171,6 +169,9 @@ def bulk(session: Session, n: int, *, chunk: int = 5000, seed: int = 7) -> int:
                 {
                     "person_id": person_id,
                     "room_id": room_id,
+                    "name": _name(p),
+                    "phone": f"1{3 + p % 7}{p % 10**9:09d}",
+                    "hometown": HOMETOWNS[p % len(HOMETOWNS)],
                     "move_in": move_in,
                     "move_out": (
                         min(today, move_in + timedelta(days=rnd.randint(1, 200)))

@@ -28,19 +28,19 @@ def new_reference() -> str:
 
 
 class Person(db.Model):
-    """One resident. The ID number and phone are encrypted at rest (core.crypto);
-    `id_hash` (HMAC of the normalized number) finds the same person again without
-    decrypting anything. Gender and birth date are read from the number."""
+    """One resident, as their ID number identifies them: the number encrypted at
+    rest (core.crypto), `id_hash` (HMAC of the normalized number) to find the same
+    person again without decrypting anything, and the gender and birth date read
+    from the number. Nothing a reporter says about them lives here: the name, phone
+    and hometown are the facts of each report (Residence), so a report in one area
+    never changes what another area's police and landlords see."""
 
     __tablename__ = "person"
     __table_args__ = (CheckConstraint("gender IN ('M', 'F')", name="gender"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(60))
     id_number: Mapped[str] = mapped_column(EncryptedString(120))
     id_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    phone: Mapped[str | None] = mapped_column(EncryptedString(120))
-    hometown: Mapped[str | None] = mapped_column(String(60))
     gender: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -48,8 +48,13 @@ class Person(db.Model):
 
 class Residence(db.Model):
     """A person living in a room from `move_in` (to `move_out`), as reported through
-    one channel; pending until the police verify (or reject) it. A person has at
-    most one active residence: verified and not moved out (partial unique index)."""
+    one channel, with the facts that report gave (name, phone — encrypted —,
+    hometown, employer); pending until the police verify (or reject) it.
+
+    Verifying a residence ends the person's other active residences that the same
+    officer polices; one in another officer's area stays until its own police
+    record the move-out (they get a notice: services._end_previous). Two
+    verifications of one person take turns on the person row (services._decide)."""
 
     __tablename__ = "residence"
     __table_args__ = (
@@ -60,18 +65,15 @@ class Residence(db.Model):
         CheckConstraint("status IN ('pending', 'verified', 'rejected')", name="status"),
         CheckConstraint("move_out IS NULL OR move_out >= move_in", name="dates"),
         Index("ix_residence_status_reported_at", "status", "reported_at"),
-        Index(
-            "uq_residence_active_person",
-            "person_id",
-            unique=True,
-            sqlite_where=db.text("status = 'verified' AND move_out IS NULL"),
-            postgresql_where=db.text("status = 'verified' AND move_out IS NULL"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("room.id", ondelete="RESTRICT"), index=True)
+    # What this report says of the person (a report elsewhere keeps its own).
+    name: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    phone: Mapped[str | None] = mapped_column(EncryptedString(120))
+    hometown: Mapped[str | None] = mapped_column(String(60))
     move_in: Mapped[date] = mapped_column(Date)
     move_out: Mapped[date | None] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(20))

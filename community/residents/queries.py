@@ -91,8 +91,7 @@ def list_residences(
             stmt = stmt.where(Residence.person_id.in_(person_ids))
         else:
             escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            person_ids = select(Person.id).where(Person.name.like(f"{escaped}%", escape="\\"))
-            stmt = stmt.where(Residence.person_id.in_(person_ids))
+            stmt = stmt.where(Residence.name.like(f"{escaped}%", escape="\\"))
     if filters.oldest_first:
         stmt = stmt.order_by(Residence.reported_at, Residence.id)
     else:

@@ -96,17 +96,15 @@ def clean_report(
 
 
 def person_values(data: dict[str, Any]) -> dict[str, Any]:
-    """A new person's columns from a cleaned report (clean_report): the number's keyed
-    hash, and the gender and birth date read from the number. The report form and
-    the spreadsheet import create people from these."""
+    """A new person's columns from a cleaned report (clean_report): the number (plain:
+    EncryptedString encrypts it on the way in), its keyed hash, and the gender and
+    birth date read from it — nothing a reporter says, which stays with the report
+    (residence_values). The report form and the spreadsheet import create people
+    from these."""
     gender, born = id_number_facts(data["id_number"])
     return {
-        "name": data["name"],
-        # Plain values: EncryptedString encrypts them on the way in.
         "id_number": data["id_number"],
         "id_hash": lookup_hash(data["id_number"]),
-        "phone": data["phone"],
-        "hometown": data["hometown"],
         "gender": gender,
         "birth_date": born,
     }
@@ -135,27 +133,18 @@ def add_people(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     return dict(session.execute(found).all())
 
 
-def person_for(session: Session, data: dict[str, Any], *, update_facts: bool) -> Person:
+def person_for(session: Session, data: dict[str, Any]) -> Person:
     """The person with this ID number (found by its keyed hash), created when new
     (INSERT ... ON CONFLICT DO NOTHING: of two reports of a new person at once, the
-    second finds the first one's record).
-
-    A report from an account (landlord, company, police) updates the name, phone
-    and hometown: the newest report is the best knowledge. A self-declaration
-    (anyone holding the QR code) only creates: it never changes a known person,
-    so a stranger who knows an ID number cannot rewrite that person's phone."""
+    second finds the first one's record). A report never changes a known person:
+    what it says (name, phone, hometown) is kept with the report, so a report in
+    one area — a landlord's pending one, a stranger's self-declaration — cannot
+    change what another area's police and landlords see."""
     id_hash = lookup_hash(data["id_number"])
     person = session.scalar(select(Person).where(Person.id_hash == id_hash))
-    created = False
     if person is None:
-        created = session.execute(_insert_new(session), person_values(data)).rowcount == 1
+        session.execute(_insert_new(session), person_values(data))
         person = session.scalars(select(Person).where(Person.id_hash == id_hash)).one()
-    if update_facts and not created:
-        person.name = data["name"]
-        if data["phone"]:
-            person.phone = data["phone"]
-        if data["hometown"]:
-            person.hometown = data["hometown"]
     return person
 
 
@@ -220,12 +209,14 @@ def residence_values(
     now: datetime,
     reported_on: date,
 ) -> dict[str, Any]:
-    """A new report's residence columns from a cleaned report: pending, and late
-    when it comes after move-in + REPORT_DEADLINE_DAYS (is_late). The report form
-    and the spreadsheet import write reports from these."""
+    """A new report's residence columns from a cleaned report: the facts it gives of
+    the person, pending, and late when it comes after move-in +
+    REPORT_DEADLINE_DAYS (is_late). The report form and the spreadsheet import
+    write reports from these."""
     return {
         "person_id": person_id,
         "room_id": room_id,
+        **report_facts(data),
         "move_in": data["move_in"],
         "channel": channel,
         "reported_at": now,
@@ -234,6 +225,12 @@ def residence_values(
         "status": "pending",
         "late": is_late(data["move_in"], reported_on),
     }
+
+
+def report_facts(data: dict[str, Any]) -> dict[str, Any]:
+    """What a cleaned report says of the person, kept on its residence (the phone
+    plain: EncryptedString encrypts it on the way in)."""
+    return {"name": data["name"], "phone": data["phone"], "hometown": data["hometown"]}
 
 
 def reported_detail(residence: dict[str, Any]) -> dict[str, Any]:

@@ -10,11 +10,15 @@ number or phone):
                   v  |
                 rejected
 
-A police report is verified at once. One active residence per person (verified,
-not moved out): verifying a new one ends the previous one on the new move-in day
-(or on the old move-in day when the new one claims an earlier date, so the dates
-stay ordered); the partial unique index uq_residence_active_person is the
-backstop when two verifications of the same person race.
+A police report is verified at once. Each report keeps its own facts (name,
+phone, hometown): a report never changes what another report says. Verifying a
+new residence ends the person's previous active ones that the same officer
+polices, on the new move-in day (or on the old move-in day when the new one
+claims an earlier date, so the dates stay ordered); one in another officer's area
+stays active, and its police get a notice to record the move-out — a report in
+one area never ends another area's register. Two verifications of one person
+take turns on the person row (SELECT ... FOR UPDATE; SQLite's writers take turns
+anyway), so the second sees the first.
 
 Who may take a step is decided in residents/permissions.py; these functions
 enforce the input and state rules and raise RuleViolation (422, per field),
@@ -30,9 +34,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, case, cast, literal, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from community.accounts.services import area_user_ids
 from community.core import audit
 from community.core.errors import Conflict, RuleViolation
 from community.core.notify import notify, path_for, register_message
@@ -43,24 +47,26 @@ from community.places.models import Building, Room, Site
 from community.residents import rollups
 from community.residents.compliance.services import LedgerReport, record_reports
 from community.residents.models import CHANNELS, Person, Residence
-from community.residents.permissions import earning_channel
+from community.residents.permissions import earning_channel, polices_in
 from community.residents.rules import (
     clean_report,
     is_late,
     person_for,
     refuse_live_duplicate,
+    report_facts,
     reported_detail,
     residence_values,
 )
 
 # Audit actions (object type "residence").
-REPORTED, VERIFIED, REJECTED, RESUBMITTED, MOVED_OUT, REVEALED = (
+REPORTED, VERIFIED, REJECTED, RESUBMITTED, MOVED_OUT, REVEALED, REGISTERED_ELSEWHERE = (
     "residence.reported",
     "residence.verified",
     "residence.rejected",
     "residence.resubmitted",
     "residence.moved_out",
     "residence.revealed",
+    "residence.registered_elsewhere",
 )
 audit.register_actions(
     {
@@ -70,6 +76,7 @@ audit.register_actions(
         RESUBMITTED: _l("Registration resubmitted"),
         MOVED_OUT: _l("Move-out recorded"),
         REVEALED: _l("Full ID number revealed"),
+        REGISTERED_ELSEWHERE: _l("Registered as living in another area"),
         "person.purged": _l("Expired personal data purged"),
     }
 )
@@ -77,6 +84,15 @@ audit.register_actions(
 
 # Notices (core.notify): params are names of places and months, never a resident's data.
 RESIDENCE_REJECTED_NOTICE = "residence-rejected"
+REGISTERED_ELSEWHERE_NOTICE = "residence-registered-elsewhere"
+register_message(
+    REGISTERED_ELSEWHERE_NOTICE,
+    _l(
+        "The resident of room %(room)s at %(site)s was registered by the police of "
+        "another area as living there since %(date)s. If they have left, record "
+        "the move-out."
+    ),
+)
 register_message(
     RESIDENCE_REJECTED_NOTICE,
     _l(
@@ -123,7 +139,7 @@ def report_residence(
         phone_required=channel == "self_declared",
         today=reported_on,
     )
-    person = person_for(session, data, update_facts=channel != "self_declared")
+    person = person_for(session, data)
     refuse_live_duplicate(session, person, room, data["id_number"])
     values = residence_values(
         data,
@@ -150,25 +166,41 @@ def report_residence(
 
 
 def _end_previous(session: Session, actor: Any, residence: Residence) -> None:
-    """End the person's other active residence on the new move-in day (never before
-    its own move-in day); each one ended is an audit event of its own."""
+    """End the person's other active residences that `actor` polices on the new
+    move-in day (never before their own move-in day), each one an audit event of
+    its own. One in an area the actor does not police stays active: its police get
+    a notice (and the audit log a line) that the person was registered elsewhere,
+    and record the move-out themselves when it is true."""
     previous = session.execute(
-        select(Residence.id, Residence.room_id, Residence.move_in).where(
+        select(
+            Residence.id,
+            Residence.room_id,
+            Residence.move_in,
+            Site.area_id,
+            case((polices_in(actor, Site.area_id), True), else_=False),
+        )
+        .join(Room, Room.id == Residence.room_id)
+        .join(Building, Building.id == Room.building_id)
+        .join(Site, Site.id == Building.site_id)
+        .where(
             Residence.person_id == residence.person_id,
             Residence.id != residence.id,
             Residence.status == "verified",
             Residence.move_out.is_(None),
         )
     ).all()
-    if not previous:
+    ended = [row for row in previous if row[4]]
+    for rid, room_id, _moved_in, area_id, mine in previous:
+        if not mine:
+            _tell_other_police(session, actor, rid, room_id, area_id, residence)
+    if not ended:
         return
-    ended = [rid for rid, _room, _moved_in in previous]
-    for _rid, room_id, moved_in in previous:
+    for _rid, room_id, moved_in, _area, _mine in ended:
         rollups.resident_left(session, room_id, max(moved_in, residence.move_in))
     session.execute(
         update(Residence)
         .where(
-            Residence.id.in_(ended),
+            Residence.id.in_([r[0] for r in ended]),
             Residence.status == "verified",
             Residence.move_out.is_(None),
         )
@@ -180,7 +212,7 @@ def _end_previous(session: Session, actor: Any, residence: Residence) -> None:
         )
         .execution_options(synchronize_session=False)
     )
-    for rid in ended:
+    for rid, *_rest in ended:
         audit.record(
             session,
             actor,
@@ -190,6 +222,34 @@ def _end_previous(session: Session, actor: Any, residence: Residence) -> None:
             object_type="residence",
             object_id=rid,
         )
+
+
+def _tell_other_police(
+    session: Session, actor: Any, residence_id: int, room_id: int, area_id: int, new: Residence
+) -> None:
+    """The police of `area_id` learn that the person of their active residence
+    `residence_id` was registered (verified) elsewhere since `new.move_in`; the
+    notice names their own room, never the other area's address or the person."""
+    room, site = _room_and_site(session, room_id)
+    notify(
+        session,
+        area_user_ids(session, area_id, "police"),
+        REGISTERED_ELSEWHERE_NOTICE,
+        link=path_for("residents.show", residence_id=residence_id),
+        key=f"registered-elsewhere:{residence_id}:{new.id}",
+        room=room,
+        site=site,
+        date=new.move_in.isoformat(),
+    )
+    audit.record(
+        session,
+        actor,
+        REGISTERED_ELSEWHERE,
+        None,
+        {"registered_as": new.id, "move_in_of_new": new.move_in.isoformat()},
+        object_type="residence",
+        object_id=residence_id,
+    )
 
 
 def _decide(
@@ -204,6 +264,11 @@ def _decide(
     try:
         with session.begin_nested():
             if status == "verified":
+                # Verifications of one person take turns here: the second one sees
+                # the first (and ends it, when the same officer polices both).
+                session.execute(
+                    select(Person.id).where(Person.id == residence.person_id).with_for_update()
+                )
                 _end_previous(session, actor, residence)
             result = session.execute(
                 update(Residence)
@@ -220,13 +285,6 @@ def _decide(
                 raise Conflict(already)
             if status == "verified":
                 rollups.resident_arrived(session, residence.room_id, residence.move_in)
-    except IntegrityError as exc:
-        raise Conflict(
-            _(
-                "This person was just registered as living elsewhere by someone else. "
-                "Reload and decide again."
-            )
-        ) from exc
     finally:
         session.expire(residence, ["status", "reason", "verified_by_id", "verified_at"])
     audit.record(
@@ -322,7 +380,7 @@ def resubmit_residence(
         raise Conflict(_("Only a registration that was sent back can be corrected."))
     stored = session.get(Person, residence.person_id)
     id_number = (id_number or "").strip() or stored.id_number
-    phone = (phone or "").strip() or stored.phone
+    phone = (phone or "").strip() or residence.phone
     data = clean_report(
         name=name,
         id_number=id_number,
@@ -333,13 +391,14 @@ def resubmit_residence(
         phone_required=residence.channel == "self_declared",
         today=today or local_today(),
     )
-    person = person_for(session, data, update_facts=True)
+    person = person_for(session, data)
     refuse_live_duplicate(session, person, residence.room, data["id_number"], exclude=residence.id)
     result = session.execute(
         update(Residence)
         .where(Residence.id == residence.id, Residence.status == "rejected")
         .values(
             person_id=person.id,
+            **report_facts(data),
             move_in=data["move_in"],
             employer=data["employer"],
             status="pending",
@@ -421,19 +480,20 @@ def reveal(session: Session, police: Any, residence: Residence) -> tuple[str, st
     person = residence.person
     audit.record(session, police, REVEALED, residence, {"person_id": person.id})
     session.flush()
-    return person.id_number, person.phone
+    return person.id_number, residence.phone
 
 
 PURGED_ID = "-"
 
 
 def purge_expired_residents(session: Session, today: date | None = None) -> int:
-    """Erase the personal data (name, ID number, phone, hometown) of the people whose
-    every residence ended more than RESIDENT_RETENTION_DAYS ago; their residence rows
-    keep room, dates, channel, status and late, so counts and rates stay as they
-    were. A person still living somewhere (or waiting for verification) keeps their
-    data. The keyed hash becomes "purged:<id>", so the same ID number reported again
-    is a new person. Returns how many people were erased."""
+    """Erase the personal data (ID number; the name, phone and hometown of each of
+    their reports) of the people whose every residence ended more than
+    RESIDENT_RETENTION_DAYS ago; their residence rows keep room, dates, channel,
+    status and late, so counts and rates stay as they were. A person still living
+    somewhere (or waiting for verification) keeps their data. The keyed hash
+    becomes "purged:<id>", so the same ID number reported again is a new person.
+    Returns how many people were erased."""
     days = int(current_app.config.get("RESIDENT_RETENTION_DAYS", 365))
     cutoff = (today or local_today()) - timedelta(days=days)
     ended = select(Residence.person_id).where(Residence.move_out < cutoff)
@@ -446,16 +506,20 @@ def purge_expired_residents(session: Session, today: date | None = None) -> int:
         )
     ).all()
     for start in range(0, len(ids), 1000):
+        batch = ids[start : start + 1000]
         session.execute(
             update(Person)
-            .where(Person.id.in_(ids[start : start + 1000]))
+            .where(Person.id.in_(batch))
             .values(
-                name="",
                 id_number=PURGED_ID,
                 id_hash=literal("purged:") + cast(Person.id, String),
-                phone=None,
-                hometown=None,
             )
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Residence)
+            .where(Residence.person_id.in_(batch))
+            .values(name="", phone=None, hometown=None)
             .execution_options(synchronize_session=False)
         )
     if ids:

@@ -99,13 +99,12 @@ def sent_back(session: Session, user: Any, sites) -> tuple[int, list[SentBack]]:
     rows = session.execute(
         select(
             Residence.id,
-            Person.name,
+            Residence.name,
             Building.name + " " + Room.number,
             Site.name,
             Residence.reason,
             func.count().over(),
         )
-        .join(Person, Residence.person_id == Person.id)
         .join(Room, Residence.room_id == Room.id)
         .join(Building, Room.building_id == Building.id)
         .join(Site, Building.site_id == Site.id)

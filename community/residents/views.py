@@ -247,9 +247,9 @@ def _resubmit_form(residence: Residence) -> ResubmitForm | None:
         return None
     return ResubmitForm(
         formdata=None,
-        name=residence.person.name,
+        name=residence.name,
         move_in=residence.move_in,
-        hometown=residence.person.hometown,
+        hometown=residence.hometown,
         employer=residence.employer,
     )
 

@@ -27,7 +27,7 @@ def test_a_rejected_residence_notifies_its_reporter_only(world, session):
     with force_locale("en"):
         text = message(notice.kind, notice.params)
     assert "A座 101" in text and "青年公寓" in text
-    assert residence.person.name not in str(notice.params)
+    assert residence.name not in str(notice.params)
 
 
 def test_a_verified_residence_notifies_nobody(world, session):

@@ -131,8 +131,7 @@ def test_the_form_shows_the_stored_id_and_phone_masked_never_in_full(client, log
 
 def test_resubmit_with_id_and_phone_left_empty_keeps_the_stored_ones(client, login, session, world):
     r = _rejected(session, world)
-    kept = session.get(Person, r.person_id)
-    before_number, before_phone = kept.id_number, kept.phone
+    before_number, before_phone = session.get(Person, r.person_id).id_number, r.phone
     login(world.landlord)
     moved = (_today() - timedelta(days=3)).isoformat()
     resp = client.post(
@@ -144,7 +143,7 @@ def test_resubmit_with_id_and_phone_left_empty_keeps_the_stored_ones(client, log
     assert "verify it again" in page and mask_id_number(before_number) in page
     stored, person = _stored(session, r)
     assert stored.status == "pending" and stored.move_in.isoformat() == moved
-    assert (person.id_number, person.phone, person.name) == (before_number, before_phone, "王小明")
+    assert (person.id_number, stored.phone, stored.name) == (before_number, before_phone, "王小明")
     event = session.scalar(
         select(AuditEvent).where(
             AuditEvent.action == services.RESUBMITTED, AuditEvent.object_id == r.id
@@ -171,8 +170,7 @@ def test_a_typed_id_number_replaces_the_stored_one_and_the_phone_is_kept(
     client, login, session, world
 ):
     r = _rejected(session, world)
-    old_person = session.get(Person, r.person_id)
-    old_id, old_phone = old_person.id, old_person.phone
+    old_id, old_phone = r.person_id, r.phone
     new_number = id_number()
     login(world.landlord)
     resp = client.post(
@@ -181,7 +179,7 @@ def test_a_typed_id_number_replaces_the_stored_one_and_the_phone_is_kept(
     assert resp.status_code == 303
     stored, person = _stored(session, r)
     assert stored.person_id != old_id
-    assert (person.id_number, person.phone) == (new_number, old_phone)
+    assert (person.id_number, stored.phone) == (new_number, old_phone)
 
 
 def test_a_bad_typed_phone_is_422_and_nothing_changes(client, login, session, world):
@@ -193,13 +191,12 @@ def test_a_bad_typed_phone_is_422_and_nothing_changes(client, login, session, wo
     assert resp.status_code == 422
     assert 'aria-describedby="phone-error"' in resp.get_data(as_text=True)
     stored, person = _stored(session, r)
-    assert stored.status == "rejected" and person.phone == "13812345678"
+    assert stored.status == "rejected" and stored.phone == "13812345678"
 
 
 def test_the_service_keeps_the_stored_values_for_empty_fields(session, world):
     r = _rejected(session, world)
-    kept = session.get(Person, r.person_id)
-    number, phone = kept.id_number, kept.phone
+    number, phone = session.get(Person, r.person_id).id_number, r.phone
     services.resubmit_residence(
         session,
         world.landlord,
@@ -210,4 +207,4 @@ def test_the_service_keeps_the_stored_values_for_empty_fields(session, world):
         move_in=_today() - timedelta(days=1),
     )
     stored, person = _stored(session, r)
-    assert stored.status == "pending" and (person.id_number, person.phone) == (number, phone)
+    assert stored.status == "pending" and (person.id_number, stored.phone) == (number, phone)

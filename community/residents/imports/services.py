@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from community.accounts.permissions import can
@@ -242,7 +242,6 @@ class Importer:
 
     def _write(self, good: list[tuple[int, dict]], result: ImportResult) -> None:
         session = self.session
-        people = Person.__table__
         hashes = {d["hash"] for _n, d in good}
         known = dict(
             session.execute(
@@ -294,32 +293,6 @@ class Importer:
         if new:
             # A person another import or report created meanwhile is kept (add_people).
             known.update(rules.add_people(session, list(new.values())))
-        # A report from an account updates what is known of an existing person
-        # (as rules.person_for does): the newest report is the best knowledge.
-        updates = {
-            d["hash"]: {
-                "pid": known[d["hash"]],
-                "p_name": d["name"],
-                "p_phone": d["phone"],
-                "p_hometown": d["hometown"],
-            }
-            for _n, d in keep
-            if d["hash"] not in new
-        }
-        if updates:
-            session.execute(
-                update(people)
-                .where(people.c.id == bindparam("pid"))
-                .values(
-                    name=bindparam("p_name"),
-                    phone=func.coalesce(
-                        bindparam("p_phone", type_=people.c.phone.type), people.c.phone
-                    ),
-                    hometown=func.coalesce(bindparam("p_hometown"), people.c.hometown),
-                )
-                .execution_options(synchronize_session=False),
-                list(updates.values()),
-            )
         table = Residence.__table__
         rows = [
             {
