@@ -66,7 +66,6 @@ EXPECTED = {
     # seen by its uploader only (the world's job is the requesting user's, finished).
     "residents.upload": ("GET", _IMPORTERS),
     "residents.import_job": ("GET", _IMPORTERS),
-    "residents.import_step": ("POST", {**_IMPORTERS, **{w: 303 for w in _IMPORT_ROLES}}),
     "residents.import_errors": ("GET", _IMPORTERS),
     # The register download: whoever sees the site's residents; volunteers and the
     # association see the building but not its residents (403).

@@ -15,6 +15,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from community.core.jobs import queues
 from community.residents.imports import files
 from community.residents.imports.models import ImportJob
 from tests.conftest import PASSWORD, csrf_from
@@ -134,11 +135,12 @@ def _login_works_at_once(app, username: str) -> None:
     assert resp.status_code == 303 and time.monotonic() - started < 2
 
 
-def _step(client, job_id: int):
-    token = csrf_from(client.get(f"/residents/import/{job_id}").get_data(as_text=True))
+def _step(session):
+    """One worker step (the job's first: reading the file); whether it worked, and how
+    long it took."""
     started = time.monotonic()
-    resp = client.post(f"/residents/import/{job_id}/continue", data={"csrf_token": token})
-    return resp, time.monotonic() - started
+    worked = any(q.step(session) for q in queues())
+    return worked, time.monotonic() - started
 
 
 def test_a_zip_bomb_upload_is_refused_at_once_naming_the_limit(
@@ -185,11 +187,12 @@ def test_a_stored_zip_bomb_fails_its_job_at_the_first_step(
     its job at the first step, at once: refused, not queued for ever."""
     login(world.landlord)
     user = get_user(session, world.landlord.username)
-    job = ImportJob(user_id=user.id, filename="bomb.xlsx", path=str(files.store_upload(bomb)))
+    path = str(files.store_upload(bomb))
+    job = ImportJob(user_id=user.id, filename="bomb.xlsx", path=path, locale="en")
     session.add(job)
     session.commit()
-    resp, elapsed = _step(client, job.id)
-    assert resp.status_code == 303 and elapsed < 2, elapsed
+    worked, elapsed = _step(session)
+    assert worked and elapsed < 2, elapsed
     session.refresh(job)
     assert job.status == "failed" and "compressed more than 100 times over" in job.message
     assert (job.runner, job.rows_path) == (None, None)
@@ -205,8 +208,8 @@ def test_a_zip_lying_about_its_sheet_size_is_read_no_further_than_declared(
     resp = _upload(client, liar)
     assert resp.status_code == 303 and time.monotonic() - started < 2
     job_id = int(re.search(r"/residents/import/(\d+)", resp.headers["Location"]).group(1))
-    resp, elapsed = _step(client, job_id)
-    assert resp.status_code == 303 and elapsed < 2, elapsed
+    worked, elapsed = _step(session)
+    assert worked and elapsed < 2, elapsed
     job = session.get(ImportJob, job_id)
     session.refresh(job)
     assert job.status == "failed" and "not a spreadsheet" in job.message

@@ -1,18 +1,19 @@
-"""The spreadsheet import pages: the upload, the job's page with its progress
-(one chunk per POST, sent by the page itself) and the refused rows' download.
-Routes of the residents blueprint (their endpoints are residents.upload,
-residents.import_job, residents.import_step, residents.import_errors)."""
+"""The spreadsheet import pages: the upload (which stores the file and queues its
+job: `flask worker` imports it, imports.jobs), the job's page with its progress
+(read only: htmx polls it while the job runs; without JavaScript a refresh link)
+and the refused rows' download. Routes of the residents blueprint (their endpoints
+are residents.upload, residents.import_job, residents.import_errors)."""
 
 from __future__ import annotations
 
 from flask import Response, abort, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.accounts.permissions import authorize_or_403
 from community.core.csvout import csv_pieces
-from community.core.forms import EmptyForm
-from community.core.htmx import is_partial, render, saved, submit
+from community.core.htmx import is_partial, render, submit
 from community.core.once import once
 from community.core.validators import is_id
 from community.extensions import db
@@ -53,7 +54,9 @@ def upload():
 
     def step():
         data = form.file.data
-        return services.start_import(db.session, current_user, data.filename, data.read())
+        job = services.start_import(db.session, current_user, data.filename, data.read())
+        job.locale = str(get_locale())  # the worker writes the job's messages in it
+        return job
 
     return submit(
         form,
@@ -80,32 +83,17 @@ def _job_page(job: ImportJob):
         # The upload's "running" flash stays above the block: the block that
         # says the import is over takes it away (htmx only; a page load has none).
         clear_flashes=is_partial() and not job.is_running,
-        step_form=EmptyForm(formdata=None),
     )
 
 
 @bp.route("/residents/import/<int:job_id>")
 @login_required
 def import_job(job_id: int):
-    """The job's page, as it stands (a GET writes nothing): the steps are POSTs,
-    sent by the progress block itself with htmx, or by its Continue button."""
+    """The job's page, as it stands (a GET writes nothing): a worker runs the job,
+    whether or not anyone watches; while it runs the progress block asks for itself
+    again every 2 s (htmx), and offers a refresh link without JavaScript."""
     authorize_or_403("residence.import_any")
     return _job_page(_job_or_404(job_id))
-
-
-@bp.route("/residents/import/<int:job_id>/continue", methods=["POST"])
-@login_required
-def import_step(job_id: int):
-    """Process the job's next chunk: the progress block posts here on load (htmx,
-    answered with the block, which posts again while the job runs); without
-    JavaScript the Continue button does (303 back to the page)."""
-    authorize_or_403("residence.import_any")
-    job = _job_or_404(job_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    services.run_step(db.session, current_user, job)
-    # No message: the job's page (or its progress block, for htmx) is the answer.
-    return saved(None, url_for("residents.import_job", job_id=job.id), lambda: _job_page(job))
 
 
 @bp.route("/residents/import/<int:job_id>/errors.csv")
