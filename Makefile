@@ -70,8 +70,8 @@ db: install instance/config.py
 	$(FLASK) seed-demo --if-empty
 
 run: db
-	@echo "Serving http://127.0.0.1:5000 (development server; see README for gunicorn)"
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "Serving http://127.0.0.1:5000 (development server; see README for gunicorn) with the worker (flask worker)"
+	$(BIN)/python scripts/run_dev.py --host 127.0.0.1 --port 5000
 
 # The browser tests render Chinese as users see it: with a CJK font (Noto CJK), the
 # width of 已核实 / 清点人数 decides where a label wraps at 360 px.
