@@ -119,6 +119,11 @@ def index():
     )
 
 
+def _linked(claims) -> set[int]:
+    """The claimants whose record the user may open: only these names are links."""
+    return queries.openable_records(db.session, current_user, [c.volunteer_id for c in claims])
+
+
 def _show_context(task: DutyTask) -> dict:
     manages = can(current_user, "duty.manage", task)
     claims = queries.task_claims(db.session, task) if manages else []
@@ -127,6 +132,7 @@ def _show_context(task: DutyTask) -> dict:
         "can_cancel_duty": manages and task.status == "published",
         "claims": claims,
         "decidable": decidable_reports(current_user, claims),
+        "linked": _linked(claims),
         "checkpoint_names": queries.checkpoint_names(task),
         "reject_form": RejectForm(formdata=None),
     }
@@ -438,6 +444,7 @@ def _report(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None,
         claim=claim,
         pending=[claim],
         decidable=decidable_reports(current_user, [claim]),
+        linked=_linked([claim]),
         reject_form=form or RejectForm(formdata=None),
         status=status,
         conflict=conflict,
@@ -456,6 +463,7 @@ def reports():
         "report_list",
         pending=pending,
         decidable=decidable_reports(current_user, pending),
+        linked=_linked(pending),
         reject_form=RejectForm(formdata=None),
         **LABELS,
     )

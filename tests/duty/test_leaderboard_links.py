@@ -98,3 +98,30 @@ def test_record_scope_is_the_record_rule(app, board):
             viewer = session.query(User).filter_by(username=username).one()
             rule = {v.id for v in volunteers if can(viewer, "duty.record", v)}
             assert queries.openable_records(session, viewer, ids) == rule, username
+
+
+def test_a_duty_and_the_reports_link_only_records_their_coordinator_opens(app, client, login):
+    """The duty page's volunteers and the report list link a name to the record only
+    where it opens: the community's coordinator manages a duty claimed by a volunteer
+    of the whole district, whose record is not theirs to open (plain name)."""
+    with app.app_context():
+        session = db.session
+        district, _street, community = make_area_tree(session)
+        office = make_org(session, kind="community_office", area=community)
+        coordinator = make_role_user(session, "coordinator", org=office, password=PASSWORD)
+        wide = make_volunteer(session, area=district, password=PASSWORD)
+        local = make_volunteer(session, area=community, password=PASSWORD)
+        task = make_duty(session, area=community, capacity=5, starts_in=-timedelta(hours=3))
+        for volunteer in (wide, local):
+            make_claim(session, task=task, volunteer=volunteer, status="reported")
+        session.commit()
+        names = {wide.display_name, local.display_name}
+        task_id, local_id, username = task.id, local.id, coordinator.username
+    login(username)
+    for path in (f"/duties/{task_id}", "/duties/reports"):
+        html = client.get(path).get_data(as_text=True)
+        assert all(name in html for name in names), path
+        links = RECORD_LINK.findall(html)
+        assert {int(vid) for _url, vid in links} == {local_id}, path
+        for url, _id in links:
+            assert client.get(url).status_code == 200, url
