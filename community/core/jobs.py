@@ -20,7 +20,9 @@ lease to expire, and the kind runs again at its next period).
 
 A queue is `step(session) -> bool`: take one unit of queued work (a claim of its
 own, as the import's step claim) and do it, committing; False when none was
-waiting. `depth(session) -> int` counts what waits, for the admin page. A step
+waiting. `depth(session) -> int` counts what waits, for the admin page; the
+queue's own row of periodic_job (never claimed) notes its last step, last success
+and failures. A step
 must leave no half unit behind when the worker is killed: its work and its
 cursor commit together.
 """
@@ -89,7 +91,7 @@ def register_periodic(
     """Run `fn` once every `every` in some worker (the kind names its row: [a-z-])."""
     if not kind.replace("-", "").isalpha() or kind.lower() != kind or len(kind) > 40:
         raise ValueError(f"bad job kind {kind!r}")
-    if kind in _PERIODIC and _PERIODIC[kind].fn is not fn:
+    if kind in _QUEUES or (kind in _PERIODIC and _PERIODIC[kind].fn is not fn):
         raise KeyError(f"periodic job {kind!r} already registered")
     _PERIODIC[kind] = Periodic(kind, fn, every, lease, label or kind)
     return fn
@@ -98,7 +100,9 @@ def register_periodic(
 def register_queue(
     kind: str, step: Callable[[Session], bool], depth: Callable[[Session], int], label: Any = None
 ) -> None:
-    if kind in _QUEUES and _QUEUES[kind].step is not step:
+    """Step the queue in every worker, again and again while it has work; `kind` names
+    its row of periodic_job too (how its steps went), so no periodic job may share it."""
+    if kind in _PERIODIC or (kind in _QUEUES and _QUEUES[kind].step is not step):
         raise KeyError(f"queue {kind!r} already registered")
     _QUEUES[kind] = Queue(kind, step, depth, label or kind)
 
@@ -278,21 +282,57 @@ def run_due(session: Session, now: datetime | None = None, config: dict | None =
     )
 
 
+def _record_step(session: Session, kind: str, error: str | None) -> None:
+    """Note a queue's step on its row of periodic_job (its own row, never claimed: only
+    the admin page reads it): the time, and a success or the failure with its error.
+    One upsert, committed."""
+    now = utcnow()
+    table = PeriodicJob.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values: dict[str, Any] = {"last_run_at": now, "runs": table.c.runs + 1}
+    if error is None:
+        values.update(last_success_at=now, failures=0, last_error=None)
+    else:
+        values.update(last_failure_at=now, last_error=error, failures=table.c.failures + 1)
+    failed = error is not None
+    stmt = insert(table).values(
+        kind=kind,
+        next_run_at=now,
+        last_run_at=now,
+        last_success_at=None if failed else now,
+        last_failure_at=now if failed else None,
+        last_error=error,
+        failures=int(failed),
+        runs=1,
+    )
+    session.execute(stmt.on_conflict_do_update(index_elements=["kind"], set_=values))
+    session.commit()
+
+
 def run_queues(session: Session) -> bool:
-    """One step of each queue; True when any did some work."""
+    """One step of each queue; True when any did some work. Each step that worked or
+    failed is noted on the queue's row (_record_step); a failure is logged and rolled
+    back, and the worker goes on (the step's claim lets it be tried again)."""
     worked = False
     for queue in queues():
         try:
-            worked = bool(queue.step(session)) or worked
+            did = bool(queue.step(session))
         except Exception as exc:  # noqa: BLE001 - a failing step must not stop the worker
             session.rollback()
-            log.error("queue %s: step failed: %s", queue.kind, _error_text(exc), exc_info=exc)
+            error = _error_text(exc)
+            log.error("queue %s: step failed: %s", queue.kind, error, exc_info=exc)
+            _record_step(session, queue.kind, error)
+            continue
+        if did:
+            _record_step(session, queue.kind, None)
+            worked = True
     return worked
 
 
 @dataclass(frozen=True)
 class JobStatus:
-    """One line of the admin page: a periodic kind's row, or a queue's depth."""
+    """One line of the admin page: a periodic kind's row, or a queue's row (how its
+    steps went) and depth."""
 
     kind: str
     label: Any
@@ -310,7 +350,9 @@ def job_statuses(session: Session, config: dict) -> list[JobStatus]:
         JobStatus(job.kind, job.label, period_of(job, config), rows.get(job.kind))
         for job in periodic_jobs()
     ]
-    found += [JobStatus(q.kind, q.label, depth=q.depth(session)) for q in queues()]
+    found += [
+        JobStatus(q.kind, q.label, row=rows.get(q.kind), depth=q.depth(session)) for q in queues()
+    ]
     return found
 
 

@@ -47,7 +47,7 @@ def test_the_page_shows_each_kind_its_failures_and_the_import_queue(app, client,
     never = page.split('id="job-close-duties"')[1].split("</tr>")[0]
     assert "not yet" in never and "when a worker starts" in never
     queue = page.split('id="queue-imports"')[1].split("</tr>")[0]
-    assert ">2</td>" in queue  # queued and running; done and failed are not waiting
+    assert '"Waiting or running">2</td>' in queue  # queued and running; not done or failed
     assert 'href="/admin/jobs"' in page  # in the administrator's navigation
 
 
@@ -63,4 +63,40 @@ def test_a_worker_run_records_every_kind(app, client, login_as, session):
         assert row.runner is None and row.next_run_at > row.last_run_at
     login_as("admin")
     page = client.get("/admin/jobs").get_data(as_text=True)
-    assert "not yet" not in page
+    periodic = page.split('data-testid="periodic-jobs"')[1].split("</table>")[0]
+    assert "not yet" not in periodic  # the import queue had nothing to do: not yet
+
+
+def test_a_queue_step_that_fails_is_noted_with_its_error_and_the_worker_goes_on(
+    app, client, login_as, session, monkeypatch, caplog
+):
+    from community.core import jobs
+
+    calls = []
+
+    def step(s):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("a broken row\nwith a second line")
+        return len(calls) < 3
+
+    monkeypatch.setitem(jobs._QUEUES, "imports", jobs.Queue("imports", step, lambda s: 7, "x"))
+    assert jobs.run_queues(session) is False  # failed: noted, rolled back, no exception
+    row = session.get(PeriodicJob, "imports")
+    assert (row.failures, row.last_error, row.last_success_at) == (
+        1,
+        "ValueError: a broken row",
+        None,
+    )
+    assert "queue imports: step failed" in caplog.text
+    assert jobs.run_queues(session) is True
+    session.refresh(row)
+    assert (row.failures, row.last_error, row.runs) == (0, None, 2)
+    assert row.last_success_at == row.last_run_at
+    assert jobs.run_queues(session) is False  # nothing to do: nothing noted
+    session.refresh(row)
+    assert row.runs == 2
+    login_as("admin")
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    queue = page.split('id="queue-imports"')[1].split("</tr>")[0]
+    assert '"Waiting or running">7</td>' in queue and "not yet" not in queue
