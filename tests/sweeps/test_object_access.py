@@ -21,9 +21,11 @@ area, registrations, review items) are posted by B's users with A's ids: refused
 
 Ids that are missing, negative, huge or not numbers never get a 5xx.
 
-Bounds: by default each route is asked once per method, by a role chosen in turn
-(every route with an id is covered, GET and POST); SWEEP_DEEP=1 asks every route
-as every role, the odd ids as every role too, and hashes after every POST.
+Bounds: by default each route is asked once per method (every route with an id is
+covered, GET and POST), by a role that may use it in its own district (the
+candidates in turn); the odd ids by three roles in turn, two odd values per id.
+SWEEP_DEEP=1 asks every route as every role, also as an htmx request, the odd ids
+as every role too, and hashes after every POST.
 """
 
 from __future__ import annotations
@@ -258,11 +260,12 @@ def _asker(endpoint: str, k: int) -> str:
     return candidates[k % len(candidates)]
 
 
-def ask(client, method: str, url: str, data: dict, token: str) -> int:
+def ask(client, method: str, url: str, data: dict, token: str, htmx: bool = False) -> int:
+    headers = {"HX-Request": "true"} if htmx else None
     if method == "GET":
-        resp = client.get(url)
+        resp = client.get(url, headers=headers)
     else:
-        resp = client.post(url, data={**data, "csrf_token": token})
+        resp = client.post(url, data={**data, "csrf_token": token}, headers=headers)
     status = resp.status_code
     resp.close()
     return status
@@ -285,6 +288,10 @@ def sweep(app, connection, clients, todo, forms, *, every_post=False) -> list[st
             data = forms.get(endpoint, {}) if method == "POST" else {}
             got = ask(client, method, url, data, token)
             label = f"{who} {method} {url} ({endpoint}) -> {got}"
+            if every_post and got == 404:
+                # Deep: the htmx request too (its fragment must not come from elsewhere).
+                got = ask(client, method, url, data, token, htmx=True)
+                label = f"{who} {method} {url} ({endpoint}, htmx) -> {got}"
             if got != 404:
                 if got != allowed(endpoint, who):
                     failures.append(f"{label}, not 404")
