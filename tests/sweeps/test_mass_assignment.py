@@ -3,15 +3,17 @@ nothing the form alone would not.
 
 Every form POST route is posted twice by a role that may use it, on the world of
 tests/test_access.py (the role's user covers the world's community): once with
-valid data, once with the same data plus the fields an attacker would try
-(`status=verified`, `owner_id`, `role=admin`, `verified_by`, `verified_by_id`,
-`points=9999`, `is_admin=1`, `area_id` of another district; a field the form has
-keeps its valid value). Each post runs in a SAVEPOINT rolled back afterwards, so
-both start from the same state, and after each the watched columns of every table
-are read: the statuses, roles, owners, deciders, points and areas (WATCHED), which
-also holds the users' memberships and the points ledger. The two readings and the
-two answers must be the same; the valid post must do what the case says (mostly a
-303), so the comparison is not between two refusals.
+valid data (the cases of tests/sweeps/valid_posts.py), once with the same data
+plus the fields an attacker would try (`status=verified`, `owner_id`,
+`role=admin`, `verified_by`, `verified_by_id`, `points=9999`, `is_admin=1`,
+`area_id` of another district; a field the form has keeps its valid value).
+Each post runs in a SAVEPOINT rolled back afterwards, so both start from the same
+state, and after each the watched columns of every table are read: the statuses,
+roles, owners, deciders, points and areas (WATCHED), which also holds the users'
+memberships and the points ledger. The two readings and the two answers must be
+the same; the valid post must do what the case says (mostly a 303), so the
+comparison is not between two refusals, and each role's posts must change some
+watched column (the readings see what a post does).
 
 Bounds: by default each route once, as the role of its case; SWEEP_DEEP=1 also
 posts as every other role the access tables let use the route.
