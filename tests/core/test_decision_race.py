@@ -212,3 +212,54 @@ def test_a_view_that_reads_first_begins_deferred(app, path, immediate):
     with app.test_request_context(path, method="POST"):
         _sqlite_begin(Connection())
     assert sent == (["BEGIN IMMEDIATE"] if immediate else [])
+
+
+def test_two_verifications_of_one_person_at_once_leave_one_active_residence(officers):
+    """The same person reported in two rooms of one area, both reports verified at
+    the same moment by two officers: both succeed, and the person lives in one
+    place — the later verification ended the earlier one (they take turns on the
+    person row; without that, PostgreSQL let both stay active)."""
+    from sqlalchemy import func, select
+
+    from community.accounts.models import User
+    from community.residents.models import Residence
+    from tests.factories.residents import id_number
+
+    app, clients, ids = officers
+    with app.app_context():
+        s = db.session
+        first = s.get(Residence, ids[0])
+        room = residents.get_room(s, first.room_id)
+        other_room = residents.get_room(s, make_room(s, building=room.building, number="双-2").id)
+        landlord = s.get(User, room.building.site.landlord_id)
+        pairs = []
+        for _ in range(PAIRS):
+            number = id_number()
+            pairs.append(
+                [
+                    make_residence(s, room=r, reporter=landlord, number=number).id
+                    for r in (room, other_room)
+                ]
+            )
+        s.commit()
+        s.remove()
+    for pair in pairs:
+        jobs = [
+            (f"/residents/{rid}/verify", {"csrf_token": _token(c)})
+            for rid, c in zip(pair, clients, strict=True)
+        ]
+        answers = _decide_at_once(clients, jobs)
+        assert sorted(r.status_code for r in answers) == [303, 303]
+    with app.app_context():
+        s = db.session
+        for pair in pairs:
+            person_id = s.get(Residence, pair[0]).person_id
+            active = s.scalar(
+                select(func.count()).where(
+                    Residence.person_id == person_id,
+                    Residence.status == "verified",
+                    Residence.move_out.is_(None),
+                )
+            )
+            assert active == 1, pair
+        s.remove()
