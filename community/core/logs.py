@@ -18,7 +18,8 @@ may hold an ID number), and the formatters blank out anything shaped like an ID
 number or a mobile number that an exception message still carries.
 
 Under TESTING no handler is installed: the test runner's own handlers (pytest's
-caplog) hear every record, and nothing is printed.
+caplog) hear every record. (A process that migrates, `flask db upgrade` or the test
+session, also gets the console handler of migrations/env.py's fileConfig.)
 """
 
 from __future__ import annotations
