@@ -10,7 +10,7 @@ VENDOR := static/vendor
 # editable install on top, without dependencies of its own.
 LOCK_FLAGS := --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test install install-dev assets translations messages db chromium lint audit bench wrk clean lock
+.PHONY: run test test-deep install install-dev assets translations messages db chromium lint audit bench wrk clean lock
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -94,14 +94,17 @@ lint: $(VENV)/.installed-dev
 audit: $(VENV)/.installed-dev
 	$(BIN)/python scripts/audit.py
 
-# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+# The suite runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL — both
+# at once (scripts/test_suites.sh; TEST_SERIAL=1 runs them one after the other).
 test: install-dev chromium lint audit
-	@echo "== test suite on SQLite"
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q
-	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
-		echo "== test suite on $${TEST_DATABASE_URL%%@*}@..."; \
-		$(BIN)/pytest -q; \
-	fi
+	scripts/test_suites.sh
+
+# The sweeps (crawler, object access, mass assignment, form fuzzing, stored XSS)
+# longer and wider than make test runs them: every role and every route, more
+# pages per crawl, many more generated examples.
+test-deep: install-dev chromium
+	SWEEP_DEEP=1 CRAWL_MAX_PAGES=600 CRAWL_MAX_VARIANTS=8 CRAWL_MAX_PER_SHAPE=20 \
+		scripts/test_suites.sh tests/sweeps
 
 # wrk drives the benchmark (Debian package; installed when missing and root).
 wrk:
