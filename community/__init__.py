@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from community.config import INSTANCE_DIR, Config
+from community.config import INSTANCE_DIR, Config, announce_database, site_dir
 
 log = logging.getLogger("community")
 
@@ -83,8 +83,8 @@ def create_app(config: Any = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=str(INSTANCE_DIR),
-        template_folder="../templates",
-        static_folder="../static",
+        template_folder=str(site_dir("templates")),
+        static_folder=str(site_dir("static")),
     )
     app.config.from_object(config or Config)
     if isinstance(config, dict):
@@ -137,6 +137,7 @@ def create_app(config: Any = None) -> Flask:
     from community.cli import register_cli
 
     register_cli(app)
+    announce_database(app.config, log)
     return app
 
 
@@ -158,7 +159,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations")),
+        directory=str(site_dir("migrations")),
         render_as_batch=True,
         compare_type=True,
     )

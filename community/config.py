@@ -4,11 +4,37 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = BASE_DIR / "instance"
+PACKAGE_DIR = Path(__file__).resolve().parent
+BASE_DIR = PACKAGE_DIR.parent
+# A wheel carries templates/, static/ and migrations/ inside the package (setup.py
+# copies them there); a checkout keeps them at its root, beside the package.
+INSTALLED = (PACKAGE_DIR / "templates").is_dir()
+
+
+def site_dir(name: str) -> Path:
+    """templates, static or migrations: inside the installed package, else the
+    checkout's own."""
+    return (PACKAGE_DIR if INSTALLED else BASE_DIR) / name
+
+
+def _instance_dir() -> Path:
+    """COMMUNITY_INSTANCE_DIR, else instance/ in the checkout, else (installed) the
+    place Flask gives an installed package's instance folder: <prefix>/var/community-instance,
+    inside the virtualenv."""
+    chosen = os.environ.get("COMMUNITY_INSTANCE_DIR", "").strip()
+    if chosen:
+        return Path(chosen).resolve()
+    if INSTALLED:
+        return Path(sys.prefix) / "var" / "community-instance"
+    return BASE_DIR / "instance"
+
+
+INSTANCE_DIR = _instance_dir()
 
 
 def _int(name: str, default: int) -> int:
@@ -220,6 +246,39 @@ def shared_storage_warning(workers: int, config) -> str | None:
         f"(RATELIMIT_STORAGE_URI={storage}) count per worker; failed logins are "
         "counted in the database. Set REDIS_URL to share every limit."
     )
+
+
+# Set once the embedded database has been announced: gunicorn's workers inherit it
+# from a master that announced it (gunicorn.conf.py's when_ready, or --preload).
+ANNOUNCED_ENV = "COMMUNITY_DATABASE_ANNOUNCED"
+
+
+def embedded_database_notice(config: Mapping) -> str | None:
+    """The start-up line of a production app (not debug, not testing) on SQLite: that
+    it runs on the embedded database file, and where; None otherwise."""
+    uri = config.get("SQLALCHEMY_DATABASE_URI") or ""
+    if config.get("TESTING") or config.get("DEBUG") or not uri.startswith("sqlite"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    database = make_url(uri).database
+    where = str(Path(database).resolve()) if database and database != ":memory:" else "memory"
+    return (
+        f"Using the embedded SQLite database file {where} (DATABASE_URL is not set): "
+        "one machine only; set DATABASE_URL to a PostgreSQL database to serve from "
+        "several hosts."
+        if "DATABASE_URL" not in os.environ
+        else f"Using the SQLite database file {where} (DATABASE_URL)."
+    )
+
+
+def announce_database(config: Mapping, logger) -> None:
+    """Logs embedded_database_notice once for a server: not again in a process whose
+    parent already did (ANNOUNCED_ENV)."""
+    message = embedded_database_notice(config)
+    if message and os.environ.get(ANNOUNCED_ENV) != "1":
+        logger.warning(message)
+        os.environ[ANNOUNCED_ENV] = "1"
 
 
 class TestConfig(Config):
