@@ -103,15 +103,19 @@ def _pip_isolated_env() -> dict[str, str]:
     return env
 
 
+def _pypi_or_skip(what: str) -> None:
+    try:
+        urllib.request.urlopen(PYPI + "/pip/", timeout=10).close()  # nosec B310: fixed URL
+    except OSError as exc:
+        pytest.skip(f"PyPI is unreachable ({exc}): {what} is not proved")
+
+
 @pytest.fixture(scope="module")
 def resolutions(tmp_path_factory):
     """pip's dry run of the dev lock (the larger one) for each Python, all at once
     (each asks PyPI for some 80 index pages and metadata files, without downloading
     the wheels): what applies there, hash-locked, wheels only; the metadata of each."""
-    try:
-        urllib.request.urlopen(PYPI + "/pip/", timeout=10).close()  # nosec B310: fixed URL
-    except OSError as exc:
-        pytest.skip(f"PyPI is unreachable ({exc}): the lock files' resolution is not proved")
+    _pypi_or_skip("the lock files' resolution")
     folder = tmp_path_factory.mktemp("resolutions")
 
     def resolve(python: str):
@@ -233,6 +237,7 @@ def _source_copy(target: Path) -> None:
 def test_wheel_installed_outside_the_checkout_migrates_and_serves(tmp_path):
     missing = [name for name in BUILT if not (ROOT / name).is_file()]
     assert not missing, f"run `make assets translations` first: {missing}"
+    _pypi_or_skip("the install from requirements.txt")
     started = time.monotonic()
     _source_copy(tmp_path / "src")
     _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", tmp_path / "dist",
