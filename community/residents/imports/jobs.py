@@ -1,10 +1,12 @@
 """The import's queue (core.jobs, run by `flask worker`): an uploaded file's job is
 run step after step by a worker, never by a request. A worker picks the oldest job
-still running whose step no live runner holds (services.claim_step decides, with
-its conditional UPDATE), runs one step and commits it: each chunk's rows commit
-together with the job's cursor (`done`), so a worker killed mid-chunk leaves
-nothing of that chunk, and the next worker to take the job goes on from the cursor
-(once the dead runner's claim is older than IMPORT_STEP_STALE_MINUTES)."""
+still running whose step no live runner holds and runs one step
+(services.run_step), committing it: the first step reads the file under a claim
+committed beforehand; each later one moves the job's cursor (`done`) with one
+conditional UPDATE and writes its chunk's rows in the same transaction, so a
+worker killed mid-chunk leaves nothing of that chunk and holds nothing, and the
+next worker goes on from the cursor at once (a worker killed while reading the
+file holds its claim until it is older than IMPORT_STEP_STALE_MINUTES)."""
 
 from __future__ import annotations
 

@@ -512,24 +512,49 @@ def _first_step(session: Session, job: ImportJob, claim: Claim) -> None:
         files.unlink(rows_path)
 
 
-def _next_chunk(
-    session: Session,
-    user: Any,
-    job: ImportJob,
-    claim: Claim,
-    rows_path: str,
-    size: int,
-    today: date | None,
-) -> None:
+def _advance(session: Session, user: Any, job: ImportJob, size: int, today: date | None) -> None:
+    """A step after the first (the file is read into job.rows_path): import the next
+    `size` rows without a claim committed beforehand. The job's cursor as read here
+    decides the chunk; the read ends (commit: nothing is pending), so the step's
+    first statement is one conditional UPDATE moving the cursor on — while the job
+    runs, its cursor is still there and no live runner holds its claim — and the rows
+    are written in the same transaction, for the caller to commit with it. Another
+    runner that moved the cursor first leaves this one writing nothing (PostgreSQL
+    re-checks the WHERE after waiting for its row; SQLite serialises the writers). A
+    runner killed before its commit leaves nothing of its chunk and holds nothing:
+    the next runner takes the same chunk at once."""
+    start, total, rows_path = job.done, job.total, job.rows_path or ""
     try:
-        batch = files.read_chunk(rows_path, claim.done, size)
+        batch = files.read_chunk(rows_path, start, size)
     except FileNotFoundError:
-        _fail(session, job, claim, _expired_message())
+        batch = None
+    session.commit()  # end the read: on SQLite a read turning into a write may fail at once
+    cutoff = utcnow() - stale_after()
+    done = start + len(batch or [])
+    if batch is None:
+        values: dict[str, Any] = {"status": "failed", "message": _expired_message()}
+        values["finished_at"] = utcnow()
+    else:
+        values = {"done": done, "status": "running"}
+        if done >= total:
+            values.update(status="done", finished_at=utcnow())
+    moved = session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.id == job.id,
+            ImportJob.status.in_(("queued", "running")),
+            ImportJob.done == start,
+            or_(ImportJob.runner.is_(None), ImportJob.step_started_at < cutoff),
+        )
+        .values(runner=None, step_started_at=None, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(job)
+    if moved != 1:
         return
-    done = claim.done + len(batch)
-    ending = {"status": "done", "finished_at": utcnow()} if done >= claim.total else {}
-    # Released before the rows are written: this UPDATE is the transaction's first write.
-    if not _release(session, job, claim.token, done=done, **ending):
+    if batch is None:
+        files.unlink(job.path)
+        files.unlink(job.rows_path)
         return
     result = Importer(session, user, today).run(batch)
     if result.problems:
@@ -537,7 +562,7 @@ def _next_chunk(
     job.imported += result.imported
     job.already += result.already
     job.refused += result.refused
-    if ending:
+    if job.status == "done":
         files.unlink(job.rows_path)
 
 
@@ -545,15 +570,20 @@ def run_step(
     session: Session, user: Any, job: ImportJob, size: int | None = None, today: date | None = None
 ) -> ImportJob:
     """Run the job's next step — the first reads the file, each later one imports the
-    next `size` rows — when this runner can claim it (claim_step); otherwise return
-    the job as it stands. The claim is committed at once (the one commit a service
-    makes here), so every other runner sees it before the step's long work; the
-    first step then reads the file without a statement to the database (on SQLite a
-    write request's transaction holds the write lock from its first statement) and
-    writes only once it has read it. The step's own writes are flushed, for the
-    caller to commit. A refused file ends the job as failed with the reason; the
-    last chunk ends it as done. Any number of concurrent runners leave one correct
-    import, each chunk imported once."""
+    next `size` rows (_advance) — when this runner can take it; otherwise return the
+    job as it stands. The first step's claim (claim_step) is committed at once (a
+    service's commit, like _advance's end of its read), so every other runner sees it
+    before the long read of the file, which runs without a statement to the database
+    and writes only once it has read it; a runner killed during it holds the claim
+    until it is older than IMPORT_STEP_STALE_MINUTES. The step's own writes are
+    flushed, for the caller to commit: a later step's rows with the job's cursor, so
+    a chunk is all written or not at all. A refused file ends the job as failed with
+    the reason; the last chunk ends it as done. Any number of concurrent runners
+    leave one correct import, each chunk imported once."""
+    if job.is_running and job.rows_path is not None:
+        _advance(session, user, job, size or CHUNK, today)
+        session.flush()
+        return job
     claim = claim_step(session, job)
     if claim is None:
         session.refresh(job)
@@ -561,7 +591,7 @@ def run_step(
     session.commit()
     if claim.rows_path is None:
         _first_step(session, job, claim)
-    else:
-        _next_chunk(session, user, job, claim, claim.rows_path, size or CHUNK, today)
+    else:  # another runner read the file meanwhile: the next step is _advance's
+        _release(session, job, claim.token)
     session.flush()
     return job
