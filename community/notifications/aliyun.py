@@ -41,7 +41,7 @@ from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 from community.core.crypto import mask_phone
-from community.notifications.delivery import Delivery, SendError, scrub
+from community.notifications.delivery import Delivery, SenderNotConfigured, SendError, scrub
 
 log = logging.getLogger("community")
 
@@ -146,12 +146,12 @@ class AliyunSms:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AliyunSms:
         """From SMS_ACCESS_KEY_ID, SMS_ACCESS_KEY_SECRET, SMS_SIGN_NAME (required),
-        SMS_TEMPLATES, SMS_ENDPOINT, SMS_REGION, SMS_TIMEOUT. Raises RuntimeError
-        naming what is missing, before any message is claimed."""
+        SMS_TEMPLATES, SMS_ENDPOINT, SMS_REGION, SMS_TIMEOUT. Raises
+        SenderNotConfigured naming what is missing, before any message is claimed."""
         required = ("SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME")
         missing = [name for name in required if not config.get(name)]
         if missing:
-            raise RuntimeError(f"SMS_PROVIDER=aliyun needs {', '.join(missing)}")
+            raise SenderNotConfigured(f"SMS_PROVIDER=aliyun needs {', '.join(missing)}")
         templates = {template_key(k): v for k, v in (config.get("SMS_TEMPLATES") or {}).items()}
         return cls(
             access_key_id=config["SMS_ACCESS_KEY_ID"],

@@ -11,6 +11,7 @@ from community.core.commands import register_command
 from community.core.timeutil import utcnow
 from community.extensions import db
 from community.notifications import jobs
+from community.notifications.delivery import SenderNotConfigured
 
 
 @register_command
@@ -20,7 +21,11 @@ def send_reminders() -> None:
     """Run the features' reminders (community.core.reminders), then the outbox: one
     message per new notice, the daily digests, and delivery of what is due (safe to
     run twice; `flask worker` runs it every few minutes)."""
-    for line in jobs.send_reminders(db.session, utcnow()):
+    try:
+        lines = jobs.send_reminders(db.session, utcnow())
+    except SenderNotConfigured as exc:  # a message, not a traceback
+        raise click.ClickException(str(exc)) from None
+    for line in lines:
         click.echo(line)
 
 
@@ -29,5 +34,9 @@ def send_reminders() -> None:
 @with_appcontext
 def send_outbox() -> None:
     """Deliver the outbox messages that are due (never one twice)."""
-    for line in jobs.send_outbox(db.session, utcnow()):
+    try:
+        lines = jobs.send_outbox(db.session, utcnow())
+    except SenderNotConfigured as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in lines:
         click.echo(line)

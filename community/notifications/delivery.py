@@ -23,6 +23,12 @@ _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 
 
+class SenderNotConfigured(RuntimeError):
+    """The configured sender cannot be built (an unknown SMS_PROVIDER, a provider's
+    missing setting): raised before any message is claimed; its text names the
+    setting, never a value."""
+
+
 class SendError(Exception):
     """A sender's failure whose text is safe to store and log (`last_error`): a
     provider's error code and message, a missing template. Never an address, a

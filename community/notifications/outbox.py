@@ -43,7 +43,12 @@ from werkzeug.utils import import_string
 from community.accounts.models import User
 from community.core.models import Notification
 from community.core.notify import message
-from community.notifications.delivery import Delivery, SendError, outbound_params
+from community.notifications.delivery import (
+    Delivery,
+    SenderNotConfigured,
+    SendError,
+    outbound_params,
+)
 from community.notifications.models import OutboxMessage
 
 log = logging.getLogger("community")
@@ -78,8 +83,8 @@ def log_sender(delivery: Delivery) -> None:
 
 def load_sender() -> Callable[[Delivery], None]:
     """NOTIFY_SENDER's function when set, else the SMS_PROVIDER's sender (log by
-    default). Raises RuntimeError for an unknown provider or a provider's missing
-    setting, before any message is claimed."""
+    default). Raises SenderNotConfigured for an unknown provider or a provider's
+    missing setting, before any message is claimed."""
     config = current_app.config
     if config.get("NOTIFY_SENDER"):
         return import_string(config["NOTIFY_SENDER"])
@@ -90,7 +95,9 @@ def load_sender() -> Callable[[Delivery], None]:
         from community.notifications.aliyun import AliyunSms
 
         return AliyunSms.from_config(config)
-    raise RuntimeError(f"SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)}, not {provider!r}")
+    raise SenderNotConfigured(
+        f"SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)}, not {provider!r}"
+    )
 
 
 def backoff(attempts: int) -> timedelta:

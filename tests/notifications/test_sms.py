@@ -17,7 +17,7 @@ from sqlalchemy import select
 from community.core.timeutil import utcnow
 from community.hazards import services as hazards
 from community.notifications import aliyun, outbox
-from community.notifications.delivery import outbound_params
+from community.notifications.delivery import SenderNotConfigured, outbound_params
 from community.notifications.models import OutboxMessage
 from tests.factories.accounts import make_user
 from tests.factories.notifications import make_notice, make_outbox
@@ -297,7 +297,7 @@ def test_a_missing_setting_stops_before_any_message_is_claimed(
 ):
     monkeypatch.setitem(app.config, missing, None)
     row, now = _queued(session)
-    with pytest.raises(RuntimeError, match=missing):
+    with pytest.raises(SenderNotConfigured, match=missing):
         outbox.deliver_due(session, now, commit=_noop)
     session.refresh(row)
     assert row.attempts == 0
@@ -306,7 +306,7 @@ def test_a_missing_setting_stops_before_any_message_is_claimed(
 def test_an_unknown_provider_is_refused(app_ctx, app, monkeypatch):
     monkeypatch.setitem(app.config, "NOTIFY_SENDER", None)
     monkeypatch.setitem(app.config, "SMS_PROVIDER", "carrier-pigeon")
-    with pytest.raises(RuntimeError, match="SMS_PROVIDER must be one of log, aliyun"):
+    with pytest.raises(SenderNotConfigured, match="SMS_PROVIDER must be one of log, aliyun"):
         outbox.load_sender()
 
 
@@ -361,3 +361,18 @@ def test_send_outbox_sends_through_the_configured_provider(app, session, use_ali
     assert [r["answer"]["Code"] for r in provider.requests] == ["OK"]
     session.refresh(row)
     assert row.sent_at is not None and row.last_error is None
+
+
+@pytest.mark.parametrize("command", ["send-outbox", "send-reminders"])
+def test_the_commands_name_a_missing_setting_without_a_traceback(
+    app, session, use_aliyun, monkeypatch, command
+):
+    monkeypatch.setitem(app.config, "SMS_SIGN_NAME", None)
+    row, _ = _queued(session)
+    session.commit()
+    result = app.test_cli_runner().invoke(args=[command])
+    assert result.exit_code == 1
+    assert "SMS_PROVIDER=aliyun needs SMS_SIGN_NAME" in result.output
+    assert "Traceback" not in result.output and ACCESS_KEY_SECRET not in result.output
+    session.refresh(row)
+    assert row.attempts == 0
