@@ -188,6 +188,18 @@ class Config:
     # Hours an import's files (upload, rows, refused rows) are kept: `flask
     # purge-expired` deletes older ones.
     IMPORT_RETENTION_HOURS = _int("IMPORT_RETENTION_HOURS", 24)
+    # The worker (`flask worker`, core/jobs.py): seconds an idle worker waits before it
+    # looks for work again; rows an import step writes in one transaction (with the
+    # job's cursor); JOB_PERIODS="send-outbox=60,purge-expired=3600" changes periodic
+    # jobs' periods (seconds; the others keep their own).
+    WORKER_POLL_SECONDS = _int("WORKER_POLL_SECONDS", 2)
+    IMPORT_CHUNK_ROWS = _int("IMPORT_CHUNK_ROWS", 2000)
+    JOB_PERIODS = {
+        kind.strip(): int(seconds)
+        for kind, _, seconds in (
+            p.partition("=") for p in os.environ.get("JOB_PERIODS", "").split(",") if "=" in p
+        )
+    }
     # Days after a move-out when `flask purge-expired` erases the person's data.
     RESIDENT_RETENTION_DAYS = _int("RESIDENT_RETENTION_DAYS", 365)
     MAX_CONTENT_LENGTH = max(16 * 1024 * 1024, IMPORT_MAX_BYTES + 1024 * 1024)

@@ -100,3 +100,31 @@ def test_a_queue_step_that_fails_is_noted_with_its_error_and_the_worker_goes_on(
     page = client.get("/admin/jobs").get_data(as_text=True)
     queue = page.split('id="queue-imports"')[1].split("</tr>")[0]
     assert '"Waiting or running">7</td>' in queue and "not yet" not in queue
+
+
+def test_the_worker_s_settings_come_from_the_environment():
+    """WORKER_POLL_SECONDS, IMPORT_CHUNK_ROWS and JOB_PERIODS, read by a fresh process."""
+    import os
+    import subprocess
+    import sys
+    from datetime import timedelta
+
+    from community.core.jobs import period_of
+
+    env = {
+        **os.environ,
+        "WORKER_POLL_SECONDS": "7",
+        "IMPORT_CHUNK_ROWS": "500",
+        "JOB_PERIODS": "send-outbox=30, purge-expired=7200",
+    }
+    code = (
+        "from community.config import Config as C;"
+        "print(C.WORKER_POLL_SECONDS, C.IMPORT_CHUNK_ROWS, sorted(C.JOB_PERIODS.items()))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "7 500 [('purge-expired', 7200), ('send-outbox', 30)]"
+    outbox = next(j for j in periodic_jobs() if j.kind == "send-outbox")
+    assert period_of(outbox, {"JOB_PERIODS": {"send-outbox": 30}}) == timedelta(seconds=30)
+    assert period_of(outbox, {}) == timedelta(minutes=1)
