@@ -16,7 +16,8 @@ table periodic_job, claimed by one conditional UPDATE
 committed before the job runs: with any number of workers on any number of hosts
 it runs once per period (the winner moves next_run_at on) and never overlaps itself
 (a run holds its lease, renewed while it runs; a worker killed mid-run leaves the
-lease to expire, and the kind runs again at its next period).
+lease to expire, and the kind runs again at its next period). A failed run is tried
+again after RETRY_AFTER when its period is longer.
 
 A queue is `step(session) -> bool`: take one unit of queued work (a claim of its
 own, as the import's step claim) and do it, committing; False when none was
@@ -193,12 +194,26 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(inner or exc).__name__}: {text[0] if text else ''}"[:500]
 
 
-def _finish(session: Session, kind: str, token: str, now: datetime, error: str | None) -> None:
+# A failed run is tried again after this at the latest (a daily job does not wait a
+# day), or at its next period when that comes sooner.
+RETRY_AFTER = timedelta(minutes=5)
+
+
+def _finish(
+    session: Session,
+    kind: str,
+    token: str,
+    now: datetime,
+    error: str | None,
+    every: timedelta | None = None,
+) -> None:
     values: dict[str, Any] = {"runner": None, "lease_until": None}
     if error is None:
         values.update(last_success_at=now, last_error=None, failures=0)
     else:
         values.update(last_failure_at=now, last_error=error, failures=PeriodicJob.failures + 1)
+        if every is not None and every > RETRY_AFTER:
+            values["next_run_at"] = now + RETRY_AFTER
     session.execute(
         update(PeriodicJob)
         .where(PeriodicJob.kind == kind, PeriodicJob.runner == token)
@@ -244,7 +259,8 @@ def run_periodic(
     """Run the kind once if it is due and free (claim): True when it ran and succeeded,
     False when it failed (recorded on its row), None when it was not this worker's."""
     now = now or utcnow()
-    token = claim(session, job, now, period_of(job, config or {}))
+    every = period_of(job, config or {})
+    token = claim(session, job, now, every)
     if token is None:
         return None
     error = None
@@ -258,7 +274,7 @@ def run_periodic(
         log.error("job %s failed: %s", job.kind, error, exc_info=exc)
     else:
         log.info("job %s: %s", job.kind, summary or "done")
-    _finish(session, job.kind, token, now, error)
+    _finish(session, job.kind, token, now, error, every)
     return error is None
 
 

@@ -139,10 +139,10 @@ def test_a_worker_killed_mid_batch_leaves_no_half_batch_and_the_next_one_finishe
         assert counts == ("running", 200, 200, 200, 200, 200), counts
         started = time.monotonic()
         finished = _worker(url, str(tmp_path / "files"), "finish", flag)
-        assert finished.wait(120) == 0, _output(flag, "finish")
+        assert finished.wait(280) == 0, _output(flag, "finish")
         # No wait for a stale claim (IMPORT_STEP_STALE_MINUTES is 5): a process start
-        # and 28 batches.
-        assert time.monotonic() - started < 60
+        # and 28 batches, well under those 5 minutes even on a loaded machine.
+        assert time.monotonic() - started < 240
         assert _counts(app, job_id) == ("done", rows, rows, rows, rows, rows)
         with app.app_context():
             twice = db.session.execute(
