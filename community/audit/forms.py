@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
+from community.core.validators import InDayRange
+
 
 class AuditFilterForm(FlaskForm):
     """No CSRF (a GET). Every field is optional; an invalid one is ignored."""
@@ -24,5 +26,5 @@ class AuditFilterForm(FlaskForm):
     action = SelectField(
         _l("Action"), choices=[], validators=[Optional(), Length(max=64)], validate_choice=False
     )
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional(), InDayRange()])
+    date_to = DateField(_l("To"), validators=[Optional(), InDayRange()])

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice
 
 from community.core.errors import RuleViolation
-from community.core.validators import read_date
+from community.core.validators import day_range_message, in_day_range, read_date
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -25,13 +25,16 @@ class WrittenDateField(DateField):
     import's reader too): the browser's date picker sends 2026-12-05, while a
     typed value, a script or a browser without a picker may send 2026/12/05,
     2026.12.05, 2026年12月5日 or 20261205. An unreadable value is refused with the
-    forms that are read; a blank one is None (the field's validators decide
-    whether it is required). Rendered as YYYY-MM-DD, the date input's format."""
+    forms that are read, and so is a day outside core.validators' EARLIEST_DAY ..
+    LATEST_DAY; a blank one is None (the field's validators decide whether it is
+    required). Rendered as YYYY-MM-DD, the date input's format."""
 
     def process_formdata(self, valuelist):
         if not valuelist:
             return
         day, message = read_date(" ".join(valuelist))
+        if day is not None and not in_day_range(day):
+            day, message = None, day_range_message()
         self.data = day
         if message:
             raise ValueError(message)

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from community.core.forms import OnceForm, choices
 from community.core.uploads import MaxUploadBytes
+from community.core.validators import InDayRange
 from community.duty.models import KINDS
 from community.hazards.forms import SEVERITY_LABELS
 
@@ -61,8 +62,12 @@ class DutyForm(OnceForm):
     )
     area_id = SelectField(_l("Area"), coerce=int, validate_choice=True)
     team_id = SelectField(_l("Reserved for team"), coerce=int, default=0, validate_choice=True)
-    starts_at = DateTimeLocalField(_l("Starts"), format=TIME_FORMAT, validators=[InputRequired()])
-    ends_at = DateTimeLocalField(_l("Ends"), format=TIME_FORMAT, validators=[InputRequired()])
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format=TIME_FORMAT, validators=[InputRequired(), InDayRange()]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"), format=TIME_FORMAT, validators=[InputRequired(), InDayRange()]
+    )
     capacity = IntegerField(
         _l("Places"), default=5, validators=[InputRequired(), NumberRange(max=500)]
     )
@@ -113,8 +118,8 @@ class DutyFilterForm(FlaskForm):
         default="",
         validate_choice=True,
     )
-    day = DateField(_l("Day"), validators=[Optional()])
-    week = DateField(_l("Week of"), validators=[Optional()])
+    day = DateField(_l("Day"), validators=[Optional(), InDayRange()])
+    week = DateField(_l("Week of"), validators=[Optional(), InDayRange()])
     free = BooleanField(_l("Only with free places"))
 
 

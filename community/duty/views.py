@@ -18,6 +18,7 @@ from community.core.errors import RuleViolation
 from community.core.forms import EmptyForm, choices
 from community.core.htmx import render, submit
 from community.core.once import once
+from community.core.validators import read_month
 from community.duty import bp, queries, services
 from community.duty.forms import (
     LABELS,
@@ -548,11 +549,8 @@ def calendar():
 
 
 def _month(value: str | None) -> date:
-    try:
-        year, month = (int(p) for p in (value or "").split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return timeutil.today().replace(day=1)
+    """The month YYYY-MM asked for; this month for anything else."""
+    return read_month(value) or timeutil.today().replace(day=1)
 
 
 @bp.route("/leaderboard")

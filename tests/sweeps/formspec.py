@@ -462,6 +462,43 @@ def _short(value) -> str:
     return text if len(text) <= 80 else f"{text[:60]}...({len(value)} chars)"
 
 
+# The edges every form meets once, whatever Hypothesis draws: each kind of field at its
+# lowest, at its highest, or long, the others as a user would fill them.
+_EDGES = {
+    "low": {
+        "date": "0001-01-01",
+        "datetime": "0001-01-01T00:00",
+        "month": "0001-01",
+        "int": "-99999999999999999999",
+        "float": "-1e309",
+    },
+    "high": {
+        "date": "9999-12-31",
+        "datetime": "9999-12-31T23:59",
+        "month": "9999-12",
+        "int": "99999999999999999999",
+        "float": "1e309",
+    },
+    "long": {"text": "字" * LONG, "textarea": "😀" * LONG, "hidden": "a" * LONG},
+}
+
+
+def edges(fields: dict[str, Field], csrf: str | None) -> list[Submission]:
+    """One submission per edge of _EDGES that touches a field of the form."""
+    out = []
+    for edge in _EDGES.values():
+        if not any(f.kind in edge for n, f in fields.items() if n != "csrf_token"):
+            continue
+        pairs: list[tuple[str, str | Upload]] = [("csrf_token", csrf)] if csrf else []
+        for name, f in sorted(fields.items()):
+            value = edge.get(f.kind) if name != "csrf_token" else None
+            value = value if value is not None else plain_value(f)
+            if name != "csrf_token" and value is not None:
+                pairs.append((name, value))
+        out.append(Submission(pairs, False))
+    return out
+
+
 @st.composite
 def submissions(draw, fields: dict[str, Field], csrf: str | None):
     """A submission of a form: most fields as the page offers them, a few hostile, some
@@ -508,6 +545,7 @@ __all__ = [
     "Form",
     "Submission",
     "Upload",
+    "edges",
     "forms_in",
     "plain_value",
     "route_of",
