@@ -125,6 +125,11 @@ def test_the_image_installs_from_the_lock_file_and_runs_as_a_user():
         assert services[name]["volumes"] == ["files:/var/lib/community"]
         assert services[name]["build"]["target"] == "app"
     assert services["proxy"]["build"]["target"] == "proxy"
+    # The proxy stage's edits find what they edit.
+    assert "sed -i 's/server 127.0.0.1:8000/server app:8000/'" in docker
+    assert UPSTREAM.read_text().count("server 127.0.0.1:8000;") == 1
+    assert "sed -i '/listen \\[::\\]/d'" in docker
+    assert len(re.findall(r"^\s*listen \[::\]", SITE.read_text(), re.M)) == 2
     assert "COMMUNITY_DATA_KEY=" in (DEPLOY / "community.env.example").read_text()
 
 
@@ -367,6 +372,8 @@ def test_gunicorn_and_the_worker_serve_behind_nginx(tmp_path):
         "PROXY_FIX": "1",
         "GUNICORN_BIND": f"127.0.0.1:{app_port}",
         "WEB_CONCURRENCY": "2",
+        # gunicorn's control socket here, not in ~/.gunicorn where other tests' go.
+        "XDG_RUNTIME_DIR": str(tmp_path),
     }
     for name in ("FLASK_DEBUG", "GUNICORN_CMD_ARGS", "TEST_DATABASE_URL"):
         env.pop(name, None)
