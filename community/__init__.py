@@ -145,7 +145,7 @@ def _init_extensions(app: Flask) -> None:
     from community.accounts.auth import init_auth
     from community.core.compress import init_compress
     from community.core.htmx import htmx
-    from community.core.inputs import init_inputs
+    from community.core.inputs import init_form_names, init_inputs
     from community.core.logs import init_logs
     from community.core.security import init_security
     from community.core.templating import init_templating
@@ -163,6 +163,7 @@ def _init_extensions(app: Flask) -> None:
         render_as_batch=True,
         compare_type=True,
     )
+    init_form_names(app)  # before the CSRF check, which reads every field's name
     csrf.init_app(app)
     init_inputs(app)  # after the CSRF check, before any hook or view reads the input
     htmx.init_app(app)

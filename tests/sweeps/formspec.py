@@ -484,7 +484,8 @@ _EDGES = {
 
 
 def edges(fields: dict[str, Field], csrf: str | None) -> list[Submission]:
-    """One submission per edge of _EDGES that touches a field of the form."""
+    """One submission per edge of _EDGES that touches a field of the form, and one
+    multipart body with a nameless part."""
     out = []
     for edge in _EDGES.values():
         if not any(f.kind in edge for n, f in fields.items() if n != "csrf_token"):
@@ -496,6 +497,13 @@ def edges(fields: dict[str, Field], csrf: str | None) -> list[Submission]:
             if name != "csrf_token" and value is not None:
                 pairs.append((name, value))
         out.append(Submission(pairs, False))
+    # A multipart body with a part the server reads without a name (the test client
+    # writes a name holding a line break as it is: werkzeug then keeps the part under
+    # None), as a script may send.
+    plain = [(n, plain_value(f)) for n, f in sorted(fields.items()) if n != "csrf_token"]
+    pairs = [("csrf_token", csrf)] if csrf else []
+    pairs += [(n, v) for n, v in plain if v is not None]
+    out.append(Submission([*pairs, ("a\nb", "v"), ("file", Upload(b"x", "a.txt"))], False))
     return out
 
 
