@@ -8,9 +8,12 @@ VENDOR := static/vendor
 # Python dependencies install from the lock files (exact versions with hashes),
 # pinned from pyproject.toml's ranges by `make lock`; the project itself is an
 # editable install on top, without dependencies of its own.
-LOCK_FLAGS := --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
+# uv's universal resolution writes environment markers for every Python and platform
+# (pip-compile writes only the running interpreter's view: the lock then failed on
+# Python 3.14, and on Debian 12's 3.11.2); tests/test_packaging.py proves the result.
+LOCK_FLAGS := --quiet --universal --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: run test test-deep install install-dev assets translations messages db chromium lint audit bench wrk clean lock
+.PHONY: run test test-deep install install-dev assets translations messages db chromium lint audit bench wrk clean lock wheel
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +32,19 @@ $(VENV)/.installed-dev: requirements-dev.txt pyproject.toml | $(BIN)/activate
 	touch $@ $(VENV)/.installed
 
 # Re-pin every Python dependency (newest versions within pyproject.toml's ranges),
-# with hashes; commit both files. pip-tools is needed for this target only.
+# with hashes and markers; commit both files. uv is needed for this target only.
 lock: | $(BIN)/activate
-	$(BIN)/pip install --quiet pip-tools
-	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade -o requirements.txt pyproject.toml
-	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade --extra dev -o requirements-dev.txt pyproject.toml
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile $(LOCK_FLAGS) --upgrade -o requirements.txt pyproject.toml
+	$(BIN)/uv pip compile $(LOCK_FLAGS) --upgrade --extra dev -o requirements-dev.txt pyproject.toml
+
+# dist/community-<version>-py3-none-any.whl: the app with its templates, static files
+# (vendor included), migrations and compiled catalogues (setup.py); install it on top
+# of `pip install --require-hashes -r requirements.txt` with --no-deps (README).
+wheel: assets translations
+	rm -rf build dist
+	$(BIN)/pip wheel --quiet --no-deps -w dist .
+	rm -rf build
 
 install: $(VENV)/.installed assets translations
 install-dev: $(VENV)/.installed-dev assets translations
@@ -120,4 +131,4 @@ bench: install-dev wrk
 	$(BIN)/python tests/bench/bench_pages.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) instance/test-*
+	rm -rf $(VENV) node_modules $(VENDOR) instance/test-* build dist

@@ -36,12 +36,15 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL") or "info"
 def when_ready(server):
     """Runs once in the master after the workers' count is final (-w, WEB_CONCURRENCY,
     GUNICORN_CMD_ARGS or a config file): warn when they cannot share rate limits."""
-    from community.config import Config, shared_storage_warning
+    from community.config import Config, announce_database, shared_storage_warning
 
     config = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
     message = shared_storage_warning(server.cfg.workers, config)
     if message:
         server.log.warning(message)
+    # Said once here, in the master: the workers inherit COMMUNITY_DATABASE_ANNOUNCED
+    # and their create_app stays quiet.
+    announce_database(config, server.log)
 
 
 def post_worker_init(worker):
