@@ -293,6 +293,7 @@ def test_stored_payloads_come_back_escaped(app, _transaction, record_property):
 
     failures: list[str] = []
     seen: dict[str, set[int]] = {"html": set(), "csv": set(), "xlsx": set()}
+    public: set[str] = set()  # the plaque and the poster, met showing a payload escaped
     reads = 0
     for who in READERS:
         client = _login(app, world["users"].get(who))
@@ -300,7 +301,12 @@ def test_stored_payloads_come_back_escaped(app, _transaction, record_property):
             app, client, [*_starts(who, token, house, room), *stored.landed], MAX_READ, htmx=True
         ):
             reads += 1
+            before = len(seen["html"])
             check(url, fragment, resp, seen, failures)
+            if url.startswith(("/plaque/", f"/sites/{house.id}/poster")) and (
+                len(seen["html"]) > before or "&lt;i id=x" in resp.get_data(as_text=True)
+            ):
+                public.add(url.split("/")[1] if url.startswith("/plaque/") else "poster")
             if resp.status_code >= 500:
                 failures.append(f"GET {url} as {who}: {resp.status_code}")
     print(
@@ -320,8 +326,10 @@ def test_stored_payloads_come_back_escaped(app, _transaction, record_property):
     )
     assert not unseen, "stored payloads no page showed (escaped or not):\n" + "\n".join(unseen)
     assert len(stored.marks) >= 10, stored.posted
-    # The ledgers list the residents' names: the exports were read with payloads in them.
+    # The ledgers list the residents' names: the exports were read with payloads in them;
+    # the house's name was edited to one, shown on its plaque and its poster.
     assert seen["csv"] and seen["xlsx"], seen
+    assert public == {"plaque", "poster"}, public
 
 
 def test_the_check_finds_a_raw_payload_and_a_formula():
