@@ -262,6 +262,8 @@ def test_nginx_accepts_the_site(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "[warn]" in line]
+    assert not warnings, "\n".join(warnings)
 
 
 def test_systemd_analyze_verifies_the_units(tmp_path):
