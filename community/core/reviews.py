@@ -15,7 +15,8 @@ A kind gives the queue:
 - `pending(user)`: a SELECT of the items waiting for this user, already limited
   to the user's scope, with the columns labelled `id`, `title` (no personal data
   of residents), `since` (date or datetime: the queue is oldest first across
-  kinds) and `area_id` (the area filter); extra columns are passed on to
+  kinds), `area_id` (the area filter) and `urgent` (1: first, whatever its age);
+  extra columns are passed on to
   `describe`. The queue wraps it in a subquery (UNION ALL of every kind for the
   page, `WHERE id IN (...)` to load the rows shown), so it must not be ordered
   or limited. `pending_select(...)` starts it with the columns labelled;
@@ -43,7 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session
 
 from community.core.errors import RuleViolation
@@ -103,11 +104,22 @@ def kinds_for(user: Any) -> list[ReviewKind]:
     return [k for k in review_kinds() if k.reviewer(user)]
 
 
-def pending_select(id: Any, title: Any, since: Any, area_id: Any, **extra: Any) -> Select:
+def pending_select(
+    id: Any, title: Any, since: Any, area_id: Any, *, urgent: Any = None, **extra: Any
+) -> Select:
     """The start of a kind's `pending` SELECT: the contract's columns labelled `id`,
-    `title`, `since` and `area_id`, then `extra` ones (for `describe`) under their
-    keyword; the kind adds its joins and its WHERE (state and the user's scope)."""
-    columns = {"id": id, "title": title, "since": since, "area_id": area_id, **extra}
+    `title`, `since`, `area_id` and `urgent` (1 for an item that goes before every
+    other, whatever its age — a foreigner's registration, due within 24 hours —
+    else 0: the default), then `extra` ones (for `describe`) under their keyword;
+    the kind adds its joins and its WHERE (state and the user's scope)."""
+    columns = {
+        "id": id,
+        "title": title,
+        "since": since,
+        "area_id": area_id,
+        "urgent": literal(0) if urgent is None else urgent,
+        **extra,
+    }
     return select(*(column.label(name) for name, column in columns.items()))
 
 

@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from community.core.forms import OnceForm, WrittenDateField, choices
+from community.residents.documents import DOCUMENT_LABELS, ID_CARD, countries
 
 STATUS_LABELS = {
     "pending": _l("Waiting for verification"),
@@ -35,17 +36,61 @@ LABELS = {
     "status_labels": STATUS_LABELS,
     "channel_labels": CHANNEL_LABELS,
     "gender_labels": GENDER_LABELS,
+    "document_labels": DOCUMENT_LABELS,
+    "country_names": countries,
 }
 DATE_HELP = _l("YYYY-MM-DD")
 
 
 class _PersonFields(OnceForm):
-    """What every channel asks about the resident; the rules (valid ID number and
-    phone, dates) are checked once, in services.report_residence."""
+    """What every channel asks about the resident; the rules (valid document number
+    and phone, dates) are checked once, in services.report_residence. The document
+    type defaults to the resident ID card, so a form without it keeps working; the
+    country, Latin name, gender and birth date are asked for the documents whose
+    number does not say them (residents/documents.py)."""
 
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=60)])
+    document_type = SelectField(
+        _l("Identity document"),
+        choices=choices(DOCUMENT_LABELS.items()),
+        default=ID_CARD,
+        validate_choice=False,
+    )
+    nationality = SelectField(_l("Country (passport)"), validate_choice=False, default="")
+    latin_name = StringField(
+        _l("Name in Latin letters (passport)"),
+        validators=[Optional(), Length(max=80)],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "lang": "en"},
+    )
+    gender = SelectField(
+        _l("Gender (permits and passports)"),
+        choices=choices([("", "—"), *GENDER_LABELS.items()]),
+        default="",
+        validate_choice=False,
+    )
+    birth_date = WrittenDateField(
+        _l("Birth date (permits and passports)"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.nationality.choices = choices([("", "—"), *countries().items()])
+
+    def document(self) -> dict:
+        """The document's fields besides the number, as services take them."""
+        return {
+            "document_type": self.document_type.data or ID_CARD,
+            "nationality": self.nationality.data or None,
+            "latin_name": self.latin_name.data,
+            "gender": self.gender.data or None,
+            "birth_date": self.birth_date.data,
+        }
+
+    name = StringField(_l("Full name"), validators=[Optional(), Length(max=60)])
     id_number = StringField(
-        _l("ID number"),
+        _l("Document number"),
         validators=[DataRequired(), Length(max=30)],
         render_kw={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"},
     )

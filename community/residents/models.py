@@ -36,9 +36,22 @@ class Person(db.Model):
     never changes what another area's police and landlords see."""
 
     __tablename__ = "person"
-    __table_args__ = (CheckConstraint("gender IN ('M', 'F')", name="gender"),)
+    __table_args__ = (
+        CheckConstraint("gender IN ('M', 'F')", name="gender"),
+        CheckConstraint(
+            "document_type IN ('id_card', 'residence_permit', 'permanent_residence', "
+            "'hk_macao_permit', 'taiwan_permit', 'passport')",
+            name="document_type",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The identity document (residents/documents.py): its type and, for a passport
+    # or a foreign permanent-resident card, the holder's country (ISO 3166 alpha-3).
+    document_type: Mapped[str] = mapped_column(
+        String(24), default="id_card", server_default="id_card"
+    )
+    nationality: Mapped[str | None] = mapped_column(String(3))
     id_number: Mapped[str] = mapped_column(EncryptedString(120))
     id_hash: Mapped[str] = mapped_column(String(64), unique=True)
     gender: Mapped[str] = mapped_column(String(1))
@@ -72,6 +85,7 @@ class Residence(db.Model):
     room_id: Mapped[int] = mapped_column(ForeignKey("room.id", ondelete="RESTRICT"), index=True)
     # What this report says of the person (a report elsewhere keeps its own).
     name: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    latin_name: Mapped[str | None] = mapped_column(String(80))
     phone: Mapped[str | None] = mapped_column(EncryptedString(120))
     hometown: Mapped[str | None] = mapped_column(String(60))
     move_in: Mapped[date] = mapped_column(Date)

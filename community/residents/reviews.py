@@ -8,23 +8,33 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, literal
+from sqlalchemy import Select, case, literal
 
 from community.accounts.permissions import can
 from community.core.reviews import ReviewKind, by_id, pending_select, register_review_kind
 from community.places.models import Building, Room, Site
 from community.residents import queries, services
-from community.residents.models import Residence
+from community.residents.documents import FOREIGN_DOCUMENTS
+from community.residents.models import Person, Residence
 from community.residents.permissions import polices_in
 
 
 def _pending_residences(user: Any) -> Select:
     # The title names the room, never the person (no personal data in the queue).
     title = Site.name + literal(" · ") + Building.name + literal(" ") + Room.number
+    # A foreigner's stay is due within 24 hours: their registrations come first.
+    foreign = case((Person.document_type.in_(FOREIGN_DOCUMENTS), 1), else_=0)
     return (
         pending_select(
-            Residence.id, title, Residence.reported_at, Site.area_id, late=Residence.late
+            Residence.id,
+            title,
+            Residence.reported_at,
+            Site.area_id,
+            urgent=foreign,
+            late=Residence.late,
+            foreign=foreign,
         )
+        .join(Person, Person.id == Residence.person_id)
         .join(Room, Room.id == Residence.room_id)
         .join(Building, Building.id == Room.building_id)
         .join(Site, Site.id == Building.site_id)
@@ -33,7 +43,9 @@ def _pending_residences(user: Any) -> Select:
 
 
 def _describe_residence(row: Any) -> str:
-    return f"{row.title} · {_l('Late')}" if row.late else row.title
+    marks = [_l("Foreign national")] if row.foreign else []
+    marks += [_l("Late")] if row.late else []
+    return " · ".join(str(part) for part in (row.title, *marks))
 
 
 register_review_kind(

@@ -17,14 +17,9 @@ from sqlalchemy.orm import Session
 
 from community.core.crypto import lookup_hash, mask_id_number
 from community.core.errors import Conflict, RuleViolation
-from community.core.validators import (
-    id_number_error,
-    id_number_facts,
-    normalize_id_number,
-    normalize_phone,
-    phone_error,
-)
+from community.core.validators import normalize_phone, phone_error
 from community.places.models import Room
+from community.residents import documents
 from community.residents.models import Person, Residence
 
 
@@ -32,9 +27,12 @@ def deadline_days() -> int:
     return int(current_app.config.get("REPORT_DEADLINE_DAYS", 3))
 
 
-def is_late(move_in: date, reported_on: date) -> bool:
-    """A report is late when it arrives after move-in + REPORT_DEADLINE_DAYS."""
-    return reported_on > move_in + timedelta(days=deadline_days())
+def is_late(move_in: date, reported_on: date, *, foreign: bool = False) -> bool:
+    """A report is late when it arrives after move-in + REPORT_DEADLINE_DAYS; a
+    foreigner's stay (documents.is_foreign) is due within 24 hours of arrival, so
+    on the day of arrival or the next (move-in is a day, not an hour)."""
+    days = 1 if foreign else deadline_days()
+    return reported_on > move_in + timedelta(days=days)
 
 
 def _room_label(room: Room) -> str:
@@ -51,18 +49,32 @@ def clean_report(
     employer: str | None,
     phone_required: bool,
     today: date,
+    document_type: str | None = None,
+    nationality: str | None = None,
+    latin_name: str | None = None,
+    gender: str | None = None,
+    birth_date: date | None = None,
 ) -> dict[str, Any]:
-    """The report's fields, normalized; RuleViolation naming every bad field."""
+    """The report's fields, normalized; RuleViolation naming every bad field. The
+    identity document (documents.check: the resident ID card when no type is
+    given) brings the number, the holder's gender and birth date, and the keyed
+    hash the person is found by (`hash`)."""
     errors: list[tuple[str | None, str]] = []
-    name = " ".join((name or "").split())
+    document, document_errors = documents.check(
+        kind=document_type,
+        number=id_number or "",
+        nationality=nationality,
+        latin_name=latin_name,
+        gender=gender,
+        birth_date=birth_date,
+        today=today,
+    )
+    errors.extend(document_errors)
+    name = " ".join((name or "").split()) or (document.latin_name if document else "") or ""
     if not name:
         errors.append(("name", _("Enter the resident's name.")))
     elif len(name) > 60:
         errors.append(("name", _("At most 60 characters.")))
-    number = normalize_id_number(id_number or "")
-    message = id_number_error(number, today)
-    if message:
-        errors.append(("id_number", message))
     phone = normalize_phone(phone or "") or None
     if phone is None and phone_required:
         errors.append(("phone", _("Enter a mobile number.")))
@@ -72,7 +84,7 @@ def clean_report(
         errors.append(("move_in", _("Enter the move-in date (YYYY-MM-DD).")))
     elif move_in > today:
         errors.append(("move_in", _("The move-in date cannot be in the future.")))
-    elif not message and move_in < id_number_facts(number)[1]:
+    elif document is not None and move_in < document.birth_date:
         errors.append(("move_in", _("The move-in date is before the birth date.")))
     hometown = " ".join((hometown or "").split()) or None
     if hometown and len(hometown) > 60:
@@ -84,7 +96,9 @@ def clean_report(
         raise RuleViolation.several(errors)
     return {
         "name": name,
-        "id_number": number,
+        "id_number": document.number,
+        "document": document,
+        "hash": lookup_hash(documents.lookup_key(document)),
         "phone": phone,
         "move_in": move_in,
         "hometown": hometown,
@@ -101,12 +115,14 @@ def person_values(data: dict[str, Any]) -> dict[str, Any]:
     birth date read from it — nothing a reporter says, which stays with the report
     (residence_values). The report form and the spreadsheet import create people
     from these."""
-    gender, born = id_number_facts(data["id_number"])
+    document = data["document"]
     return {
-        "id_number": data["id_number"],
-        "id_hash": lookup_hash(data["id_number"]),
-        "gender": gender,
-        "birth_date": born,
+        "id_number": document.number,
+        "id_hash": data["hash"],
+        "document_type": document.type,
+        "nationality": document.nationality,
+        "gender": document.gender,
+        "birth_date": document.birth_date,
     }
 
 
@@ -140,7 +156,7 @@ def person_for(session: Session, data: dict[str, Any]) -> Person:
     what it says (name, phone, hometown) is kept with the report, so a report in
     one area — a landlord's pending one, a stranger's self-declaration — cannot
     change what another area's police and landlords see."""
-    id_hash = lookup_hash(data["id_number"])
+    id_hash = data["hash"]
     person = session.scalar(select(Person).where(Person.id_hash == id_hash))
     if person is None:
         session.execute(_insert_new(session), person_values(data))
@@ -223,14 +239,21 @@ def residence_values(
         "reporter_id": reporter_id,
         "employer": data["employer"],
         "status": "pending",
-        "late": is_late(data["move_in"], reported_on),
+        "late": is_late(
+            data["move_in"], reported_on, foreign=documents.is_foreign(data["document"].type)
+        ),
     }
 
 
 def report_facts(data: dict[str, Any]) -> dict[str, Any]:
     """What a cleaned report says of the person, kept on its residence (the phone
     plain: EncryptedString encrypts it on the way in)."""
-    return {"name": data["name"], "phone": data["phone"], "hometown": data["hometown"]}
+    return {
+        "name": data["name"],
+        "latin_name": data["document"].latin_name,
+        "phone": data["phone"],
+        "hometown": data["hometown"],
+    }
 
 
 def reported_detail(residence: dict[str, Any]) -> dict[str, Any]:

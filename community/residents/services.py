@@ -115,6 +115,7 @@ def report_residence(
     employer: str | None = None,
     channel: str,
     today: date | None = None,
+    **document: Any,
 ) -> Residence:
     """Record that a person lives in `room` since `move_in`, reported through
     `channel` by `reporter` (None for a self-declaration). Pending, except a police
@@ -122,8 +123,12 @@ def report_residence(
     `late` is set when the report comes after move-in + REPORT_DEADLINE_DAYS.
     `room` must have its building and site loaded.
 
+    `document` holds the identity document's fields besides the number
+    (document_type, nationality, latin_name, gender, birth_date: rules.clean_report;
+    none for a resident ID card).
+
     Raises RuleViolation on the bad fields (name, id_number, phone, move_in,
-    hometown, employer), Conflict when the same person already waits for
+    hometown, employer and the document's), Conflict when the same person already waits for
     verification (or lives) in this room."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
@@ -138,6 +143,7 @@ def report_residence(
         employer=employer,
         phone_required=channel == "self_declared",
         today=reported_on,
+        **document,
     )
     person = person_for(session, data)
     refuse_live_duplicate(session, person, room, data["id_number"])
@@ -368,18 +374,29 @@ def resubmit_residence(
     hometown: str | None = None,
     employer: str | None = None,
     today: date | None = None,
+    **document: Any,
 ) -> Residence:
     """rejected -> pending again with corrected fields (by its reporter). An empty
     `id_number` or `phone` keeps the stored (encrypted) value: the form shows them
     masked, so only what the police asked to correct is typed again; what is kept
-    passes the same checks as what is typed. The report keeps its first time and
+    passes the same checks as what is typed. A kept number keeps its document
+    (type, country, the holder's facts); a typed one comes with `document`'s
+    fields as report_residence takes them. The report keeps its first time and
     its `late` mark: correcting it is not a new report. RuleViolation per field as
     report_residence; Conflict when it is not rejected (any more) or duplicates
     another report of the room."""
     if residence.status != "rejected":
         raise Conflict(_("Only a registration that was sent back can be corrected."))
     stored = session.get(Person, residence.person_id)
-    id_number = (id_number or "").strip() or stored.id_number
+    if not (id_number or "").strip():
+        id_number = stored.id_number
+        document = {
+            "document_type": stored.document_type,
+            "nationality": stored.nationality,
+            "gender": stored.gender,
+            "birth_date": stored.birth_date,
+            "latin_name": document.get("latin_name") or residence.latin_name,
+        }
     phone = (phone or "").strip() or residence.phone
     data = clean_report(
         name=name,
@@ -390,6 +407,7 @@ def resubmit_residence(
         employer=employer,
         phone_required=residence.channel == "self_declared",
         today=today or local_today(),
+        **document,
     )
     person = person_for(session, data)
     refuse_live_duplicate(session, person, residence.room, data["id_number"], exclude=residence.id)

@@ -245,12 +245,18 @@ def _resubmit_form(residence: Residence) -> ResubmitForm | None:
     are not echoed (the page shows them masked; left empty, they are kept)."""
     if residence.status != "rejected":
         return None
+    person = residence.person
     return ResubmitForm(
         formdata=None,
         name=residence.name,
         move_in=residence.move_in,
         hometown=residence.hometown,
         employer=residence.employer,
+        document_type=person.document_type,
+        nationality=person.nationality or "",
+        latin_name=residence.latin_name,
+        gender=person.gender,
+        birth_date=person.birth_date,
     )
 
 
@@ -273,6 +279,7 @@ def resubmit(residence_id: int):
             move_in=form.move_in.data,
             hometown=form.hometown.data,
             employer=form.employer.data,
+            **form.document(),
         ),
         page=lambda status, conflict=None: _card(
             residence, status=status, conflict=conflict, resubmit_form=form
@@ -384,6 +391,7 @@ def new():
             hometown=form.hometown.data,
             employer=form.employer.data,
             channel=channel_for(current_user, room.building.site),
+            **form.document(),
         )
 
     form.room_id.choices = choices((r.id, r.number) for r in picker.rooms)
@@ -465,6 +473,7 @@ def declare(token: str):
             phone=form.phone.data,
             move_in=form.move_in.data,
             channel="self_declared",
+            **form.document(),
         )
 
     return submit(

@@ -63,7 +63,8 @@ def _in_area(column, area: Area | None):
 
 def _keys(kind: ReviewKind, user: Any, area: Area | None) -> Select:
     sub = kind.pending(user).subquery()
-    # Oldest first by local day: a kind waiting since a moment (a report's timestamp,
+    # Urgent items first (a foreigner's registration, due within 24 hours), then
+    # oldest first by local day: a kind waiting since a moment (a report's timestamp,
     # stored in UTC) and one due since a day (a site's next inspection) compare by
     # the local day they fall on, a whole day's items first on their day, moments in
     # time order after them. Compared raw, a date sorted after every timestamp of
@@ -73,6 +74,7 @@ def _keys(kind: ReviewKind, user: Any, area: Area | None) -> Select:
     stmt = select(
         _kind_name(kind),
         sub.c.id.label("id"),
+        sub.c.urgent.label("urgent"),
         (local_day(since) if moment else since).label("day"),
         literal_column("1" if moment else "0").label("moment"),
         since.label("since"),
@@ -89,7 +91,7 @@ def _union(stmts: list[Select]):
 def _keys_page(user: Any, kinds: list[ReviewKind], area: Area | None) -> Select:
     union = _union([_keys(k, user, area) for k in kinds])
     return select(union.c.kind, union.c.id).order_by(
-        union.c.day, union.c.moment, union.c.since, union.c.kind, union.c.id
+        union.c.urgent.desc(), union.c.day, union.c.moment, union.c.since, union.c.kind, union.c.id
     )
 
 

@@ -36,9 +36,11 @@ def make_residence(
     move_in: date | None = None,
     reason="Wrong room",
     today: date | None = None,
+    **document,
 ) -> Residence:
     """A residence reported through the service in `room` (with building and site
-    loaded), then verified or rejected by `decider` when `status` says so."""
+    loaded), then verified or rejected by `decider` when `status` says so;
+    `document` holds another identity document's fields (document_type, ...)."""
     residence = services.report_residence(
         session,
         reporter,
@@ -49,6 +51,7 @@ def make_residence(
         move_in=move_in or timeutil.today() - timedelta(days=1),
         channel=channel,
         today=today,
+        **document,
     )
     if status == "verified" and residence.status != "verified":
         services.verify_residence(session, decider, residence)

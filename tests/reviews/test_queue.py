@@ -318,3 +318,33 @@ def test_kept_statements_follow_a_change_of_scope(client, login, world, session)
     assert counts(session, world.police)["residence"] == 2
     assert f"residence-{far.id}" in [r.key for r in list_queue(session, world.police).items]
     assert 'data-count="2"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_foreigners_registration_comes_first_marked_whatever_its_age(client, login, world):
+    """A foreigner's stay is due within 24 hours: their pending registration leads
+    the queue, marked 境外人员, before older items of every kind."""
+    from datetime import date
+
+    w = world
+    base = datetime(2026, 11, 1, 8, 0)
+    old = w.residence(at=base)
+    h = w.hazard(at=base + timedelta(hours=1))
+    foreign = w.residence(
+        at=base + timedelta(hours=5),
+        name="",
+        number="E7654321",
+        document_type="passport",
+        nationality="JPN",
+        latin_name="SATO HANAKO",
+        gender="F",
+        birth_date=date(1990, 5, 5),
+    )
+    w.session.commit()
+    login(w.police)
+    html = client.get("/reviews/").get_data(as_text=True)
+    keys = [k for k in _keys(html) if not k.startswith(("inspection", "yellow"))]
+    assert keys == [f"residence-{foreign.id}", f"residence-{old.id}", f"hazard-{h.id}"]
+    card = re.search(rf'<article id="review-residence-{foreign.id}".*?</article>', html, re.S)
+    assert "Foreign national" in card.group(0) and "SATO" not in card.group(0)
+    plain = re.search(rf'<article id="review-residence-{old.id}".*?</article>', html, re.S)
+    assert "Foreign national" not in plain.group(0)

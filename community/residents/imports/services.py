@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from community.accounts.permissions import can
 from community.core.audit import client_address
-from community.core.crypto import lookup_hash
 from community.core.errors import Conflict, RuleViolation
 from community.core.models import AuditEvent
 from community.core.timeutil import today as local_today
@@ -176,7 +175,6 @@ class Importer:
             site=place.site,
             channel=place.channel,
             earns=place.earns,
-            hash=lookup_hash(data["id_number"]),
         )
         return data
 
