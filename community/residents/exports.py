@@ -24,6 +24,7 @@ from community.core import audit
 from community.core.crypto import mask_id_number, mask_phone
 from community.core.csvout import csv_pieces, neutralise
 from community.places.models import Building, Room, Site
+from community.residents.documents import DOCUMENT_LABELS
 from community.residents.forms import CHANNEL_LABELS, STATUS_LABELS
 from community.residents.models import Person, Residence
 from community.residents.permissions import polices
@@ -46,6 +47,7 @@ def header() -> list[str]:
         _("Status"),
         _("Channel"),
         _("Late"),
+        _("Identity document"),
     ]
 
 
@@ -72,6 +74,8 @@ def ledger_rows(
             Residence.status,
             Residence.channel,
             Residence.late,
+            Person.document_type,
+            Person.nationality,
         )
         .join(Residence.room)
         .join(Room.building)
@@ -87,13 +91,14 @@ def ledger_rows(
     yes, no = _("yes"), _("no")
     statuses = {k: str(v) for k, v in STATUS_LABELS.items()}
     channels = {k: str(v) for k, v in CHANNEL_LABELS.items()}
-    return _rows(session, stmt, unmasked, yes, no, statuses, channels)
+    documents_ = {k: str(v) for k, v in DOCUMENT_LABELS.items()}
+    return _rows(session, stmt, unmasked, yes, no, statuses, channels, documents_)
 
 
-def _rows(session, stmt, unmasked, yes, no, statuses, channels) -> Iterator[list[str]]:
+def _rows(session, stmt, unmasked, yes, no, statuses, channels, documents_) -> Iterator[list[str]]:
     for row in session.execute(stmt):
         site_name, building_name, room, name, number, phone, moved_in, moved_out = row[:8]
-        status, channel, late = row[8:]
+        status, channel, late, document, country = row[8:]
         yield [
             neutralise(v)
             for v in (
@@ -108,6 +113,7 @@ def _rows(session, stmt, unmasked, yes, no, statuses, channels) -> Iterator[list
                 statuses.get(status, status),
                 channels.get(channel, channel),
                 yes if late else no,
+                " · ".join(p for p in (documents_.get(document, document), country) if p),
             )
         ]
 

@@ -130,3 +130,30 @@ def test_no_ledger_link_for_those_who_may_not_export(client, login, world):
     assert page.status_code == 200
     assert _ledger_links(page.get_data(as_text=True)) == []
     assert "ledger." not in page.get_data(as_text=True)
+
+
+def test_the_ledger_names_each_document_and_masks_a_passport(client, login, world, session):
+    from datetime import date
+
+    make_residence(session, room=world.room, reporter=world.landlord)
+    make_residence(
+        session,
+        room=world.room2,
+        reporter=world.landlord,
+        name="",
+        number="E7654321",
+        document_type="passport",
+        nationality="JPN",
+        latin_name="SATO HANAKO",
+        gender="F",
+        birth_date=date(1990, 5, 5),
+    )
+    session.commit()
+    login(world.landlord)
+    resp = client.get(f"/buildings/{world.building.id}/ledger.csv")
+    rows = _rows(resp)
+    assert rows[0][-1] == "Identity document"
+    by_room = {r[2]: r for r in rows[1:]}
+    assert by_room["101"][-1] == "Resident ID card"
+    assert by_room["102"][-1] == "Passport · JPN"
+    assert "E7654321" not in resp.get_data(as_text=True)
