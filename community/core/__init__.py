@@ -9,8 +9,9 @@ nothing of the project.
    `errors` (RuleViolation, Conflict, NotPermitted), `timeutil` (every "today",
    day and month), `validators`, `crypto` (encryption at rest, masking), `models`
    (audit log, notices, submission tokens), `audit`, `notify`, `rollups`,
-   `pagination`, `uploads`, `writes`. Some take registrations of their own (audit
-   action labels, notice messages, rollup sources) but render nothing.
+   `pagination`, `uploads`, `storage` (stored files: a local folder or the
+   database), `writes`. Some take registrations of their own (audit action labels,
+   notice messages, rollup sources, kinds of stored file) but render nothing.
 2. Registries — what the features contribute, at import time, to screens and
    commands that know no feature: `nav`, `start`, `figures`, `reminders`, `reviews`,
    `commands`, `jobs` (the worker's periodic jobs and queues, with its table and

@@ -1,10 +1,22 @@
-"""Feature-agnostic tables: the append-only audit log and one-time submission tokens."""
+"""Feature-agnostic tables: the append-only audit log, one-time submission tokens,
+notices, and the files of the database storage backend (core.storage)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from community.core.timeutil import utcnow
@@ -80,3 +92,37 @@ class Notification(db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class StoredFile(db.Model):
+    """A file kept by the database storage backend (core.storage, STORAGE_BACKEND=
+    database): its kind (photos, imports), its key (the name a row of the app records,
+    unique per kind), its size and when it was last written (the purges compare it);
+    the bytes are in StoredFileChunk rows of core.storage.CHUNK_SIZE."""
+
+    __tablename__ = "stored_file"
+    __table_args__ = (
+        UniqueConstraint("kind", "key"),
+        # The purges list a kind's files written before a moment.
+        Index("ix_stored_file_kind_updated_at", "kind", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoredFileChunk(db.Model):
+    """One piece of a StoredFile, in order of `seq` from 0; every piece but the last
+    holds exactly core.storage.CHUNK_SIZE bytes, so an offset finds its piece."""
+
+    __tablename__ = "stored_file_chunk"
+
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

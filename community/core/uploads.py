@@ -16,8 +16,10 @@ decoded: pixel count, shape, bits per sample and decoded size. JPEGs are then
 decoded directly at a reduced scale (DCT scaling), other images are reduced
 right after decoding, before any copy at full size is made.
 
+Files are kept by core.storage (kind "photos"): STORAGE_BACKEND says where.
+
 Settings (all optional except UPLOAD_DIR):
-  UPLOAD_DIR                where files live.
+  UPLOAD_DIR                where the local storage backend keeps photos.
   UPLOAD_MAX_BYTES          largest upload (5 MB).
   UPLOAD_MAX_PIXELS         largest width x height (40 million).
   UPLOAD_MAX_DECODED_BYTES  largest width x height x bands x bytes per sample
@@ -52,17 +54,18 @@ import math
 import os
 import re
 import secrets
-import tempfile
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
 from typing import IO
 
-from flask import current_app, send_from_directory
+from flask import current_app
 from flask_babel import gettext as _
 from PIL import ExifTags, Image, ImageMode, UnidentifiedImageError
+from werkzeug.exceptions import NotFound
 from wtforms.validators import ValidationError
 
+from community.core import storage
 from community.core.errors import RuleViolation
 
 # Stored format -> (extension, mimetype). Adding a format here also needs the
@@ -304,24 +307,20 @@ def _encode(img: Image.Image, fmt: str, orientation: int | None) -> CleanImage:
     return CleanImage(out.getvalue(), extension, mimetype, img.width, img.height)
 
 
+PHOTOS = "photos"
+storage.define_kind(PHOTOS, "UPLOAD_DIR", "uploads")
+
+
 def upload_dir() -> str:
+    """Where the local storage backend keeps photos."""
     return str(current_app.config["UPLOAD_DIR"])
 
 
 def store(image: CleanImage) -> str:
-    """Write the image under UPLOAD_DIR with a random name; returns that name."""
-    directory = upload_dir()
-    os.makedirs(directory, exist_ok=True)
+    """Store the image (core.storage, kind "photos") under a random name; returns
+    that name. With the database backend it is written in the request's session."""
     name = secrets.token_urlsafe(24) + image.extension
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(image.data)
-        os.replace(tmp, os.path.join(directory, name))
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    storage.save(PHOTOS, name, image.data)
     return name
 
 
@@ -331,25 +330,17 @@ def is_stored_name(name: str | None) -> bool:
 
 def remove(name: str | None) -> None:
     """Delete a stored file (e.g. when the record that named it was not saved)."""
-    if not is_stored_name(name):
-        return
-    try:
-        os.unlink(os.path.join(upload_dir(), name))
-    except FileNotFoundError:
-        pass
+    if is_stored_name(name):
+        storage.delete_file(PHOTOS, name)
 
 
 def send(name: str | None):
-    """A response with the stored file, never cached by shared caches, never sniffed.
-    Raises NotFound for a missing or malformed name. The caller checks access."""
-    from werkzeug.exceptions import NotFound
-
+    """A response with the stored file, streamed from the storage backend, never
+    cached by shared caches, never sniffed. Raises NotFound for a missing or
+    malformed name. The caller checks access."""
     if not is_stored_name(name):
         raise NotFound()
-    extension = os.path.splitext(name)[1]
-    resp = send_from_directory(
-        upload_dir(), name, mimetype=MIMETYPES[extension], max_age=0, conditional=True
-    )
+    resp = storage.send(PHOTOS, name, MIMETYPES[os.path.splitext(name)[1]])
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

@@ -14,7 +14,7 @@ from PIL import Image, ImageFile
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from community.core import uploads
+from community.core import storage, uploads
 from community.core.errors import RuleViolation
 from tests.conftest import PASSWORD, csrf_from
 from tests.factories.accounts import make_area_tree, make_role_user
@@ -153,7 +153,9 @@ def test_store_uses_a_random_name_and_send_serves_it(app, upload_dir):
     first, second = uploads.store(clean), uploads.store(clean)
     assert first != second
     assert uploads.is_stored_name(first) and first.endswith(".png")
-    assert sorted(os.listdir(upload_dir)) == sorted([first, second])  # no temp files left
+    assert storage.keys(uploads.PHOTOS) == sorted([first, second])
+    if upload_dir.exists():  # the local backend: no temporary file left either
+        assert sorted(os.listdir(upload_dir)) == sorted([first, second])
     with app.test_request_context():
         resp = uploads.send(first)
         resp.direct_passthrough = False
@@ -162,7 +164,7 @@ def test_store_uses_a_random_name_and_send_serves_it(app, upload_dir):
         assert resp.get_data() == clean.data
         resp.close()
     uploads.remove(first)
-    assert not (upload_dir / first).exists()
+    assert not storage.exists(uploads.PHOTOS, first) and not (upload_dir / first).exists()
 
 
 @pytest.mark.parametrize("name", ["../secret.jpg", "x.jpg", "a" * 22 + ".svg", "", None])
@@ -344,4 +346,5 @@ def test_posting_the_probe_png_as_a_hazard_photo_is_422_with_the_message(
     resp = client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert resp.status_code == 422
     assert "too long and narrow" in resp.get_data(as_text=True)
+    assert storage.keys(uploads.PHOTOS) == []
     assert not upload_dir.exists() or not any(upload_dir.iterdir())

@@ -15,6 +15,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from community.core import storage
 from community.core.jobs import queues
 from community.residents.imports import files
 from community.residents.imports.models import ImportJob
@@ -157,6 +158,7 @@ def test_a_zip_bomb_upload_is_refused_at_once_naming_the_limit(
     assert elapsed < 2, elapsed
     assert session.scalar(select(ImportJob.id)) is None
     assert not any((Path(app.config["IMPORT_DIR"])).glob("*"))
+    assert storage.keys(files.IMPORTS) == []  # nor in the database (STORAGE_BACKEND)
     _login_works_at_once(app, world.police.username)
 
 
@@ -196,7 +198,7 @@ def test_a_stored_zip_bomb_fails_its_job_at_the_first_step(
     session.refresh(job)
     assert job.status == "failed" and "compressed more than 100 times over" in job.message
     assert (job.runner, job.rows_path) == (None, None)
-    assert not Path(job.path).exists()
+    assert not files.exists(job.path)
     _login_works_at_once(app, world.police.username)
 
 

@@ -5,15 +5,17 @@ IMPORT_RETENTION_HOURS (a job whose file is gone fails with a clear message)."""
 
 from __future__ import annotations
 
-import os
-import time
+import io
 import tracemalloc
+from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 from flask_babel import force_locale
 
+from community.core import storage
+from community.core.timeutil import utcnow
 from community.residents.imports import files, services
 from community.residents.imports.files import HEADER, ImportRefused, read_rows
 from community.residents.imports.models import ImportJob
@@ -60,7 +62,7 @@ def test_first_step_streams_a_large_xlsx_in_read_only_mode(session, world, tmp_p
     real_read_bytes = Path.read_bytes
 
     def refuse_whole_read(self):
-        if self == Path(job.path):
+        if self.name == job.path:
             raise AssertionError("the stored upload was read whole")
         return real_read_bytes(self)
 
@@ -75,12 +77,12 @@ def test_first_step_streams_a_large_xlsx_in_read_only_mode(session, world, tmp_p
     assert len(calls) == 1
     opened, kwargs = calls[0]
     assert kwargs["read_only"] is True
-    # The stored file itself, opened (not its bytes copied into memory).
-    assert getattr(opened, "name", None) == job.path
+    # The stored file itself, opened from the storage (not its bytes copied into memory).
+    assert hasattr(opened, "seek") and not isinstance(opened, bytes | io.BytesIO)
     # Loading this sheet whole (not read_only) holds every cell (~11,000 objects,
     # about 4.5 MB under tracemalloc); streaming stays near 1 MB whatever the size.
     assert peak < 3 * 1024 * 1024, peak
-    assert not Path(job.path).exists() and Path(job.rows_path).exists()
+    assert not files.exists(job.path) and files.exists(job.rows_path)
 
 
 def test_a_csv_upload_is_read_a_line_at_a_time(session, world, tmp_path, monkeypatch):
@@ -122,39 +124,46 @@ def test_file_over_the_limit_is_refused_before_reading(app, tmp_path, monkeypatc
 # --- purge-expired -------------------------------------------------------------------------
 
 
-def _age(path: Path, hours: float) -> None:
-    when = time.time() - hours * 3600
-    os.utime(path, (when, when))
+@pytest.fixture(params=storage.BACKEND_NAMES)
+def backend(request, app, monkeypatch):
+    monkeypatch.setitem(app.config, "STORAGE_BACKEND", request.param)
+    return request.param
 
 
-def test_purge_expired_deletes_old_import_files_only(app, session, world):
-    folder = Path(app.config["IMPORT_DIR"])
-    folder.mkdir(parents=True)
-    old = [folder / f"{'a' * 32}.upload", folder / f"{'b' * 32}.rows.csv"]
-    old.append(folder / f"{'c' * 32}.errors.csv")
-    fresh = folder / f"{'d' * 32}.upload"
-    foreign = folder / "notes.txt"
-    for path in [*old, fresh, foreign]:
-        path.write_text("x")
-    for path in [*old, foreign]:
-        _age(path, 25)
-    _age(fresh, 23)
+def _stored(key: str, hours: float) -> str:
+    storage.save(files.IMPORTS, key, b"x")
+    storage.set_modified(files.IMPORTS, key, utcnow() - timedelta(hours=hours))
+    return key
+
+
+def test_purge_expired_deletes_old_import_files_only(app, session, world, backend):
+    old = [_stored(f"{'a' * 32}.upload", 25), _stored(f"{'b' * 32}.rows.csv", 25)]
+    old.append(_stored(f"{'c' * 32}.{'f' * 32}.rows.csv", 25))
+    old.append(_stored(f"{'c' * 32}.errors.csv", 25))
+    fresh = _stored(f"{'d' * 32}.upload", 23)
+    foreign = _stored("notes.txt", 25)
     result = app.test_cli_runner().invoke(args=["purge-expired"])
     assert result.exit_code == 0, result.output
-    assert "import files deleted (after 24 hours): 3" in result.output
-    assert sorted(p.name for p in folder.iterdir()) == sorted([fresh.name, foreign.name])
+    assert "import files deleted (after 24 hours): 4" in result.output
+    assert storage.keys(files.IMPORTS) == sorted([fresh, foreign])
 
 
-def test_retention_follows_the_setting(app, session, world, monkeypatch):
+def test_retention_follows_the_setting(app, session, world, monkeypatch, backend):
     monkeypatch.setitem(app.config, "IMPORT_RETENTION_HOURS", 48)
-    folder = Path(app.config["IMPORT_DIR"])
-    folder.mkdir(parents=True)
-    kept = folder / f"{'e' * 32}.upload"
-    kept.write_text("x")
-    _age(kept, 25)
-    assert files.purge_import_files() == 0 and kept.exists()
-    _age(kept, 49)
-    assert files.purge_import_files() == 1 and not kept.exists()
+    kept = _stored(f"{'e' * 32}.upload", 25)
+    assert files.purge_import_files() == 0 and files.exists(kept)
+    storage.set_modified(files.IMPORTS, kept, utcnow() - timedelta(hours=49))
+    assert files.purge_import_files() == 1 and not files.exists(kept)
+
+
+def test_a_job_recorded_with_full_paths_still_finds_its_files(session, world, tmp_path, app):
+    """Jobs stored before core.storage recorded full paths under IMPORT_DIR."""
+    source = tmp_path / "rows.csv"
+    source.write_bytes(csv_bytes([row(world) for _ in range(3)]))
+    job = _job(session, world, source)
+    job.path = str(Path(app.config["IMPORT_DIR"]) / job.path)
+    services.run_step(session, world.landlord, job)
+    assert (job.status, job.total) == ("running", 3) and not files.exists(job.path)
 
 
 def test_a_job_whose_files_were_purged_fails_with_a_message(session, world, tmp_path):
@@ -162,7 +171,7 @@ def test_a_job_whose_files_were_purged_fails_with_a_message(session, world, tmp_
     source.write_bytes(csv_bytes([row(world) for _ in range(3)]))
     job = _job(session, world, source)
     services.run_step(session, world.landlord, job)
-    Path(job.rows_path).unlink()
+    files.unlink(job.rows_path)
     services.run_step(session, world.landlord, job)
     assert job.status == "failed"
     assert "no longer kept" in job.message and job.imported == 0

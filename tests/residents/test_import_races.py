@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from community.core import storage
 from community.core.jobs import run_queues
 from community.core.timeutil import utcnow
 from community.extensions import db
@@ -61,6 +62,7 @@ def test_four_workers_on_one_fresh_import_import_every_row_once(tmp_path):
         with app.app_context():
             assert db.session.scalar(select(func.count()).select_from(Residence)) == 4000
             assert db.session.scalar(select(func.count()).select_from(Person)) == 4000
+            assert storage.keys("imports") == []  # the upload and rows files are gone
             db.session.remove()
         assert sorted(p.name for p in tmp_path.iterdir()) == []
 

@@ -1,27 +1,35 @@
 """The files of a residents import: a spreadsheet (CSV or xlsx, its bytes or a
 stored upload, streamed) read after checking its size, kind and contract header
-(HEADER), and the files a web import job keeps under IMPORT_DIR — the upload, the
-rows read from it, the refused rows' problems — with their retention."""
+(HEADER), and the files a web import job keeps in core.storage (kind "imports": under
+IMPORT_DIR, or in the database) — the upload, the rows read from it, the refused
+rows' problems — with their retention.
+
+A job records its files by their storage keys (`<32 hex>.upload`, `.<runner>.rows.csv`,
+`.errors.csv`); jobs stored before that hold full paths under IMPORT_DIR, read as
+the key of their last part."""
 
 from __future__ import annotations
 
 import csv
 import io
 import itertools
+import os
 import re
 import secrets
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, stream_with_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from community.core import storage
 from community.core.crypto import mask_id_number, mask_phone
+from community.core.timeutil import utcnow
 from community.core.validators import normalize_id_number
 from community.residents.imports.models import ImportJob
 
@@ -37,6 +45,8 @@ HEADER = (
     "employer",
 )
 CHUNK = 2000
+IMPORTS = "imports"
+storage.define_kind(IMPORTS, "IMPORT_DIR", "imports")
 # The refused rows the job page lists (the rest are in the download).
 SHOWN_PROBLEMS = 50
 # What the job page calls each column of HEADER (the file keeps the header's names).
@@ -168,9 +178,12 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     yield from _csv_reader(io.StringIO(text, newline=""))
 
 
-def _csv_file_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+Opener = Callable[[], Any]  # opens a binary, seekable stream of the file
+
+
+def _csv_file_rows(opener: Opener) -> Iterator[tuple[int, list[str]]]:
     """A CSV file read a line at a time (a bad byte anywhere refuses the file)."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
+    with io.TextIOWrapper(opener(), encoding="utf-8-sig", newline="") as f:
         yield from _csv_reader(f)
 
 
@@ -215,14 +228,14 @@ def check_upload(data: bytes) -> None:
         check_zip(io.BytesIO(data))
 
 
-def _xlsx_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_rows(source: bytes | Opener) -> Iterator[tuple[int, list[str]]]:
     """The first sheet's rows, the first max_rows() at most. The zip directory is
     checked first (check_zip); then openpyxl's read_only mode streams the sheet's XML
     from the zip: a stored file is opened (a file object: openpyxl refuses a file
     name without an xlsx extension) and never read whole."""
     import openpyxl
 
-    opened: Any = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+    opened: Any = io.BytesIO(source) if isinstance(source, bytes) else source()
     try:
         if not zipfile.is_zipfile(opened):
             raise _not_spreadsheet()
@@ -253,6 +266,16 @@ def _too_big() -> ImportRefused:
     )
 
 
+def _opened_rows(size: int, opener: Opener) -> Iterator[tuple[int, list[str]]]:
+    if size > max_bytes():
+        raise _too_big()
+    if size == 0:
+        raise ImportRefused(_("The file is empty."))
+    with opener() as f:
+        head = f.read(4)
+    return _xlsx_rows(opener) if head == b"PK\x03\x04" else _csv_file_rows(opener)
+
+
 def read_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
     """The data rows (line number, cells) of a CSV or xlsx file — its bytes, or its
     path (then streamed: neither kind is read whole into memory) — after checking
@@ -268,14 +291,21 @@ def read_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
         rows = _xlsx_rows(source) if head == b"PK\x03\x04" else _csv_rows(source)
     else:
         path = Path(source)
-        size = path.stat().st_size
-        if size > max_bytes():
-            raise _too_big()
-        if size == 0:
-            raise ImportRefused(_("The file is empty."))
-        with path.open("rb") as f:
-            head = f.read(4)
-        rows = _xlsx_rows(path) if head == b"PK\x03\x04" else _csv_file_rows(path)
+        rows = _opened_rows(path.stat().st_size, lambda: path.open("rb"))
+    yield from _checked(rows)
+
+
+def read_stored_rows(key: str) -> Iterator[tuple[int, list[str]]]:
+    """read_rows of a stored upload (its key, or its old full path), streamed from the
+    storage backend; FileNotFoundError when it is no longer kept."""
+    key = _key(key)
+    info = storage.stat(IMPORTS, key)
+    if info is None:
+        raise FileNotFoundError(key)
+    yield from _checked(_opened_rows(info.size, lambda: storage.open_file(IMPORTS, key)))
+
+
+def _checked(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
     first = next(rows, None)
     _check_header(first[1] if first else None)
     limit = max_rows()
@@ -301,61 +331,75 @@ def chunks(
         yield batch
 
 
-def _import_dir() -> Path:
-    folder = Path(
-        current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _key(stored: str) -> str:
+    """The storage key of a job's file: the key itself, or the last part of the full
+    path an older job recorded (its file is still in IMPORT_DIR under that name)."""
+    return os.path.basename(stored)
 
 
-def store_upload(data: bytes) -> Path:
-    """The uploaded bytes, kept under IMPORT_DIR with a random name (_JOB_FILE)."""
-    path = _import_dir() / f"{secrets.token_hex(16)}.upload"
-    path.write_bytes(data)
-    return path
+def _stem(stored: str) -> str:
+    return _key(stored).split(".", 1)[0]
 
 
-def unlink(path: str | None) -> None:
-    if path:
-        Path(path).unlink(missing_ok=True)
+def store_upload(data: bytes) -> str:
+    """Keep the uploaded bytes under a random key (_JOB_FILE); returns the key."""
+    key = f"{secrets.token_hex(16)}.upload"
+    storage.save(IMPORTS, key, data)
+    return key
+
+
+def unlink(stored: str | None) -> None:
+    """Delete a job's file (its key or old path); nothing when there is none."""
+    if stored and storage.is_key(_key(stored)):
+        storage.delete_file(IMPORTS, _key(stored))
+
+
+def exists(stored: str | None) -> bool:
+    return bool(stored) and storage.is_key(_key(stored)) and storage.exists(IMPORTS, _key(stored))
 
 
 def prepare(upload: str, runner: str) -> tuple[str, int]:
     """A job's first step: read its upload once (checking size, kind and header)
     into a plain rows file (line number first), so later steps only skip lines.
     The rows file is this runner's own (its claim's token in the name): a runner
-    whose claim was taken over leaves the winner's file alone. Returns its path
-    and the number of rows; touches neither the job nor the upload."""
-    rows_path = Path(upload).with_suffix(f".{runner}.rows.csv")
+    whose claim was taken over leaves the winner's file alone. Returns its key
+    and the number of rows; touches neither the job nor the upload. The rows file
+    does not exist when this raises (FileNotFoundError: the upload is gone)."""
+    rows_key = f"{_stem(upload)}.{runner}.rows.csv"
     total = 0
-    try:
-        with rows_path.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            for line, cells in read_rows(Path(upload)):
-                writer.writerow([line, *cells[: len(HEADER)]])
-                total += 1
-    except BaseException:
-        rows_path.unlink(missing_ok=True)
-        raise
-    return str(rows_path), total
+    with storage.create(IMPORTS, rows_key) as raw:
+        out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csv.writer(out)
+        for line, cells in read_stored_rows(upload):
+            writer.writerow([line, *cells[: len(HEADER)]])
+            total += 1
+        out.flush()
+        out.detach()
+    return rows_key, total
 
 
 def errors_path(upload: str) -> str:
-    """Where the refused rows of the job of this upload are written."""
-    return str(Path(upload).with_suffix(".errors.csv"))
+    """The key of the refused rows of the job of this upload."""
+    return f"{_stem(upload)}.errors.csv"
+
+
+def _read_text(stored: str):
+    return io.TextIOWrapper(storage.open_file(IMPORTS, _key(stored)), encoding="utf-8", newline="")
 
 
 def read_chunk(rows_path: str, start: int, size: int) -> list[tuple[int, list[str]]]:
     """Rows start..start+size of a job's rows file (FileNotFoundError once purged)."""
-    with open(rows_path, encoding="utf-8", newline="") as f:
+    with _read_text(rows_path) as f:
         return [(int(r[0]), r[1:]) for r in itertools.islice(csv.reader(f), start, start + size)]
 
 
 def add_problems(job: ImportJob, found: Iterable[Problem]) -> None:
-    """Append refused rows' problems to the job's report."""
-    with open(job.errors_path, "a", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows((p.line, p.column, p.value, p.reason) for p in found)
+    """Append refused rows' problems to the job's report (one chunk's worth: written
+    at once)."""
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows((p.line, p.column, p.value, p.reason) for p in found)
+    if text.tell():
+        storage.append(IMPORTS, _key(job.errors_path), text.getvalue().encode("utf-8"))
 
 
 def retention_hours() -> int:
@@ -369,32 +413,29 @@ _JOB_FILE = re.compile(r"^[0-9a-f]{32}\.(upload|([0-9a-f]{32}\.)?rows\.csv|error
 
 def purge_import_files(now: datetime | None = None) -> int:
     """Delete the import files (uploads, rows and refused-rows reports) last written
-    more than IMPORT_RETENTION_HOURS ago: a job abandoned half way, or the refused
-    rows of a finished one (its page then no longer offers them). Returns how many
-    files were deleted."""
-    folder = _import_dir()
-    cutoff = (now or datetime.now()).timestamp() - retention_hours() * 3600
+    more than IMPORT_RETENTION_HOURS before `now` (naive UTC; the present by default):
+    a job abandoned half way, or the refused rows of a finished one (its page then no
+    longer offers them). Returns how many files were deleted. With the database
+    backend the deletes are in the session, for the caller to commit."""
+    cutoff = (now or utcnow()) - timedelta(hours=retention_hours())
     deleted = 0
-    for entry in folder.iterdir():
-        if not _JOB_FILE.match(entry.name) or not entry.is_file():
-            continue
-        if entry.stat().st_mtime < cutoff:
-            entry.unlink(missing_ok=True)
+    for key in storage.older_than(IMPORTS, cutoff):
+        if _JOB_FILE.match(key) and storage.delete_file(IMPORTS, key):
             deleted += 1
     return deleted
 
 
 def has_error_report(job: ImportJob) -> bool:
-    return bool(job.errors_path) and Path(job.errors_path).exists()
+    return exists(job.errors_path)
 
 
 def problems(job: ImportJob, limit: int | None = None) -> Iterator[Problem]:
     """The refused rows' problems of a job (line, column, masked value, reason), in
     the order of the file; the first `limit` only when given. A report written
     before columns were kept (line, reason) reads with an empty column and value."""
-    if not job.errors_path or not Path(job.errors_path).exists():
+    if not exists(job.errors_path):
         return
-    with open(job.errors_path, encoding="utf-8", newline="") as f:
+    with _read_text(job.errors_path) as f:
         for row in itertools.islice(csv.reader(f), limit):
             if len(row) == 2:
                 row = [row[0], "", "", row[1]]
@@ -404,6 +445,11 @@ def problems(job: ImportJob, limit: int | None = None) -> Iterator[Problem]:
 
 def error_rows(job: ImportJob) -> Iterator[list[str]]:
     """The refused rows of a job (line, column, value masked, reason) for the
-    errors download."""
-    for p in problems(job):
-        yield [str(p.line), p.column, p.value, p.reason]
+    errors download. Read as the response is sent: within a request, the request's
+    context is kept for it (the storage backend reads through the app)."""
+
+    def rows() -> Iterator[list[str]]:
+        for p in problems(job):
+            yield [str(p.line), p.column, p.value, p.reason]
+
+    return stream_with_context(rows()) if has_request_context() else rows()
