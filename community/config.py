@@ -54,6 +54,13 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (os.environ.get(name) or "").strip().lower() or default
+    if value not in choices:
+        raise RuntimeError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _sms_templates() -> dict[str, str]:
     """The SMS template code of each message kind: the SMS_TEMPLATES JSON object
     ({"hazard-assigned": "SMS_123456789", ...}), then SMS_TEMPLATE_<KIND> variables
@@ -211,6 +218,10 @@ class Config:
     UPLOAD_MAX_SIDE = _int("UPLOAD_MAX_SIDE", 0)
     UPLOAD_MAX_SIDE_PNG = _int("UPLOAD_MAX_SIDE_PNG", 0)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # Where photos and import files are kept (core.storage): "local", the directories
+    # UPLOAD_DIR and IMPORT_DIR of this machine; or "database", tables of the database
+    # every app server and worker shares (nothing more to run).
+    STORAGE_BACKEND = _choice("STORAGE_BACKEND", ("local", "database"), "local")
 
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     BABEL_DEFAULT_LOCALE = "zh_CN"

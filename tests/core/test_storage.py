@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import subprocess
+import sys
 import tracemalloc
 from datetime import timedelta
 
@@ -169,3 +172,19 @@ def test_a_photo_is_served_alike_by_both_backends(app, backend):
     with app.test_request_context("/"), pytest.raises(Exception) as missing:
         uploads.send(name)
     assert getattr(missing.value, "code", None) == 404
+
+
+def _config_in_a_process(value: str) -> subprocess.CompletedProcess:
+    code = "from community.config import Config; print(Config.STORAGE_BACKEND)"
+    env = {**os.environ, "STORAGE_BACKEND": value}
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_storage_backend_is_read_from_the_environment_and_checked():
+    assert _config_in_a_process("Database").stdout.strip() == "database"
+    assert _config_in_a_process("").stdout.strip() == "local"
+    refused = _config_in_a_process("s3")
+    assert refused.returncode != 0
+    assert "STORAGE_BACKEND must be one of local, database, got 's3'" in refused.stderr
