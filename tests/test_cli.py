@@ -128,15 +128,26 @@ def test_cli_errors_are_messages_not_tracebacks(app, session):
 
 
 def test_backup_writes_a_usable_copy(app, session, tmp_path):
+    """The archive holds the database as its own tool copied it and a manifest (the
+    restore round trip is tests/test_backup.py)."""
+    import tarfile
+
     _run(app, "create-area", "备份区", "--level", "district")
-    target = tmp_path / "backup.db"
+    target = tmp_path / "backup.tar.gz"
     result = _run(app, "backup", str(target))
     assert result.exit_code == 0, result.output
-    assert target.exists() and target.stat().st_size > 0
-    if not dbutil.is_postgres():
-        with sqlite3.connect(target) as conn:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-        assert {"user", "area", "organization", "alembic_version"} <= tables
+    assert "COMMUNITY_DATA_KEY is not in this backup" in result.output
+    with tarfile.open(target) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))
+        assert {"user", "area", "organization", "alembic_version"} <= set(manifest["tables"])
+        if not dbutil.is_postgres():
+            copy = tmp_path / "copy.db"
+            copy.write_bytes(archive.extractfile("database.sqlite").read())
+            with sqlite3.connect(copy) as conn:
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            assert {"user", "area", "organization", "alembic_version"} <= tables
+        else:
+            assert "database.pgdump" in archive.getnames()
 
 
 def test_purge_expired_deletes_day_old_submission_tokens(app, session):
