@@ -234,6 +234,7 @@ CONTRACT_COMMANDS = {
     "send-outbox",
     "close-duties",
     "backup",
+    "restore",
 }
 
 
