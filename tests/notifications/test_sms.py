@@ -303,6 +303,18 @@ def test_a_missing_setting_stops_before_any_message_is_claimed(
     assert row.attempts == 0
 
 
+@pytest.mark.parametrize("endpoint", ["file:///etc/passwd", "ftp://sms.example/", "gopher://x"])
+def test_an_endpoint_that_is_not_http_is_refused_before_anything_is_sent(
+    session, app, use_aliyun, monkeypatch, endpoint
+):
+    monkeypatch.setitem(app.config, "SMS_ENDPOINT", endpoint)
+    row, now = _queued(session)
+    with pytest.raises(SenderNotConfigured, match="SMS_ENDPOINT"):
+        outbox.deliver_due(session, now, commit=_noop)
+    session.refresh(row)
+    assert row.attempts == 0
+
+
 def test_an_unknown_provider_is_refused(app_ctx, app, monkeypatch):
     monkeypatch.setitem(app.config, "NOTIFY_SENDER", None)
     monkeypatch.setitem(app.config, "SMS_PROVIDER", "carrier-pigeon")
