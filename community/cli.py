@@ -114,8 +114,8 @@ def purge_everything(session, now=None) -> list[str]:
 
     tokens = purge_tokens(session)
     people = purge_expired_residents(session)
-    session.commit()
-    files = purge_import_files()
+    files = purge_import_files()  # before the commit: with STORAGE_BACKEND=database
+    session.commit()  # its deletes are rows of this session
     config = current_app.config
     return [
         f"submission tokens deleted: {tokens}",

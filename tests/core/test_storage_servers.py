@@ -5,7 +5,12 @@ other's worker, and neither writes to its local directories."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +19,7 @@ from community import create_app
 from community.accounts.models import User
 from community.config import TestConfig
 from community.core import storage
+from community.core.timeutil import utcnow
 from community.extensions import db
 from community.hazards.models import Hazard
 from community.residents.imports import services as import_services
@@ -107,3 +113,41 @@ def test_two_app_servers_on_one_database_share_photos_and_imports(tmp_path):
             with app2.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+def test_flask_purge_expired_deletes_old_import_files_in_the_database(tmp_path):
+    """The command in a process of its own: its deletes are committed."""
+    with scratch_world("storage_purge", str(tmp_path / "imports"), STORAGE_BACKEND="database") as (
+        app,
+        _world,
+    ):
+        old, fresh = f"{'a' * 32}.upload", f"{'b' * 32}.upload"
+        with app.app_context():
+            for key, hours in ((old, 30), (fresh, 1)):
+                storage.save("imports", key, b"x" * 10)
+                storage.set_modified("imports", key, utcnow() - timedelta(hours=hours))
+            db.session.commit()
+            db.session.remove()
+        env = {
+            **os.environ,
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "STORAGE_BACKEND": "database",
+            "SECRET_KEY": "storage-test",
+            "COMMUNITY_DATA_KEY": TestConfig.COMMUNITY_DATA_KEY,
+            "IMPORT_DIR": str(tmp_path / "elsewhere"),
+        }
+        env.pop("TEST_DATABASE_URL", None)
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "purge-expired"],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "import files deleted (after 24 hours): 1" in done.stdout
+        with app.app_context():
+            assert storage.keys("imports") == [fresh]
+            db.session.remove()
