@@ -38,8 +38,9 @@ def _user_named(username: str) -> User:
 )
 @with_appcontext
 def import_residents(file: str, username: str | None) -> None:
-    """Import residences from FILE (.csv UTF-8 or .xlsx) with the header
-    site_id,building,room,name,id_number,phone,move_in,hometown,employer.
+    """Import residences from FILE (.csv in UTF-8 or GB18030, or .xlsx) with the header
+    site_id,building,room,name,id_number,phone,move_in,hometown,employer (or the
+    Chinese names, in any order: residents/imports/columns.py).
     Rows are reported with the acting user's rights and channel; exit code 1
     when some rows were refused (each printed as `line N: reason`)."""
     if username:
@@ -65,6 +66,8 @@ def import_residents(file: str, username: str | None) -> None:
         f"rows: {result.total}, imported: {result.imported}, "
         f"already reported: {result.already}, refused: {result.refused}"
     )
+    if result.ignored:
+        click.echo(f"columns not imported: {'; '.join(result.ignored)}")
     for line, reason in result.errors:
         click.echo(f"line {line}: {reason}")
     if result.refused:

@@ -1,6 +1,7 @@
-"""The files of a residents import: a spreadsheet (CSV or xlsx, its bytes or a
-stored upload, streamed) read after checking its size, kind and contract header
-(HEADER), and the files a web import job keeps in core.storage (kind "imports": under
+"""The files of a residents import: a spreadsheet (CSV in UTF-8 or GB18030, or xlsx;
+its bytes or a stored upload, streamed) read after checking its size, kind, text
+encoding and header row (mapped through columns.py: Chinese or English names, any
+order), and the files a web import job keeps in core.storage (kind "imports": under
 IMPORT_DIR, or in the database) — the upload, the rows read from it, the refused
 rows' problems — with their retention.
 
@@ -10,6 +11,7 @@ the key of their last part."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -25,42 +27,30 @@ from typing import Any
 
 from flask import current_app, has_request_context, stream_with_context
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from community.core import storage
 from community.core.crypto import mask_id_number, mask_phone
 from community.core.timeutil import utcnow
 from community.core.validators import normalize_id_number
+from community.residents.imports import columns
+from community.residents.imports.columns import FIELDS, HeaderProblem, Layout
 from community.residents.imports.models import ImportJob
 
-HEADER = (
-    "site_id",
-    "building",
-    "room",
-    "name",
-    "id_number",
-    "phone",
-    "move_in",
-    "hometown",
-    "employer",
-)
+# The contract header (DESIGN.md), from the table of columns.
+HEADER = columns.HEADER
 CHUNK = 2000
 IMPORTS = "imports"
 storage.define_kind(IMPORTS, "IMPORT_DIR", "imports")
 # The refused rows the job page lists (the rest are in the download).
 SHOWN_PROBLEMS = 50
-# What the job page calls each column of HEADER (the file keeps the header's names).
-COLUMN_LABELS = {
-    "site_id": _l("Site number"),
-    "building": _l("Building"),
-    "room": _l("Room"),
-    "name": _l("Full name"),
-    "id_number": _l("ID number"),
-    "phone": _l("Mobile phone"),
-    "move_in": _l("Moved in on"),
-    "hometown": _l("Hometown"),
-    "employer": _l("Employer"),
-}
+# What the job page calls each field (a problem names its field).
+COLUMN_LABELS = columns.LABELS
+# The sheet of a workbook read when it has one of these names (else the first).
+SHEET_NAMES = ("住户登记", "residents")
+# The text encodings of a CSV file, tried in this order, each strictly: GB18030 covers
+# GBK and GB2312 (Excel's "CSV" on a Chinese Windows); Chinese text in GB18030 bytes
+# is almost never valid UTF-8, so trying UTF-8 first does not misread it.
+ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 class ImportRefused(Exception):
@@ -120,7 +110,18 @@ RATIO_FROM = 1024 * 1024
 
 
 def _not_spreadsheet() -> ImportRefused:
-    return ImportRefused(_("This file is not a spreadsheet: upload a CSV (UTF-8) or xlsx file."))
+    return ImportRefused(
+        _("This file is not a spreadsheet: upload a CSV (UTF-8 or GB18030/GBK) or xlsx file.")
+    )
+
+
+def _not_text() -> ImportRefused:
+    return ImportRefused(
+        _(
+            "This file is not a spreadsheet in a text encoding the import reads: save the "
+            "CSV as UTF-8 or GB18030 (GBK), or upload an xlsx file."
+        )
+    )
 
 
 def _cell(value: Any) -> str:
@@ -135,26 +136,13 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _check_header(first: list[str] | None) -> None:
-    expected = ",".join(HEADER)
+def _layout(first: list[str] | None) -> Layout:
     if first is None:
         raise ImportRefused(_("The file is empty."))
-    cells = [c.strip().lstrip("\ufeff").lower() for c in first]
-    while cells and not cells[-1]:
-        cells.pop()
-    if tuple(cells) != HEADER:
-        missing = [h for h in HEADER if h not in cells]
-        if missing:
-            raise ImportRefused(
-                _(
-                    "The first row must be the header %(header)s; missing: %(missing)s.",
-                    header=expected,
-                    missing=", ".join(missing),
-                )
-            )
-        raise ImportRefused(
-            _("The first row must be the header %(header)s, in this order.", header=expected)
-        )
+    try:
+        return columns.layout(first)
+    except HeaderProblem as exc:
+        raise ImportRefused(exc.message) from None
 
 
 def _csv_reader(lines) -> Iterator[tuple[int, list[str]]]:
@@ -162,19 +150,41 @@ def _csv_reader(lines) -> Iterator[tuple[int, list[str]]]:
     try:
         for row in reader:
             if any("\x00" in cell for cell in row):
-                raise _not_spreadsheet()
+                raise _not_text()  # UTF-16 (Excel's "Unicode text"), or binary
             yield reader.line_num, row
     except (csv.Error, UnicodeDecodeError) as exc:
         raise _not_spreadsheet() from exc
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+def _decodes(pieces: Iterable[bytes], encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _not_spreadsheet() from exc
+        for piece in pieces:
+            decoder.decode(piece)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _encoding(opener: Opener) -> str:
+    """The first of ENCODINGS the whole file decodes in, strictly (read in pieces,
+    never whole); _not_text() when none. A file starting with UTF-8's byte order mark
+    that is no UTF-8 is refused too (not read as GB18030)."""
+    with opener() as f:
+        bom = f.read(3) == codecs.BOM_UTF8
+    for encoding in ENCODINGS if not bom else ENCODINGS[:1]:
+        with opener() as f:
+            if _decodes(iter(lambda f=f: f.read(256 * 1024), b""), encoding):
+                return encoding
+    raise _not_text()
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    encoding = _encoding(lambda: io.BytesIO(data))
+    text = data.decode(encoding)
     if "\x00" in text:
-        raise _not_spreadsheet()
+        raise _not_text()
     yield from _csv_reader(io.StringIO(text, newline=""))
 
 
@@ -182,8 +192,9 @@ Opener = Callable[[], Any]  # opens a binary, seekable stream of the file
 
 
 def _csv_file_rows(opener: Opener) -> Iterator[tuple[int, list[str]]]:
-    """A CSV file read a line at a time (a bad byte anywhere refuses the file)."""
-    with io.TextIOWrapper(opener(), encoding="utf-8-sig", newline="") as f:
+    """A CSV file read a line at a time, in the encoding it decodes in (_encoding)."""
+    encoding = _encoding(opener)
+    with io.TextIOWrapper(opener(), encoding=encoding, newline="") as f:
         yield from _csv_reader(f)
 
 
@@ -229,7 +240,8 @@ def check_upload(data: bytes) -> None:
 
 
 def _xlsx_rows(source: bytes | Opener) -> Iterator[tuple[int, list[str]]]:
-    """The first sheet's rows, the first max_rows() at most. The zip directory is
+    """The rows of the sheet named one of SHEET_NAMES (else the first sheet), the
+    first max_rows() at most. The zip directory is
     checked first (check_zip); then openpyxl's read_only mode streams the sheet's XML
     from the zip: a stored file is opened (a file object: openpyxl refuses a file
     name without an xlsx extension) and never read whole."""
@@ -244,7 +256,7 @@ def _xlsx_rows(source: bytes | Opener) -> Iterator[tuple[int, list[str]]]:
         opened.seek(0)
         try:
             book = openpyxl.load_workbook(opened, read_only=True, data_only=True)
-            sheet = book.worksheets[0]
+            sheet = _sheet(book)
             # One line past the limit, so that read_rows sees the file is too long.
             rows = sheet.iter_rows(max_row=max_rows() + 1, values_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -258,6 +270,14 @@ def _xlsx_rows(source: bytes | Opener) -> Iterator[tuple[int, list[str]]]:
             book.close()
     finally:
         opened.close()
+
+
+def _sheet(book: Any) -> Any:
+    wanted = {name.casefold() for name in SHEET_NAMES}
+    for name in book.sheetnames:
+        if name.strip().casefold() in wanted:
+            return book[name]
+    return book.worksheets[0]
 
 
 def _too_big() -> ImportRefused:
@@ -276,46 +296,72 @@ def _opened_rows(size: int, opener: Opener) -> Iterator[tuple[int, list[str]]]:
     return _xlsx_rows(opener) if head == b"PK\x03\x04" else _csv_file_rows(opener)
 
 
-def read_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
-    """The data rows (line number, cells) of a CSV or xlsx file — its bytes, or its
-    path (then streamed: neither kind is read whole into memory) — after checking
-    its size and header. ImportRefused (before any row) for a file that is too
-    big, empty, not a spreadsheet or without the contract header; an xlsx that
-    unpacks too far (check_zip); raised at the first line past max_rows()."""
+def _source_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
     if isinstance(source, bytes):
         if len(source) > max_bytes():
             raise _too_big()
         if not source.strip():
             raise ImportRefused(_("The file is empty."))
         head = source[:4]
-        rows = _xlsx_rows(source) if head == b"PK\x03\x04" else _csv_rows(source)
-    else:
-        path = Path(source)
-        rows = _opened_rows(path.stat().st_size, lambda: path.open("rb"))
-    yield from _checked(rows)
+        return _xlsx_rows(source) if head == b"PK\x03\x04" else _csv_rows(source)
+    path = Path(source)
+    return _opened_rows(path.stat().st_size, lambda: path.open("rb"))
 
 
-def read_stored_rows(key: str) -> Iterator[tuple[int, list[str]]]:
-    """read_rows of a stored upload (its key, or its old full path), streamed from the
+def open_rows(source: bytes | Path) -> tuple[Layout, Iterator[tuple[int, list[str]]]]:
+    """The layout of a CSV or xlsx file's header row (its bytes, or its path: then
+    streamed, neither kind read whole into memory) and its data rows (line number,
+    cells in columns.FIELDS order), after checking its size, kind and encoding.
+    ImportRefused at once for a file that is too big, empty, not a spreadsheet, in
+    another encoding or whose header names two columns alike or misses a required
+    one; an xlsx that unpacks too far (check_zip); at the first line past max_rows()
+    while the rows are read."""
+    return _checked(_source_rows(source))
+
+
+def read_rows(source: bytes | Path) -> Iterator[tuple[int, list[str]]]:
+    """open_rows's data rows (refusing the file at the first row read)."""
+    _layout_found, rows = open_rows(source)
+    yield from rows
+
+
+def open_stored_rows(key: str) -> tuple[Layout, Iterator[tuple[int, list[str]]]]:
+    """open_rows of a stored upload (its key, or its old full path), streamed from the
     storage backend; FileNotFoundError when it is no longer kept."""
     key = _key(key)
     info = storage.stat(IMPORTS, key)
     if info is None:
         raise FileNotFoundError(key)
-    yield from _checked(_opened_rows(info.size, lambda: storage.open_file(IMPORTS, key)))
+    return _checked(_opened_rows(info.size, lambda: storage.open_file(IMPORTS, key)))
 
 
-def _checked(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+def read_stored_rows(key: str) -> Iterator[tuple[int, list[str]]]:
+    _layout_found, rows = open_stored_rows(key)
+    yield from rows
+
+
+def _checked(
+    rows: Iterator[tuple[int, list[str]]],
+) -> tuple[Layout, Iterator[tuple[int, list[str]]]]:
     first = next(rows, None)
-    _check_header(first[1] if first else None)
+    layout = _layout(first[1] if first else None)
+    return layout, _data_rows(rows, layout)
+
+
+def _data_rows(
+    rows: Iterator[tuple[int, list[str]]], layout: Layout
+) -> Iterator[tuple[int, list[str]]]:
+    """The rows in FIELDS order, each cell cleaned (columns.clean_cell); a row whose
+    read cells are all empty is skipped (a numbered but empty line, a blank line)."""
     limit = max_rows()
     for line, cells in rows:
         if line > limit:
             raise ImportRefused(
                 _("The file has more than %(rows)d lines; split it into smaller files.", rows=limit)
             )
-        if any(c.strip() for c in cells):
-            yield line, cells
+        read = [columns.clean_cell(f, c) for f, c in zip(FIELDS, layout.cells(cells), strict=True)]
+        if any(read):
+            yield line, read
 
 
 def chunks(
@@ -358,24 +404,39 @@ def exists(stored: str | None) -> bool:
     return bool(stored) and storage.is_key(_key(stored)) and storage.exists(IMPORTS, _key(stored))
 
 
-def prepare(upload: str, runner: str) -> tuple[str, int]:
+def prepare(upload: str, runner: str) -> tuple[str, int, tuple[str, ...]]:
     """A job's first step: read its upload once (checking size, kind and header)
     into a plain rows file (line number first), so later steps only skip lines.
     The rows file is this runner's own (its claim's token in the name): a runner
     whose claim was taken over leaves the winner's file alone. Returns its key
     and the number of rows; touches neither the job nor the upload. The rows file
-    does not exist when this raises (FileNotFoundError: the upload is gone)."""
+    does not exist when this raises (FileNotFoundError: the upload is gone). Also
+    returns the columns the file has and the import does not read ("C 备注")."""
     rows_key = f"{_stem(upload)}.{runner}.rows.csv"
     total = 0
     with storage.create(IMPORTS, rows_key) as raw:
         out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         writer = csv.writer(out)
-        for line, cells in read_stored_rows(upload):
-            writer.writerow([line, *cells[: len(HEADER)]])
+        layout, rows = open_stored_rows(upload)
+        for line, cells in rows:
+            writer.writerow([line, *cells])
             total += 1
         out.flush()
         out.detach()
-    return rows_key, total
+    return rows_key, total, layout.ignored
+
+
+def ignored_message(ignored: Iterable[str]) -> str | None:
+    """What the job page and the command say of the columns not read (None: none)."""
+    ignored = list(ignored)
+    if not ignored:
+        return None
+    shown = "; ".join(ignored)
+    if len(shown) > 300:
+        shown = shown[:300] + "…"
+    return _(
+        "These columns are not imported (their headers name no field): %(columns)s.", columns=shown
+    )
 
 
 def errors_path(upload: str) -> str:

@@ -1,10 +1,12 @@
 """Bulk import of residences from a spreadsheet (CSV or xlsx), for the command line
 and the web import page alike.
 
-The file's first row is the contract header (files.HEADER). Every row is
-validated in Python with the report rules of residents.rules (clean_report:
-the same messages as the report form; dates read by core.validators.read_date, as
-the forms' date fields read them; blocking_status: the same duplicate rule);
+The file's first row names its columns (columns.py: the contract header
+files.HEADER, or Chinese names, in any order; the identity document's columns are
+optional). Every row is validated in Python with the report rules of
+residents.rules (clean_report: the same messages as the report form; dates read
+by core.validators.read_date, as the forms' date fields read them, or as Excel
+serial numbers: columns.read_day; blocking_status: the same duplicate rule);
 valid rows are written with bulk Core inserts in chunks (the column types still
 encrypt ID numbers and phones) from the report form's own column builders
 (person_values, residence_values) and counted in the compliance ledger by the
@@ -37,12 +39,12 @@ from community.core.errors import Conflict, RuleViolation
 from community.core.models import AuditEvent
 from community.core.timeutil import today as local_today
 from community.core.timeutil import utcnow
-from community.core.validators import read_date
 from community.places.models import Building, Room, Site
 from community.residents import rules, services
 from community.residents.compliance.services import LedgerReport, record_reports
-from community.residents.imports import files
-from community.residents.imports.files import CHUNK, HEADER, ImportRefused, Problem
+from community.residents.imports import columns, files
+from community.residents.imports.columns import FIELDS
+from community.residents.imports.files import CHUNK, ImportRefused, Problem
 from community.residents.imports.models import ImportJob
 from community.residents.imports.permissions import import_channel
 from community.residents.models import Person, Residence, new_reference
@@ -55,6 +57,8 @@ class ImportResult:
     imported: int = 0
     already: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # The file's columns the import does not read ("C 备注").
+    ignored: tuple[str, ...] = ()
 
     @property
     def refused(self) -> int:
@@ -78,8 +82,12 @@ class ImportResult:
         self.problems.extend(other.problems)
 
 
+def _cleaned(field_name: str, value: str | None) -> str:
+    return columns.clean_cell(field_name, value or "")
+
+
 def _order(problem: Problem) -> tuple[int, int]:
-    column = HEADER.index(problem.column) if problem.column in HEADER else -1
+    column = FIELDS.index(problem.column) if problem.column in FIELDS else -1
     return problem.line, column
 
 
@@ -124,16 +132,19 @@ class Importer:
             place = _Place(None, error=_("You may not report residents at this site."))
         else:
             place = _Place(site, import_channel(self.user, site), earning_channel(self.user, site))
+            # Compared as the file's cells are read (full-width letters as ASCII).
             for building in site.buildings:
                 for room in building.rooms:
-                    place.rooms[(building.name.strip(), room.number.strip())] = room
+                    key = (_cleaned("building", building.name), _cleaned("room", room.number))
+                    place.rooms[key] = room
         self.places[raw] = place
         return place
 
     def _validate(self, line: int, cells: list[str], result: ImportResult) -> dict | None:
         """The row's report, or None with its problems added to `result`."""
-        cells = [c.strip() for c in cells] + [""] * (len(HEADER) - len(cells))
-        values = dict(zip(HEADER, cells, strict=False))
+        # Rows files written before the document's columns hold the contract's only.
+        cells = list(cells) + [""] * (len(FIELDS) - len(cells))
+        values = {f: _cleaned(f, c) for f, c in zip(FIELDS, cells, strict=False)}
         place = self._place(values["site_id"])
         if place.site is None:
             result.refuse(line, place.error or "", "site_id", values["site_id"])
@@ -149,7 +160,15 @@ class Importer:
             return None
         # The form's date reader: an unreadable date says which forms are read
         # (the report rules would only ask for a date).
-        moved_in, date_problem = read_date(values["move_in"])
+        moved_in, date_problem = columns.read_day(values["move_in"])
+        born, birth_problem = columns.read_day(values["birth_date"])
+        document = {
+            "document_type": columns.document_type_of(values["document_type"]),
+            "nationality": columns.country_of(values["nationality"]),
+            "latin_name": values["latin_name"] or None,
+            "gender": columns.gender_of(values["gender"]),
+            "birth_date": born,
+        }
         errors: list[tuple[str | None, str]] = []
         try:
             data = rules.clean_report(
@@ -161,11 +180,13 @@ class Importer:
                 employer=values["employer"],
                 phone_required=False,
                 today=self.today,
+                **document,
             )
         except RuleViolation as exc:
             errors = list(exc.errors)
-        if date_problem:
-            errors = [(f, m) for f, m in errors if f != "move_in"] + [("move_in", date_problem)]
+        for column, problem in (("move_in", date_problem), ("birth_date", birth_problem)):
+            if problem:
+                errors = [(f, m) for f, m in errors if f != column] + [(column, problem)]
         if errors:
             for column, message in errors:
                 result.refuse(line, message, column or "", values.get(column or "", ""))
@@ -175,6 +196,7 @@ class Importer:
             site=place.site,
             channel=place.channel,
             earns=place.earns,
+            document_fields=document,
         )
         return data
 
@@ -214,6 +236,7 @@ class Importer:
                     employer=data["employer"],
                     channel="police",
                     today=self.today,
+                    **data["document_fields"],
                 )
             result.imported += 1
         except RuleViolation as exc:
@@ -373,9 +396,11 @@ def import_file(
     """Import a whole CSV or xlsx file (its bytes or its path) for `user`. ImportRefused (nothing
     imported) for a file too big, empty, not a spreadsheet or with a wrong header;
     each invalid row is in the result's errors (line, reason)."""
-    rows = files.read_rows(data)
+    layout, rows = files.open_rows(data)
     first = list(_peek(rows))
-    return import_rows(session, user, _chain(first, rows), today=today)
+    result = import_rows(session, user, _chain(first, rows), today=today)
+    result.ignored = layout.ignored
+    return result
 
 
 def _peek(rows: Iterator) -> Iterator:
@@ -492,7 +517,7 @@ def _first_step(session: Session, job: ImportJob, claim: Claim) -> None:
     """Read the upload into this runner's rows file, then record it on the job if the
     claim is still this runner's."""
     try:
-        rows_path, total = files.prepare(claim.path, claim.token)
+        rows_path, total, ignored = files.prepare(claim.path, claim.token)
     except ImportRefused as exc:
         _fail(session, job, claim, exc.message)
         return
@@ -503,6 +528,7 @@ def _first_step(session: Session, job: ImportJob, claim: Claim) -> None:
         "rows_path": rows_path,
         "total": total,
         "errors_path": files.errors_path(claim.path),
+        "message": files.ignored_message(ignored),
     }
     if _release(session, job, claim.token, **recorded):
         files.unlink(claim.path)
