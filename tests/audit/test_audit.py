@@ -126,13 +126,15 @@ def test_user_created_by_an_admin_names_the_admin(session):
 
 
 def test_a_verification_that_ends_an_earlier_residence_audits_both(session):
-    police = make_role_user(session, "police")
-    landlord = make_role_user(session, "landlord")
     from community.residents import queries as rq
     from tests.factories.accounts import make_area_tree
     from tests.factories.residents import id_number
 
     community = make_area_tree(session)[2]
+    # The officer polices the site's area: a verification ends only the earlier
+    # residences the verifying officer polices (tests/residents/test_two_districts.py).
+    police = make_role_user(session, "police", area=community)
+    landlord = make_role_user(session, "landlord")
     site = make_site(session, area=community, landlord=landlord)
     building = make_building(session, site=site)
     rooms = [rq.get_room(session, make_room(session, building=building).id) for _ in range(2)]

@@ -300,3 +300,24 @@ def new_site(live_server) -> Callable[..., FreshSite]:
         return fresh
 
     return make
+
+
+@pytest.fixture(scope="module")
+def worker(live_server):
+    """A worker on the live server's database, polling every 0.2 s (what `flask
+    worker` does beside the server): imports run there, never in a request."""
+    from community.core.jobs import work
+
+    stopping = threading.Event()
+    app = live_server.app
+
+    def run() -> None:
+        with app.app_context():
+            work(db.session, app.config, stopping, poll=0.2)
+            db.session.remove()
+
+    thread = threading.Thread(target=run, name="worker", daemon=True)
+    thread.start()
+    yield
+    stopping.set()
+    thread.join(timeout=30)

@@ -20,7 +20,6 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from community.core.jobs import work
 from community.core.timeutil import today
 from community.extensions import db
 from community.residents.imports import HEADER
@@ -31,24 +30,6 @@ pytestmark = pytest.mark.browser
 
 _serial = itertools.count(900)
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-
-
-@pytest.fixture(scope="module")
-def worker(live_server):
-    """A worker on the live server's database, polling every 0.2 s."""
-    stopping = threading.Event()
-    app = live_server.app
-
-    def run() -> None:
-        with app.app_context():
-            work(db.session, app.config, stopping, poll=0.2)
-            db.session.remove()
-
-    thread = threading.Thread(target=run, name="worker", daemon=True)
-    thread.start()
-    yield
-    stopping.set()
-    thread.join(timeout=30)
 
 
 def _dormitory(live_server) -> int:
