@@ -358,3 +358,21 @@ def test_serial_numbers_outside_the_sane_range_are_not_days():
     assert columns.read_day("2026")[0] is None  # a year written alone
     assert columns.read_day("999999")[0] is None  # past 2199
     assert columns.read_day("20261205") == (date(2026, 12, 5), None)  # written form first
+
+
+def test_the_upload_page_names_both_headers_and_the_encodings(client, login, world):
+    login(world.landlord)
+    page = client.get("/residents/import").get_data(as_text=True)
+    assert ",".join(HEADER) in page
+    assert "场所编号,楼栋,房号,姓名,证件号码,手机号码,入住日期,籍贯,工作单位" in page
+    assert "证件类型、国籍、外文姓名、性别、出生日期" in page
+    assert "GB18030" in page and "住户登记" in page
+
+
+def test_a_refused_latin_name_is_masked_like_a_name(session, world):
+    header = [*CHINESE, "证件类型", "国籍", "外文姓名", "性别", "出生日期"]
+    cells = [world.site.id, "A座", "101", "李雷", "E1234567", "", EXCEL, "", ""]
+    rows = [header, [*cells, "护照", "GBR", "李雷雷", "男", "1990-01-02"]]
+    result = import_file(session, world.landlord, _csv(rows, encoding="gb18030"))
+    [problem] = result.problems
+    assert (problem.line, problem.column, problem.value) == (2, "latin_name", "李**")

@@ -64,8 +64,8 @@ class ImportRefused(Exception):
 @dataclass(frozen=True)
 class Problem:
     """One reason a row was refused: its line in the file, the column at fault (a
-    HEADER name; "" for the whole row), the value written there as it may be shown
-    (masked when personal: name, ID number, phone) and why."""
+    field of columns.FIELDS; "" for the whole row), the value written there as it may
+    be shown (masked when personal: names, ID number, phone) and why."""
 
     line: int
     column: str
@@ -81,7 +81,7 @@ def shown_value(column: str, raw: str) -> str:
         return mask_id_number(normalize_id_number(raw))
     if column == "phone":
         return mask_phone(raw)
-    if column == "name":
+    if column in ("name", "latin_name"):
         return raw[:1] + "*" * min(len(raw) - 1, 3) if raw else ""
     return raw[:60]
 

@@ -18,7 +18,7 @@ from community.core.once import once
 from community.core.validators import is_id
 from community.extensions import db
 from community.residents import bp
-from community.residents.imports import files, services
+from community.residents.imports import columns, files, services
 from community.residents.imports.forms import ImportForm
 from community.residents.imports.models import ImportJob
 
@@ -37,6 +37,10 @@ def _import_page(form: ImportForm, status: int = 200, conflict=None):
         "import_form",
         form=form,
         header=",".join(files.HEADER),
+        chinese_header=",".join(columns.BY_FIELD[f].header for f in files.HEADER),
+        document_header="、".join(
+            columns.BY_FIELD[f].header for f in columns.FIELDS[len(files.HEADER) :]
+        ),
         max_mb=files.max_bytes() // (1024 * 1024),
         conflict=conflict,
         status=status,
