@@ -376,3 +376,21 @@ def test_a_refused_latin_name_is_masked_like_a_name(session, world):
     result = import_file(session, world.landlord, _csv(rows, encoding="gb18030"))
     [problem] = result.problems
     assert (problem.line, problem.column, problem.value) == (2, "latin_name", "李**")
+
+
+def test_a_title_row_above_the_header_is_passed_over(session, world):
+    rows = [
+        ["2026年12月住户登记表"],
+        [],
+        CHINESE,
+        [world.site.id, "A座", "101", "张三", id_number(), "", SERIAL, "", ""],
+    ]
+    result = import_file(session, world.landlord, _xlsx({"住户登记": rows}))
+    assert (result.imported, result.refused) == (1, 0), result.errors
+    wrong = _csv([["住户登记表"], CHINESE[:6], [world.site.id, "A座", "101", "张三", "x", ""]])
+    with pytest.raises(ImportRefused) as caught:
+        import_file(session, world.landlord, wrong)
+    assert caught.value.message.startswith("Line 2 must name the columns")
+    with pytest.raises(ImportRefused) as caught:
+        import_file(session, world.landlord, _csv([["住户登记表"], ["x", "y"], ["z"], ["w"]]))
+    assert caught.value.message.startswith("Line 1 must name the columns")

@@ -161,9 +161,14 @@ class Layout:
         ]
 
 
-def layout(first: list[str]) -> Layout:
-    """The layout of a file whose first row is `first`; HeaderProblem naming the
-    columns when two name one field, or the required fields missing."""
+def names_a_field(row: list[str]) -> bool:
+    """True when a cell of `row` is the header of a field (a header row, not a title)."""
+    return any(field_of(str(text or "")) for text in row if str(text or "").strip())
+
+
+def layout(first: list[str], line: int = 1) -> Layout:
+    """The layout of a file whose header row is `first` (at `line`); HeaderProblem
+    naming the columns when two name one field, or the required fields missing."""
     positions: dict[str, int] = {}
     ignored: list[str] = []
     for index, text in enumerate(first):
@@ -177,8 +182,9 @@ def layout(first: list[str]) -> Layout:
             earlier = positions[field]
             raise HeaderProblem(
                 _(
-                    "Line 1: columns %(first)s (%(first_text)s) and %(second)s "
+                    "Line %(line)d: columns %(first)s (%(first_text)s) and %(second)s "
                     "(%(second_text)s) both give %(field)s; keep one of them.",
+                    line=line,
                     first=letter(earlier),
                     first_text=" ".join(first[earlier].split())[:30],
                     second=letter(index),
@@ -192,9 +198,10 @@ def layout(first: list[str]) -> Layout:
     if missing:
         raise HeaderProblem(
             _(
-                "Line 1 must name the columns, in any order: %(header)s (or in Chinese: "
-                "%(chinese)s; the identity document's columns are optional); missing: "
-                "%(missing)s.",
+                "Line %(line)d must name the columns, in any order: %(header)s (or in "
+                "Chinese: %(chinese)s; the identity document's columns are optional); "
+                "missing: %(missing)s.",
+                line=line,
                 header=",".join(HEADER),
                 chinese=",".join(BY_FIELD[f].header for f in HEADER),
                 missing=", ".join(shown_name(f) for f in missing),

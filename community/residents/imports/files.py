@@ -51,6 +51,8 @@ SHEET_NAMES = ("住户登记", "residents")
 # GBK and GB2312 (Excel's "CSV" on a Chinese Windows); Chinese text in GB18030 bytes
 # is almost never valid UTF-8, so trying UTF-8 first does not misread it.
 ENCODINGS = ("utf-8-sig", "gb18030")
+# Rows above the header that name no column (a title, a blank line) passed over.
+TITLE_ROWS = 3
 
 
 class ImportRefused(Exception):
@@ -136,11 +138,9 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _layout(first: list[str] | None) -> Layout:
-    if first is None:
-        raise ImportRefused(_("The file is empty."))
+def _layout(line: int, first: list[str]) -> Layout:
     try:
-        return columns.layout(first)
+        return columns.layout(first, line)
     except HeaderProblem as exc:
         raise ImportRefused(exc.message) from None
 
@@ -344,7 +344,20 @@ def _checked(
     rows: Iterator[tuple[int, list[str]]],
 ) -> tuple[Layout, Iterator[tuple[int, list[str]]]]:
     first = next(rows, None)
-    layout = _layout(first[1] if first else None)
+    if first is None:
+        raise ImportRefused(_("The file is empty."))
+    # A title row ("2026年12月住户登记表") or a blank line above the header is passed
+    # over: the header is the first of the first TITLE_ROWS + 1 rows naming a field.
+    found = first
+    for _skipped in range(TITLE_ROWS):
+        if columns.names_a_field(found[1]):
+            break
+        found = next(rows, None)
+        if found is None:
+            break
+    if found is None or not columns.names_a_field(found[1]):
+        found = first  # no header anywhere: the first row is named as missing them
+    layout = _layout(*found)
     return layout, _data_rows(rows, layout)
 
 
