@@ -159,6 +159,21 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def logged_in(app, username: str):
+    """A test client of `app` logged in as `username` through the real form, in
+    English (for tests outside the per-test client fixtures: scratch databases,
+    sweeps)."""
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["locale"] = "en"
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    resp = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+    return client
+
+
 @pytest.fixture
 def csrf(client):
     """A CSRF token valid for `client`'s session."""

@@ -21,12 +21,11 @@ from community.core.crypto import mask_id_number
 from community.extensions import db
 from community.residents import queries
 from tests import dbutil
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, logged_in
 from tests.factories.accounts import make_area_tree, make_role_user
 from tests.factories.hazards import image_bytes, make_hazard
 from tests.factories.places import make_building, make_room, make_site
 from tests.factories.residents import id_number, make_residence
-from tests.residents.scratch import logged_in
 
 NUMBER = id_number(born=date(1988, 5, 17), serial=42)
 

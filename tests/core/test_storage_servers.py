@@ -25,9 +25,9 @@ from community.hazards.models import Hazard
 from community.residents.imports import services as import_services
 from community.residents.imports.models import ImportJob
 from community.residents.models import Residence
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, logged_in
 from tests.factories.hazards import image_bytes
-from tests.residents.scratch import import_rows, logged_in, scratch_world
+from tests.residents.scratch import import_rows, scratch_world
 from tests.residents.test_imports import csv_bytes
 
 

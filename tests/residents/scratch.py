@@ -15,7 +15,7 @@ from community import create_app
 from community.config import TestConfig
 from community.extensions import db
 from tests import dbutil
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD
 from tests.factories.accounts import make_area_tree, make_role_user
 from tests.factories.places import make_building, make_room, make_site
 from tests.factories.residents import id_number
@@ -55,19 +55,6 @@ def scratch_world(name: str, import_dir: str, **config):
             db.session.remove()
             db.engine.dispose()
         dbutil.drop_scratch(url)
-
-
-def logged_in(app, username: str):
-    """A test client of `app` logged in as `username` through the real form, in English."""
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["locale"] = "en"
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    resp = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert resp.status_code == 303, resp.status_code
-    return client
 
 
 def twin(app, client):

@@ -17,8 +17,8 @@ from community.core.timeutil import utcnow
 from community.extensions import db
 from community.residents.imports.models import ImportJob
 from community.residents.models import Person, Residence
-from tests.conftest import csrf_from
-from tests.residents.scratch import import_rows, logged_in, scratch_world
+from tests.conftest import csrf_from, logged_in
+from tests.residents.scratch import import_rows, scratch_world
 from tests.residents.test_imports import csv_bytes
 from tests.worker import workers_in_threads
 

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from community.extensions import db
 from community.residents.imports.models import ImportJob
 from community.residents.models import Person, Residence
-from tests.residents.scratch import import_rows, logged_in, scratch_world
+from tests.conftest import logged_in
+from tests.residents.scratch import import_rows, scratch_world
 from tests.residents.test_imports import csv_bytes
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from community.extensions import db
 from community.residents.models import Person, Residence
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, logged_in
 from tests.factories.residents import id_number
-from tests.residents.scratch import logged_in, scratch_world, twin
+from tests.residents.scratch import scratch_world, twin
 
 
 @pytest.fixture(autouse=True)

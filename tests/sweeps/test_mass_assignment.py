@@ -34,7 +34,7 @@ from community.core.timeutil import utcnow
 from community.extensions import db
 from community.places.models import Site
 from tests.access_rules import LOGIN, expected
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import csrf_from, logged_in
 from tests.dbutil import main_url
 from tests.factories.accounts import make_area_tree, make_role_user
 from tests.factories.duty import first_checkpoint, make_claim, make_duty
@@ -193,16 +193,7 @@ def differences(first: dict, second: dict, cols: dict[str, list[str]]) -> list[s
 # --- posting -------------------------------------------------------------------------
 
 
-def login(app, username: str):
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["locale"] = "en"
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    resp = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
-    return client
+login = logged_in
 
 
 def url_of(app, endpoint: str, values: dict, overrides: dict) -> str:

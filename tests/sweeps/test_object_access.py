@@ -45,7 +45,7 @@ from community.core.validators import MAX_ID
 from community.extensions import db
 from community.residents.compliance.models import YellowCardProposal
 from tests.access_rules import LOGIN, expected, modules
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, csrf_from, logged_in
 from tests.dbutil import main_url
 from tests.factories.accounts import make_area_tree, make_org, make_role_user
 from tests.sweeps.valid_posts import CASES
@@ -198,16 +198,7 @@ def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
 # --- requests ------------------------------------------------------------------------
 
 
-def login(app, username: str):
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["locale"] = "en"
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    resp = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
-    return client
+login = logged_in
 
 
 def csrf(client) -> str:
