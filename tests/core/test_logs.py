@@ -22,6 +22,7 @@ import pytest
 from flask import Blueprint
 from sqlalchemy import select
 
+from community.accounts.models import ROLES
 from community.config import TestConfig
 from community.core import logs
 from community.core.crypto import mask_id_number, mask_phone
@@ -34,16 +35,6 @@ from tests.factories.places import make_building, make_room, make_site
 from tests.factories.residents import id_number
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = (
-    "admin",
-    "police",
-    "coordinator",
-    "association",
-    "landlord",
-    "property_manager",
-    "enterprise",
-    "volunteer",
-)
 
 
 class _Heard(logging.Handler):

@@ -148,15 +148,16 @@ def test_a_foreigners_stay_is_due_within_24_hours(app_ctx, days_after, foreign, 
     assert rules.is_late(arrived, arrived + timedelta(days=days_after), foreign=foreign) is late
 
 
-def test_a_passport_report_two_days_after_arrival_is_late(session, world):
-    residence = services.report_residence(
+def _passport_report(session, world, *, phone, move_in):
+    """A landlord's report of a Japanese passport holder in room 101."""
+    return services.report_residence(
         session,
         world.landlord,
         world.room,
         name="",
         id_number="E7654321",
-        phone=None,
-        move_in=_today() - timedelta(days=2),
+        phone=phone,
+        move_in=move_in,
         channel="landlord",
         document_type="passport",
         nationality="JPN",
@@ -164,6 +165,10 @@ def test_a_passport_report_two_days_after_arrival_is_late(session, world):
         gender="F",
         birth_date=date(1990, 5, 5),
     )
+
+
+def test_a_passport_report_two_days_after_arrival_is_late(session, world):
+    residence = _passport_report(session, world, phone=None, move_in=_today() - timedelta(days=2))
     assert residence.late
     ordinary = services.report_residence(
         session,
@@ -179,21 +184,7 @@ def test_a_passport_report_two_days_after_arrival_is_late(session, world):
 
 
 def test_a_correction_keeps_the_stored_passport_when_the_number_is_left_empty(session, world):
-    residence = services.report_residence(
-        session,
-        world.landlord,
-        world.room,
-        name="",
-        id_number="E7654321",
-        phone="13812345678",
-        move_in=_today(),
-        channel="landlord",
-        document_type="passport",
-        nationality="JPN",
-        latin_name="SATO HANAKO",
-        gender="F",
-        birth_date=date(1990, 5, 5),
-    )
+    residence = _passport_report(session, world, phone="13812345678", move_in=_today())
     services.reject_residence(session, world.police, residence, "房间号不对")
     services.resubmit_residence(
         session,
