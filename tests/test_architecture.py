@@ -24,6 +24,8 @@ LAYERS = {
     "residents": 3,
     "assessments": 4,
     "duty": 4,
+    "mediation": 5,
+    "outreach": 5,
     "reviews": 5,
     "audit": 5,
     "dashboard": 6,
