@@ -11,16 +11,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import Area, Organization, User
+from community.core.crypto import EncryptedString
 from community.core.timeutil import utcnow
 from community.extensions import db
 from community.places.models import Site
 
-KINDS = ("patrol", "fire_check", "legal_publicity", "mediation", "anti_fraud")
+# "publicity": staffing of an outreach event whose kind none of the others fits
+# (anti-drug, experience-corner visits, safety education).
+KINDS = ("patrol", "fire_check", "legal_publicity", "mediation", "anti_fraud", "publicity")
 TASK_STATES = ("published", "cancelled", "done")
 CLAIM_STATES = (
     "claimed",
@@ -106,6 +119,10 @@ class DutyCheckpoint(db.Model):
     position: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    # Where the checkpoint's place is (written `name @ lat,lon` when publishing): a
+    # tick within NEAR_METRES of it is marked near, a farther one far.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
 
     task: Mapped[DutyTask] = relationship(back_populates="checkpoints", lazy="raise_on_sql")
     site: Mapped[Site | None] = relationship(lazy="raise_on_sql")
@@ -143,6 +160,8 @@ class DutyClaim(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(String(500))
+    # The volunteer's answer to "record my route on this duty?" (None: not asked yet).
+    track_consent: Mapped[bool | None] = mapped_column(Boolean)
 
     task: Mapped[DutyTask] = relationship(lazy="raise_on_sql")
     volunteer: Mapped[User] = relationship(foreign_keys=[volunteer_id], lazy="raise_on_sql")
@@ -170,6 +189,67 @@ class CheckpointVisit(db.Model):
     visited_at: Mapped[datetime] = mapped_column(default=utcnow)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    # Within NEAR_METRES of the checkpoint's place (None: no position on one side).
+    near: Mapped[bool | None] = mapped_column(Boolean)
+    # When the server got the tick (visited_at is the phone's time when made offline).
+    received_at: Mapped[datetime | None]
 
     claim: Mapped[DutyClaim] = relationship(back_populates="visits", lazy="raise_on_sql")
     checkpoint: Mapped[DutyCheckpoint] = relationship(lazy="raise_on_sql")
+
+
+# --- offline actions and tracks (issue 22) ----------------------------------------------
+
+OFFLINE_ACTIONS = ("check_in", "visit", "check_out", "track")
+
+
+class DutyOfflineAction(db.Model):
+    """An on-duty step sent with a client-made idempotency key: the key is applied
+    once per user. A resend with the same fingerprint gets `result` back (the first
+    answer); the same key with other content is refused. Both clocks are kept: the
+    phone's time of the action (`client_at`, as sent), the phone's clock when it sent
+    it (`client_sent_at`), the GPS fix's own time, the server's receipt (`server_at`)
+    and the time the step was applied at (`applied_at`, client time corrected for the
+    phone's clock error); `flags` names what was off (clock_off, fix_time_off,
+    time_clamped)."""
+
+    __tablename__ = "duty_offline_action"
+    __table_args__ = (
+        UniqueConstraint("user_id", "key"),
+        CheckConstraint(f"action IN ({_in(OFFLINE_ACTIONS)})", name="action"),
+        Index("ix_duty_offline_action_server_at", "server_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(12))
+    claim_id: Mapped[int | None] = mapped_column(
+        ForeignKey("duty_claim.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[int]
+    result: Mapped[dict | None] = mapped_column(JSON)
+    client_at: Mapped[datetime | None]
+    client_sent_at: Mapped[datetime | None]
+    fix_at: Mapped[datetime | None]
+    applied_at: Mapped[datetime | None]
+    server_at: Mapped[datetime] = mapped_column(default=utcnow)
+    clock_skew_s: Mapped[int | None]
+    flags: Mapped[str | None] = mapped_column(String(100))
+
+
+class DutyTrackPoint(db.Model):
+    """One thinned position of a volunteer on duty (with consent). The position is
+    personal data: stored encrypted (core.crypto), kept TRACK_RETENTION_DAYS. A point
+    is stored once per (claim, recorded_at): a replayed batch adds nothing."""
+
+    __tablename__ = "duty_track_point"
+    __table_args__ = (UniqueConstraint("claim_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("duty_claim.id", ondelete="CASCADE"))
+    recorded_at: Mapped[datetime]
+    position: Mapped[str] = mapped_column(EncryptedString(200))
+    accuracy: Mapped[float | None] = mapped_column(Float)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
