@@ -31,6 +31,7 @@ KIND_LABELS = {
     "legal_publicity": _l("Legal publicity"),
     "mediation": _l("Dispute mediation"),
     "anti_fraud": _l("Anti-fraud publicity"),
+    "publicity": _l("Publicity event"),
 }
 TASK_STATUS_LABELS = {
     "published": _l("Published"),
