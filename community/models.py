@@ -14,6 +14,13 @@ from community.inspections.models import (  # noqa: F401
     InspectionResult,
 )
 from community.notifications.models import OutboxMessage  # noqa: F401
+from community.outreach.models import (  # noqa: F401
+    OutreachCorner,
+    OutreachEvent,
+    OutreachPhoto,
+    OutreachSignin,
+    VisitRequest,
+)
 from community.places.models import AssociationApplication, Building, Room, Site  # noqa: F401
 from community.residents.compliance.models import (  # noqa: F401
     PointsEntry,

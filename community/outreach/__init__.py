@@ -1,0 +1,1 @@
+"""Outreach (宣传): publicity events, QR sign-in, visit requests, coverage."""
