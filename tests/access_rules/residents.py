@@ -67,6 +67,13 @@ EXPECTED = {
     "residents.upload": ("GET", _IMPORTERS),
     "residents.import_job": ("GET", _IMPORTERS),
     "residents.import_errors": ("GET", _IMPORTERS),
+    # The template names its site in the query (?site_id=): without one it is no
+    # site of theirs (404) for those who open the import page; the site's own rows
+    # are in tests/residents/test_import_template.py.
+    "residents.import_template": (
+        "GET",
+        {ANON: LOGIN, "*": 403, **{w: 404 for w in _IMPORT_ROLES}},
+    ),
     # The register download: whoever sees the site's residents; volunteers and the
     # association see the building but not its residents (403).
     "residents.building_ledger": ("GET", _LEDGER),

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import true
+
 from community.accounts.permissions import has_role, is_admin, rule
-from community.places.permissions import runs_site
+from community.places.permissions import runs_site, site_scope
 from community.residents.permissions import (
     channel_for,
     employs_at,
@@ -28,6 +30,15 @@ def _imports(user: Any, site: Any) -> bool:
 def _imports_somewhere(user: Any, obj: Any) -> bool:
     """Opens the import page: enterprises, landlords, property managers and the police."""
     return has_role(user, "enterprise", "landlord", "property_manager", "police")
+
+
+def importable_sites(user: Any) -> Any:
+    """SQL condition on Site twinning residence.import: the sites the user reports at
+    (their own, their property company's, their police area's) and their
+    enterprise's dormitories; every site for an administrator."""
+    if is_admin(user):
+        return true()
+    return site_scope(user, ("police",), associations=False, enterprises=True)
 
 
 def import_channel(user: Any, site: Any) -> str:

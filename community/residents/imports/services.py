@@ -31,7 +31,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from community.accounts.permissions import can
 from community.core.audit import client_address
@@ -39,10 +39,10 @@ from community.core.errors import Conflict, RuleViolation
 from community.core.models import AuditEvent
 from community.core.timeutil import today as local_today
 from community.core.timeutil import utcnow
-from community.places.models import Building, Room, Site
+from community.places.models import Room, Site
 from community.residents import rules, services
 from community.residents.compliance.services import LedgerReport, record_reports
-from community.residents.imports import columns, files
+from community.residents.imports import columns, files, queries
 from community.residents.imports.columns import FIELDS
 from community.residents.imports.files import CHUNK, ImportRefused, Problem
 from community.residents.imports.models import ImportJob
@@ -105,6 +105,21 @@ class _Place:
     error: str | None = None
 
 
+def room_of(rooms: dict[tuple[str, str], Room], building: str, room: str) -> Room | None:
+    """The room a row names: its building and room cells, or the room cell written
+    building/room as the template's list writes it (template.room_label), with the
+    building cell empty or the same building."""
+    found = rooms.get((building, room))
+    if found is not None or "/" not in room:
+        return found
+    for index, char in enumerate(room):
+        if char == "/" and building in ("", room[:index]):
+            found = rooms.get((room[:index], room[index + 1 :]))
+            if found is not None:
+                return found
+    return None
+
+
 class Importer:
     """Imports rows for `user`; keeps the sites (with their rooms) it looked up, so a
     chunk costs a handful of queries whatever its size."""
@@ -121,11 +136,7 @@ class Importer:
             return place
         site = None
         if raw.isdigit() and len(raw) < 10:
-            site = self.session.scalar(
-                select(Site)
-                .where(Site.id == int(raw))
-                .options(selectinload(Site.buildings).selectinload(Building.rooms))
-            )
+            site = queries.site_with_rooms(self.session, int(raw))
         if site is None or not can(self.user, "residence.view_site", site):
             place = _Place(None, error=_("No site with this number (%(id)s).", id=raw[:20]))
         elif not can(self.user, "residence.import", site):
@@ -149,7 +160,7 @@ class Importer:
         if place.site is None:
             result.refuse(line, place.error or "", "site_id", values["site_id"])
             return None
-        room = place.rooms.get((values["building"], values["room"]))
+        room = room_of(place.rooms, values["building"], values["room"])
         if room is None:
             message = _(
                 "No room %(room)s in building %(building)s at this site.",

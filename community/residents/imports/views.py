@@ -1,24 +1,27 @@
 """The spreadsheet import pages: the upload (which stores the file and queues its
 job: `flask worker` imports it, imports.jobs), the job's page with its progress
-(read only: htmx polls it while the job runs; without JavaScript a refresh link)
-and the refused rows' download. Routes of the residents blueprint (their endpoints
-are residents.upload, residents.import_job, residents.import_errors)."""
+(read only: htmx polls it while the job runs; without JavaScript a refresh link),
+the refused rows' download, and a site's xlsx template (imports.template). Routes of
+the residents blueprint (their endpoints are residents.upload, residents.import_job,
+residents.import_errors, residents.import_template)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, request, url_for
+import io
+
+from flask import Response, abort, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from community.accounts.permissions import authorize_or_403
+from community.accounts.permissions import authorize_or_403, can
 from community.core.csvout import csv_pieces
 from community.core.htmx import is_partial, render, submit
 from community.core.once import once
 from community.core.validators import is_id
 from community.extensions import db
 from community.residents import bp
-from community.residents.imports import columns, files, services
+from community.residents.imports import columns, files, queries, services, template
 from community.residents.imports.forms import ImportForm
 from community.residents.imports.models import ImportJob
 
@@ -42,6 +45,7 @@ def _import_page(form: ImportForm, status: int = 200, conflict=None):
             columns.BY_FIELD[f].header for f in columns.FIELDS[len(files.HEADER) :]
         ),
         max_mb=files.max_bytes() // (1024 * 1024),
+        template_sites=queries.template_sites(db.session, current_user),
         conflict=conflict,
         status=status,
     )
@@ -87,6 +91,26 @@ def _job_page(job: ImportJob):
         # The upload's "running" flash stays above the block: the block that
         # says the import is over takes it away (htmx only; a page load has none).
         clear_flashes=is_partial() and not job.is_running,
+    )
+
+
+@bp.route("/residents/import/template.xlsx")
+@login_required
+def import_template():
+    """The xlsx template of one site the user imports into (?site_id=): built in the
+    request (a site's lists are small), nothing written; 404 for a site outside the
+    user's import scope."""
+    authorize_or_403("residence.import_any")
+    site_id = request.args.get("site_id", type=int)
+    site = queries.site_with_rooms(db.session, site_id) if is_id(site_id) else None
+    if site is None or not can(current_user, "residence.import", site):
+        abort(404)
+    return send_file(
+        io.BytesIO(template.build(site)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=template.file_name(site),
+        max_age=0,
     )
 
 
