@@ -216,6 +216,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.hazards import bp as hazards_bp
     from community.inspections import bp as inspections_bp
     from community.notifications import bp as notifications_bp
+    from community.outreach import bp as outreach_bp
     from community.places import bp as places_bp
     from community.residents import bp as residents_bp
     from community.reviews import bp as reviews_bp
@@ -232,6 +233,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         audit_bp,
         duty_bp,
+        outreach_bp,
         reviews_bp,
     ):
         app.register_blueprint(blueprint)

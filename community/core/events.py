@@ -35,6 +35,12 @@ DUTY_CANCELLED = "duty-cancelled"
 DUTY_CHECKED_IN = "duty-checked-in"
 DUTY_REPORTED = "duty-reported"
 DUTY_DECIDED = "duty-decided"
+OUTREACH_PUBLISHED = "outreach-published"
+OUTREACH_CLOSED = "outreach-closed"
+OUTREACH_CANCELLED = "outreach-cancelled"
+VISIT_REQUESTED = "visit-requested"
+VISIT_DECLINED = "visit-declined"
+CORNER_ADDED = "corner-added"
 
 
 def as_dict() -> dict[str, str]:
