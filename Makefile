@@ -57,6 +57,7 @@ assets: node_modules/.package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+	node scripts/icons.mjs
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d community/translations 2>&1 | grep -v "^compiling" || true

@@ -213,6 +213,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.audit import bp as audit_bp
     from community.dashboard import bp as dashboard_bp
     from community.duty import bp as duty_bp
+    from community.duty.shell import shell_bp as duty_shell_bp
     from community.hazards import bp as hazards_bp
     from community.inspections import bp as inspections_bp
     from community.notifications import bp as notifications_bp
@@ -233,6 +234,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         audit_bp,
         duty_bp,
+        duty_shell_bp,
         outreach_bp,
         reviews_bp,
     ):

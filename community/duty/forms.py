@@ -130,6 +130,10 @@ class VisitForm(FlaskForm):
     lon = FloatField(validators=[Optional(), NumberRange(min=-180, max=180)])
 
 
+# The fields that make a check-out (its fingerprint when sent from the phone's queue).
+CHECK_OUT_FIELDS = ("report", "hazard_description", "hazard_severity", "hazard_site_id")
+
+
 class CheckOutForm(OnceForm):
     report = TextAreaField(_l("Report"), validators=[DataRequired(), Length(max=2000)])
     hazard_description = TextAreaField(

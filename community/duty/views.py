@@ -19,8 +19,9 @@ from community.core.forms import EmptyForm, choices
 from community.core.htmx import render, submit
 from community.core.once import once
 from community.core.validators import read_month
-from community.duty import bp, queries, services
+from community.duty import bp, offline_views, queries, services
 from community.duty.forms import (
+    CHECK_OUT_FIELDS,
     LABELS,
     CancelDutyForm,
     CheckOutForm,
@@ -373,12 +374,31 @@ def _claim_step(claim: DutyClaim, step, message: str, trigger: str, form=None):
     )
 
 
+def _keyed_step(
+    claim: DutyClaim, action: str, step, message: str, trigger: str, *, form=None, fields=()
+):
+    """An on-duty step that may come from the phone's queue (static/js/offline.js)
+    with an idempotency key and the phone's times: applied once per key
+    (services.offline.apply_once). Without a key (no JavaScript) it is today's step.
+    The queue's own requests get JSON (offline_views.queue_answer); htmx and plain
+    forms the on-duty page as _claim_step gives it."""
+    keyed = offline_views.keyed_request(claim, action, fields)
+    if keyed is None:
+        return _claim_step(claim, lambda c: step(c, None), message, trigger, form=form)
+    authorize_or_403("claim.act", claim)
+    run = keyed.runner(db.session, current_user, claim, step)
+    if keyed.from_queue:
+        return offline_views.queue_answer(run, form)
+    return _claim_step(claim, run, message, trigger, form=form)
+
+
 @bp.route("/claims/<int:claim_id>/check-in", methods=["POST"])
 @login_required
 def check_in(claim_id: int):
-    return _claim_step(
+    return _keyed_step(
         _claim_or_404(claim_id),
-        lambda c: services.check_in(db.session, current_user, c),
+        "check_in",
+        lambda c, at: services.check_in(db.session, current_user, c, at=at),
         _("Checked in. Have a safe duty."),
         events.DUTY_CHECKED_IN,
     )
@@ -395,13 +415,15 @@ def visit(claim_id: int, checkpoint_id: int):
     form.validate()
     lat = form.lat.data if not form.lat.errors else None
     lon = form.lon.data if not form.lon.errors else None
-    return _claim_step(
+    return _keyed_step(
         claim,
-        lambda c: services.visit_checkpoint(
-            db.session, current_user, c, checkpoint, lat=lat, lon=lon
+        "visit",
+        lambda c, at: services.visit_checkpoint(
+            db.session, current_user, c, checkpoint, lat=lat, lon=lon, at=at
         ),
         _("Checkpoint ticked: %(name)s", name=checkpoint.name),
         events.DUTY_CHECKED_IN,
+        fields=[("checkpoint", str(checkpoint.id)), ("lat", str(lat)), ("lon", str(lon))],
     )
 
 
@@ -415,7 +437,7 @@ def check_out(claim_id: int):
     sites = {s.id: s for s in queries.hazard_sites(db.session, current_user, claim.task)}
     form.hazard_site_id.choices = choices([(0, ""), *((i, s.name) for i, s in sites.items())])
 
-    def step(claim: DutyClaim) -> DutyClaim:
+    def step(claim: DutyClaim, at) -> DutyClaim:
         hazards = []
         if (form.hazard_description.data or "").strip():
             site = sites.get(form.hazard_site_id.data)
@@ -430,9 +452,17 @@ def check_out(claim_id: int):
                     photo.stream if photo else None,
                 )
             )
-        return services.check_out(db.session, current_user, claim, form.report.data, hazards)
+        return services.check_out(db.session, current_user, claim, form.report.data, hazards, at=at)
 
-    return _claim_step(claim, step, _("Report sent. Thank you!"), events.DUTY_REPORTED, form=form)
+    return _keyed_step(
+        claim,
+        "check_out",
+        step,
+        _("Report sent. Thank you!"),
+        events.DUTY_REPORTED,
+        form=form,
+        fields=offline_views.form_fields(CHECK_OUT_FIELDS, photo="hazard_photo"),
+    )
 
 
 # --- reports and decisions ---------------------------------------------------------------

@@ -133,6 +133,9 @@
               lat.value = pos.coords.latitude.toFixed(6);
               lon.value = pos.coords.longitude.toFixed(6);
             }
+            // The fix's own time: the server compares it with the phone's clock.
+            var fix = form.querySelector("input[name=fix_at]");
+            if (fix) { fix.value = String(Math.round(pos.timestamp)); }
           });
         }, function () { /* refused or unavailable: ticks go without a position */ },
         { enableHighAccuracy: true, maximumAge: 60000, timeout: 10000 });

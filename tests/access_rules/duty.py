@@ -46,6 +46,10 @@ EXPECTED = {
     "duty.approve": ("POST", {ANON: LOGIN, "admin": 303, "coordinator": 303, "*": 404}),
     "duty.reject": ("POST", {ANON: LOGIN, "admin": 422, "coordinator": 422, "*": 404}),
     "duty.record": ("GET", {ANON: LOGIN, **MANAGERS, "*": 404}),
+    # The installable app's shell: public, no user's data in them.
+    "duty_shell.manifest": ("GET", {ANON: 200, "*": 200}),
+    "duty_shell.service_worker": ("GET", {ANON: 200, "*": 200}),
+    "duty_shell.offline": ("GET", {ANON: 200, "*": 200}),
 }
 
 

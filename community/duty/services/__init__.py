@@ -35,6 +35,13 @@ from community.duty.services.claims import (
     refusal,
 )
 from community.duty.services.common import when
+from community.duty.services.offline import (
+    ClientClock,
+    KeyReused,
+    Refused,
+    apply_once,
+    claim_flags,
+)
 from community.duty.services.on_duty import (
     HazardInput,
     check_in,
@@ -55,6 +62,11 @@ from community.duty.services.publishing import (
 from community.duty.services.reports import approve_report, close_duties, reject_report
 
 __all__ = [
+    "ClientClock",
+    "KeyReused",
+    "Refused",
+    "apply_once",
+    "claim_flags",
     "MAX_CHECKPOINTS",
     "MAX_REPEAT_WEEKS",
     "Claimability",

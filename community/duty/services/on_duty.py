@@ -18,6 +18,7 @@ from community.core.errors import Conflict, RuleViolation
 from community.core.timeutil import to_local, utcnow
 from community.duty.models import CheckpointVisit, DutyCheckpoint, DutyClaim, DutyTask
 from community.duty.services.common import advance_claim, setting
+from community.duty.services.geo import is_near
 from community.hazards.services import report_hazard
 from community.places.models import Site
 
@@ -34,10 +35,13 @@ def check_in_opens(task: DutyTask) -> datetime:
     return task.starts_at - timedelta(minutes=setting("DUTY_CHECK_IN_MINUTES"))
 
 
-def check_in(session: Session, volunteer: Any, claim: DutyClaim) -> DutyClaim:
-    """claimed -> on_duty, from DUTY_CHECK_IN_MINUTES before the start until the end.
+def check_in(
+    session: Session, volunteer: Any, claim: DutyClaim, *, at: datetime | None = None
+) -> DutyClaim:
+    """claimed -> on_duty, from DUTY_CHECK_IN_MINUTES before the start until the end;
+    `at` is when it happened (a step made offline: services.offline), else now.
     Conflict saying when check-in opens (or that it is over / not possible)."""
-    now = utcnow()
+    now = at or utcnow()
     task = claim.task
     opens = check_in_opens(task)
     if claim.status != "claimed" or task.status == "cancelled":
@@ -77,10 +81,12 @@ def visit_checkpoint(
     *,
     lat: float | None = None,
     lon: float | None = None,
+    at: datetime | None = None,
 ) -> CheckpointVisit:
-    """Tick a checkpoint of the claim's task while on duty (any order), time-stamped,
-    with the browser's position when given. Ticking it again keeps the first visit.
-    Conflict when the claim is not on duty."""
+    """Tick a checkpoint of the claim's task while on duty (any order), time-stamped
+    (`at`: when it was made offline, else now), with the browser's position when
+    given: near when within NEAR_METRES of the checkpoint's known place. Ticking it
+    again keeps the first visit. Conflict when the claim is not on duty."""
     if claim.status != "on_duty":
         raise Conflict(_("Check in first: checkpoints are ticked on duty."))
     existing = session.scalar(
@@ -91,12 +97,17 @@ def visit_checkpoint(
     if existing is not None:
         return existing
     lat, lon = _coordinate(lat, 90), _coordinate(lon, 180)
+    if lat is None or lon is None:
+        lat = lon = None
+    now = utcnow()
     visit = CheckpointVisit(
         claim_id=claim.id,
         checkpoint_id=checkpoint.id,
-        visited_at=utcnow(),
-        lat=lat if lon is not None else None,
-        lon=lon if lat is not None else None,
+        visited_at=at or now,
+        received_at=now,
+        lat=lat,
+        lon=lon,
+        near=is_near(checkpoint, lat, lon),
     )
     session.add(visit)
     try:
@@ -120,6 +131,8 @@ def check_out(
     claim: DutyClaim,
     report: str,
     hazards: list[HazardInput] = (),
+    *,
+    at: datetime | None = None,
 ) -> DutyClaim:
     """on_duty -> reported with a short report; each hazard found is reported through
     the hazards service at its site (photo included). RuleViolation("report") when
@@ -151,7 +164,7 @@ def check_out(
         "on_duty",
         _("Only a duty you are on can be checked out."),
         status="reported",
-        checked_out_at=utcnow(),
+        checked_out_at=at or utcnow(),
         report=report,
     )
     audit.record(
