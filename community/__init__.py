@@ -216,6 +216,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.duty.shell import shell_bp as duty_shell_bp
     from community.hazards import bp as hazards_bp
     from community.inspections import bp as inspections_bp
+    from community.mediation import bp as mediation_bp
     from community.notifications import bp as notifications_bp
     from community.outreach import bp as outreach_bp
     from community.places import bp as places_bp
@@ -234,6 +235,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         audit_bp,
         duty_bp,
+        mediation_bp,
         duty_shell_bp,
         outreach_bp,
         reviews_bp,

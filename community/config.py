@@ -105,6 +105,12 @@ class Config:
     POINTS_LATE = _int("POINTS_LATE", -2)
     COMPLIANCE_YELLOW_CARD_LATE = _int("COMPLIANCE_YELLOW_CARD_LATE", 5)
     DUTY_CANCEL_HOURS = _int("DUTY_CANCEL_HOURS", 24)
+    # Mediation (金牌调解): a case is accepted within MEDIATION_ACCEPT_DAYS of its
+    # opening and concluded within MEDIATION_CONCLUDE_DAYS of its acceptance (local
+    # days); an agreement's follow-up visit is due MEDIATION_FOLLOWUP_DAYS after it.
+    MEDIATION_ACCEPT_DAYS = _int("MEDIATION_ACCEPT_DAYS", 3)
+    MEDIATION_CONCLUDE_DAYS = _int("MEDIATION_CONCLUDE_DAYS", 30)
+    MEDIATION_FOLLOWUP_DAYS = _int("MEDIATION_FOLLOWUP_DAYS", 30)
     # The outbox (notifications.outbox): NOTIFY_SENDER, a dotted path to fn(delivery),
     # replaces the SMS provider's sender when set.
     NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER") or None

@@ -13,6 +13,16 @@ from community.inspections.models import (  # noqa: F401
     Inspection,
     InspectionResult,
 )
+from community.mediation.models import (  # noqa: F401
+    CaseEvent,
+    CaseMediator,
+    CaseParty,
+    CasePartyKey,
+    MediationCase,
+    MediationMember,
+    MediationRoom,
+    MediationSession,
+)
 from community.notifications.models import OutboxMessage  # noqa: F401
 from community.outreach.models import (  # noqa: F401
     OutreachCorner,

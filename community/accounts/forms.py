@@ -32,6 +32,7 @@ ROLE_LABELS = {
     "property_manager": _l("Property manager"),
     "enterprise": _l("Enterprise"),
     "volunteer": _l("Volunteer"),
+    "mediator": _l("Mediator"),
 }
 KIND_LABELS = {
     "police_station": _l("Police station"),
@@ -40,6 +41,7 @@ KIND_LABELS = {
     "property_company": _l("Property company"),
     "enterprise": _l("Enterprise"),
     "volunteer_team": _l("Volunteer team"),
+    "mediation_team": _l("Mediation team"),
 }
 LEVEL_LABELS = {
     "district": _l("District"),

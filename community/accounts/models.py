@@ -21,6 +21,7 @@ ROLES = (
     "property_manager",
     "enterprise",
     "volunteer",
+    "mediator",
 )
 ORG_KINDS = (
     "police_station",
@@ -29,6 +30,7 @@ ORG_KINDS = (
     "property_company",
     "enterprise",
     "volunteer_team",
+    "mediation_team",
 )
 AREA_LEVELS = ("district", "street", "community")
 
@@ -42,6 +44,9 @@ ROLE_ORG_KINDS: dict[str, tuple[str | None, ...]] = {
     "property_manager": ("property_company",),
     "enterprise": ("enterprise",),
     "volunteer": (None, "volunteer_team"),
+    # A team lead or mediator of a mediation team (金牌调解; community.mediation holds
+    # their position and category).
+    "mediator": ("mediation_team",),
 }
 
 

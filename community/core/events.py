@@ -40,6 +40,8 @@ OUTREACH_CLOSED = "outreach-closed"
 OUTREACH_CANCELLED = "outreach-cancelled"
 VISIT_REQUESTED = "visit-requested"
 VISIT_DECLINED = "visit-declined"
+MEDIATION_OPENED = "mediation-opened"
+MEDIATION_CHANGED = "mediation-changed"
 CORNER_ADDED = "corner-added"
 
 

@@ -12,7 +12,13 @@ from tests.factories.assessments import make_assessment
 
 # Visible without the right to act: police/coordinator/volunteer (area),
 # association (member site). The enterprise does not see the site.
-_SUBMITTERS = {"admin": 303, "landlord": 303, "property_manager": 303, "enterprise": 404}
+_SUBMITTERS = {
+    "admin": 303,
+    "landlord": 303,
+    "property_manager": 303,
+    "enterprise": 404,
+    "mediator": 404,
+}
 
 EXPECTED = {
     "assessments.index": ("GET", {ANON: LOGIN, "*": 200}),
@@ -28,16 +34,17 @@ EXPECTED = {
             ANON: LOGIN,
             **{w: 422 for w, s in _SUBMITTERS.items() if s == 303},
             "enterprise": 404,
+            "mediator": 404,
             "*": 403,
         },
     ),
-    "assessments.show": ("GET", {ANON: LOGIN, "enterprise": 404, "*": 200}),
+    "assessments.show": ("GET", {ANON: LOGIN, "enterprise": 404, "mediator": 404, "*": 200}),
     # Submitting the submitted assessment again changes nothing: 303.
     "assessments.submit": ("POST", {ANON: LOGIN, **_SUBMITTERS, "*": 403}),
     # The police of the area (and admins) may decide: an empty decision is 422.
     "assessments.decide": (
         "POST",
-        {ANON: LOGIN, "admin": 422, "police": 422, "enterprise": 404, "*": 403},
+        {ANON: LOGIN, "admin": 422, "police": 422, "enterprise": 404, "mediator": 404, "*": 403},
     ),
 }
 

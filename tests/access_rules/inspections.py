@@ -12,7 +12,7 @@ SEES_SITE = ("association", "landlord", "property_manager", "volunteer")
 
 
 def _row(method, inspectors_get, others_get, *, police_only=False):
-    table = {ANON: LOGIN, "enterprise": 404}
+    table = {ANON: LOGIN, "enterprise": 404, "mediator": 404}
     for role in SEES_SITE:
         table[role] = others_get
     for role in INSPECTORS:

@@ -15,7 +15,7 @@ _SEE = {"coordinator", "volunteer", "association"}
 
 
 def _rows(manage, see, other):
-    row = {ANON: LOGIN, "enterprise": other}
+    row = {ANON: LOGIN, "enterprise": other, "mediator": other}
     row.update({who: manage for who in _MANAGE})
     row.update({who: see for who in _SEE})
     return row

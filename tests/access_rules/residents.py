@@ -12,7 +12,7 @@ from __future__ import annotations
 from tests.access_rules import ANON, LOGIN
 from tests.factories.residents import make_residence
 
-_NO_RESIDENTS = {"enterprise": 404, "association": 404, "volunteer": 404}
+_NO_RESIDENTS = {"enterprise": 404, "association": 404, "volunteer": 404, "mediator": 404}
 
 
 def _row(police, runners, other=403):
@@ -24,12 +24,19 @@ def _row(police, runners, other=403):
 _IMPORT_ROLES = ("enterprise", "landlord", "property_manager", "police")
 _IMPORTERS = {ANON: LOGIN, "*": 403, **{w: 200 for w in _IMPORT_ROLES}}
 
-_LEDGER = {ANON: LOGIN, "enterprise": 404, "volunteer": 403, "association": 403, "*": 200}
+_LEDGER = {
+    ANON: LOGIN,
+    "enterprise": 404,
+    "mediator": 404,
+    "volunteer": 403,
+    "association": 403,
+    "*": 200,
+}
 
 EXPECTED = {
     "residents.index": (
         "GET",
-        {ANON: LOGIN, "association": 403, "volunteer": 403, "*": 200},
+        {ANON: LOGIN, "association": 403, "volunteer": 403, "mediator": 403, "*": 200},
     ),
     "residents.show": (
         "GET",

@@ -9,7 +9,14 @@ from tests.access_rules import ANON, LOGIN
 from tests.factories.hazards import make_hazard
 
 # Who has a queue: some kind is theirs (association officers: the applications).
-_REVIEWERS = {"admin": 200, "police": 200, "coordinator": 200, "association": 200}
+# Mediators: the cases to accept and follow-ups due of mediation.
+_REVIEWERS = {
+    "admin": 200,
+    "police": 200,
+    "coordinator": 200,
+    "association": 200,
+    "mediator": 200,
+}
 
 EXPECTED = {
     "reviews.index": ("GET", {ANON: LOGIN, **_REVIEWERS, "*": 403}),
@@ -22,6 +29,7 @@ EXPECTED = {
             "police": 422,
             "coordinator": 422,
             "enterprise": 404,
+            "mediator": 404,
             "*": 403,
         },
     ),
