@@ -102,7 +102,32 @@ class Document:
     latin_name: str | None = None
 
 
+# A long number as Excel shows and saves it once it took the cell for a number:
+# 3.30302E+17 (in the cell, and in a CSV it saves) — its last digits are gone.
+_EXCEL_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?E\+?\d{1,2}$")
+
+
+def excel_number_message() -> str:
+    return _(
+        "Excel has turned this number into a number like 3.30302E+17 and lost its last "
+        "digits: format the document number column as text (the import page's template "
+        "does) and enter the numbers again."
+    )
+
+
+def _from_a_number_cell(number: str) -> bool:
+    """True when 16 to 20 digits look like what Excel or a spreadsheet reader made of
+    a number cell: at most 15 significant digits and zeros after them, or a value a
+    floating-point number holds exactly (a float 330302199001011234.0 read from an
+    xlsx is 330302199001011264). Only asked of a number that failed its check."""
+    if not (number.isdigit() and 16 <= len(number) <= 20):
+        return False
+    return number.endswith("000") or float(int(number)) == int(number)
+
+
 def _number_error(kind: str, number: str, today: date) -> str | None:
+    if _EXCEL_SCIENTIFIC.match(number):
+        return excel_number_message()
     if kind == ID_CARD:
         message = id_number_error(number, today)
         if message is None and number.startswith(PERMIT_PREFIXES):
@@ -161,9 +186,13 @@ def check(
     gender: str | None,
     birth_date: date | None,
     today: date,
+    spreadsheet: bool = False,
 ) -> tuple[Document | None, list[tuple[str, str]]]:
     """The document and its holder's facts, or the errors per field (document_type,
-    id_number, nationality, latin_name, gender, birth_date)."""
+    id_number, nationality, latin_name, gender, birth_date). A number in Excel's
+    scientific notation is refused saying so; with `spreadsheet` (a cell of an
+    imported file) so is a refused number of 16 to 20 digits that a number cell made
+    (_from_a_number_cell)."""
     kind = kind or ID_CARD
     if kind not in DOCUMENT_TYPES:
         return None, [("document_type", _("Choose the kind of identity document."))]
@@ -174,6 +203,8 @@ def check(
         errors.append(("id_number", _("Enter the document number.")))
     else:
         message = _number_error(kind, number, today)
+        if message and spreadsheet and _from_a_number_cell(number):
+            message = excel_number_message()
         if message:
             errors.append(("id_number", message))
     country = (nationality or "").strip().upper() or None
@@ -224,6 +255,7 @@ __all__ = [
     "Document",
     "check",
     "countries",
+    "excel_number_message",
     "is_country",
     "is_foreign",
     "lookup_key",

@@ -54,11 +54,13 @@ def clean_report(
     latin_name: str | None = None,
     gender: str | None = None,
     birth_date: date | None = None,
+    spreadsheet: bool = False,
 ) -> dict[str, Any]:
     """The report's fields, normalized; RuleViolation naming every bad field. The
     identity document (documents.check: the resident ID card when no type is
     given) brings the number, the holder's gender and birth date, and the keyed
-    hash the person is found by (`hash`)."""
+    hash the person is found by (`hash`). `spreadsheet`: the row comes from an
+    imported file (a number Excel mangled is named so)."""
     errors: list[tuple[str | None, str]] = []
     document, document_errors = documents.check(
         kind=document_type,
@@ -68,6 +70,7 @@ def clean_report(
         gender=gender,
         birth_date=birth_date,
         today=today,
+        spreadsheet=spreadsheet,
     )
     errors.extend(document_errors)
     name = " ".join((name or "").split()) or (document.latin_name if document else "") or ""

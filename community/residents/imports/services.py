@@ -191,6 +191,7 @@ class Importer:
                 employer=values["employer"],
                 phone_required=False,
                 today=self.today,
+                spreadsheet=True,
                 **document,
             )
         except RuleViolation as exc:
