@@ -216,7 +216,7 @@ def _event_page(
         polling=manages
         and event.status == "published"
         and opens <= now <= closes + timedelta(hours=1),
-        signin_url=public_url(url_for("outreach.signin", token=event.signin_token))
+        signin_url=public_url(url_for("outreach.signin", signin_token=event.signin_token))
         if manages
         else None,
         opens=opens,
@@ -253,7 +253,7 @@ def count(event_id: int):
 def poster(event_id: int):
     event = _event_or_404(event_id)
     authorize_or_403("outreach.manage", event)
-    url = public_url(url_for("outreach.signin", token=event.signin_token))
+    url = public_url(url_for("outreach.signin", signin_token=event.signin_token))
     return render(
         "outreach/poster.html",
         event=event,
@@ -350,7 +350,7 @@ def _with_device(resp, device: str):
         DEVICE_COOKIE,
         device,
         max_age=DEVICE_MAX_AGE,
-        path=url_for("outreach.signin", token="x").rsplit("/", 1)[0] + "/",
+        path=url_for("outreach.signin", signin_token="x").rsplit("/", 1)[0] + "/",
         httponly=True,
         samesite="Lax",
         secure=request.is_secure,
@@ -384,14 +384,14 @@ def _signin_page(event: OutreachEvent, form: SigninForm, status: int = 200, conf
     )
 
 
-@bp.route("/s/<token>", methods=["GET", "POST"])
+@bp.route("/s/<signin_token>", methods=["GET", "POST"])
 @limiter.limit(_signin_limit, methods=["POST"])
-def signin(token: str):
-    event = _event_by_token_or_404(token)
+def signin(signin_token: str):
+    event = _event_by_token_or_404(signin_token)
     device = _device()
     first = services.first_signin(db.session, event, device=device) if device else None
     if first is not None:
-        return redirect(url_for("outreach.done", token=token), code=303)
+        return redirect(url_for("outreach.done", signin_token=signin_token), code=303)
     form = SigninForm()
     if request.method == "GET":
         if not services.signin_open(event):
@@ -417,7 +417,7 @@ def signin(token: str):
         db.session.rollback()
         apply_violation(form, exc)
         return _signin_page(event, form, status=422)
-    resp = saved(None, url_for("outreach.done", token=token))
+    resp = saved(None, url_for("outreach.done", signin_token=signin_token))
     return _with_device(resp, signin.device)
 
 
@@ -452,20 +452,20 @@ def _my_signin(event: OutreachEvent):
     return services.first_signin(db.session, event, device=device) if device else None
 
 
-@bp.route("/s/<token>/done")
-def done(token: str):
+@bp.route("/s/<signin_token>/done")
+def done(signin_token: str):
     """What an attendee keeps after signing in: when, the take-away, the quiz."""
-    event = _event_by_token_or_404(token)
+    event = _event_by_token_or_404(signin_token)
     signin = _my_signin(event)
     if signin is None:
-        return redirect(url_for("outreach.signin", token=token))
+        return redirect(url_for("outreach.signin", signin_token=signin_token))
     return _done_page(event, signin)
 
 
-@bp.route("/s/<token>/quiz", methods=["POST"])
+@bp.route("/s/<signin_token>/quiz", methods=["POST"])
 @limiter.limit(_signin_limit)
-def answer(token: str):
-    event = _event_by_token_or_404(token)
+def answer(signin_token: str):
+    event = _event_by_token_or_404(signin_token)
     signin = _my_signin(event)
     if signin is None:
         abort(403)
@@ -480,7 +480,7 @@ def answer(token: str):
         return _done_page(event, _my_signin(event), form, status=409, conflict=exc.message)
     return saved(
         _("%(right)d of %(total)d right. Thank you!", right=right, total=quiz.QUESTIONS),
-        url_for("outreach.done", token=token),
+        url_for("outreach.done", signin_token=signin_token),
         lambda: _done_page(event, _my_signin(event)),
     )
 
@@ -504,7 +504,7 @@ def requests():
         "outreach/requests.html",
         "request_list",
         page=page,
-        status=status,
+        status_filter=status,
         can_request=can(current_user, "outreach.request.create"),
         **LABELS,
     )
@@ -638,10 +638,10 @@ def coverage():
     )
 
 
-@bp.route("/enterprises/<int:org_id>")
+@bp.route("/enterprises/<int:enterprise_id>")
 @login_required
-def enterprise(org_id: int):
-    org = db.session.get(Organization, org_id) if org_id else None
+def enterprise(enterprise_id: int):
+    org = db.session.get(Organization, enterprise_id)
     if org is None or org.kind != "enterprise":
         abort(404)
     visible_or_404(org, "outreach.enterprise.view")
