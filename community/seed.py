@@ -101,6 +101,7 @@ def _extensions():
     from community.duty import demo as duty
     from community.hazards import demo as hazards
     from community.inspections import demo as inspections
+    from community.outreach import demo as outreach
     from community.places import demo as places
     from community.residents import demo as residents
 
@@ -111,4 +112,5 @@ def _extensions():
         residents.seed,
         assessments.seed,
         duty.seed,
+        outreach.seed,
     ]
