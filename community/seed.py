@@ -21,6 +21,7 @@ ORGS = [
     ("安居物业服务有限公司", "property_company", "东城街道"),
     ("创客电子科技有限公司", "enterprise", "南苑社区"),
     ("东村党员志愿服务队", "volunteer_team", "东村社区"),
+    ("东城金牌调解队", "mediation_team", "东城街道"),
 ]
 # (username, display name, role, organization or None, area for org-less roles)
 ACCOUNTS = [
@@ -32,6 +33,8 @@ ACCOUNTS = [
     ("property", "赵经理", "property_manager", "安居物业服务有限公司", None),
     ("enterprise", "周人事", "enterprise", "创客电子科技有限公司", None),
     ("volunteer", "刘志愿者", "volunteer", "东村党员志愿服务队", None),
+    ("mediation_lead", "金调解", "mediator", "东城金牌调解队", None),
+    ("mediator", "老娘舅陈伯", "mediator", "东城金牌调解队", None),
 ]
 
 
@@ -101,6 +104,7 @@ def _extensions():
     from community.duty import demo as duty
     from community.hazards import demo as hazards
     from community.inspections import demo as inspections
+    from community.mediation import demo as mediation
     from community.outreach import demo as outreach
     from community.places import demo as places
     from community.residents import demo as residents
@@ -112,5 +116,6 @@ def _extensions():
         residents.seed,
         assessments.seed,
         duty.seed,
+        mediation.seed,
         outreach.seed,
     ]

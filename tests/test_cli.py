@@ -33,6 +33,7 @@ def test_seed_demo_json_lists_one_account_per_role_with_random_passwords(app, se
         "property_manager",
         "enterprise",
         "volunteer",
+        "mediator",
     }
     for account in data["accounts"]:
         assert set(account) == {"username", "password", "role", "org", "area"}
@@ -48,6 +49,7 @@ def test_seed_demo_json_lists_one_account_per_role_with_random_passwords(app, se
         "property_company",
         "enterprise",
         "volunteer_team",
+        "mediation_team",
     }
     # The printed passwords really log in.
     client = app.test_client()
@@ -69,10 +71,13 @@ def test_seed_demo_refuses_a_database_with_users(app, session):
     assert "already has users" in again.output
     assert _run(app, "seed-demo", "--if-empty").exit_code == 0
     from community.duty.demo import VOLUNTEERS
+    from community.mediation.demo import OTHERS
     from community.seed import ACCOUNTS
 
     # The demo accounts, and the duty demo's volunteers (who cannot log in).
-    assert session.scalar(select(func.count()).select_from(User)) == len(ACCOUNTS) + VOLUNTEERS
+    assert session.scalar(select(func.count()).select_from(User)) == len(
+        ACCOUNTS
+    ) + VOLUNTEERS + len(OTHERS)
 
 
 def test_seed_demo_passwords_differ_between_runs(app, session):
