@@ -42,9 +42,28 @@ LABELS = {
 DATE_HELP = _l("YYYY-MM-DD")
 
 
+class Hints:
+    """A field's browser hints (required, maxlength: the field macro's star and the
+    input's attributes) for a field whose rule lives in rules.clean_report: it
+    checks nothing, so the words of a refusal are the rule's in every channel."""
+
+    def __init__(self, *, required: bool = False, max: int | None = None):  # noqa: A002
+        self.field_flags: dict = {}
+        if required:
+            self.field_flags["required"] = True
+        if max:
+            self.field_flags["maxlength"] = max
+
+    def __call__(self, form, field) -> None:
+        return None
+
+
 class _PersonFields(OnceForm):
-    """What every channel asks about the resident; the rules (valid document number
-    and phone, dates) are checked once, in services.report_residence. The document
+    """What every channel asks about the resident; the rules (a name and a document
+    number given, their shape and lengths, the phone, the dates) are checked once,
+    in rules.clean_report, which the spreadsheet import calls too: these fields check
+    nothing themselves (Hints only), so a row refused in one channel is refused in every
+    other with the same words (tests/residents/test_same_rules.py). The document
     type defaults to the resident ID card, so a form without it keeps working; the
     country, Latin name, gender and birth date are asked for the documents whose
     number does not say them (residents/documents.py)."""
@@ -58,7 +77,7 @@ class _PersonFields(OnceForm):
     nationality = SelectField(_l("Country (passport)"), validate_choice=False, default="")
     latin_name = StringField(
         _l("Name in Latin letters (passport)"),
-        validators=[Optional(), Length(max=80)],
+        validators=[Hints(max=80)],
         render_kw={"autocomplete": "off", "spellcheck": "false", "lang": "en"},
     )
     gender = SelectField(
@@ -88,20 +107,20 @@ class _PersonFields(OnceForm):
             "birth_date": self.birth_date.data,
         }
 
-    name = StringField(_l("Full name"), validators=[Optional(), Length(max=60)])
+    name = StringField(_l("Full name"), validators=[Hints(max=60)])
     id_number = StringField(
         _l("Document number"),
-        validators=[DataRequired(), Length(max=30)],
+        validators=[Hints(required=True, max=30)],
         render_kw={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"},
     )
     phone = StringField(
         _l("Mobile phone"),
-        validators=[Optional(), Length(max=20)],
+        validators=[Hints(max=20)],
         render_kw={"autocomplete": "off", "inputmode": "tel"},
     )
     move_in = WrittenDateField(
         _l("Moved in on"),
-        validators=[InputRequired(message=_l("Enter the move-in date (YYYY-MM-DD)."))],
+        validators=[Hints(required=True)],
         format="%Y-%m-%d",
         render_kw={"type": "date"},
     )
@@ -111,8 +130,8 @@ class ResidenceForm(_PersonFields):
     """POST /residents/new: room_id, name, id_number, phone, move_in, hometown, employer."""
 
     room_id = SelectField(_l("Room"), coerce=int, validate_choice=False)
-    hometown = StringField(_l("Hometown (optional)"), validators=[Optional(), Length(max=60)])
-    employer = StringField(_l("Employer (optional)"), validators=[Optional(), Length(max=120)])
+    hometown = StringField(_l("Hometown (optional)"), validators=[Hints(max=60)])
+    employer = StringField(_l("Employer (optional)"), validators=[Hints(max=120)])
 
 
 CONSENT_LABEL = _l(
@@ -126,9 +145,10 @@ class DeclarationForm(_PersonFields):
     """POST /declare/<token>: room_id, name, id_number, phone, move_in, consent."""
 
     room_id = SelectField(_l("Room"), coerce=int, validate_choice=False)
+    # Required here (rules.clean_report's phone_required for a self-declaration).
     phone = StringField(
         _l("Mobile phone"),
-        validators=[DataRequired(), Length(max=20)],
+        validators=[Hints(required=True, max=20)],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
     consent = BooleanField(
@@ -187,8 +207,8 @@ class ResubmitForm(_PersonFields):
 
     id_number = StringField(
         _l("ID number"),
-        validators=[Optional(), Length(max=30)],
+        validators=[Hints(max=30)],
         render_kw={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"},
     )
-    hometown = StringField(_l("Hometown (optional)"), validators=[Optional(), Length(max=60)])
-    employer = StringField(_l("Employer (optional)"), validators=[Optional(), Length(max=120)])
+    hometown = StringField(_l("Hometown (optional)"), validators=[Hints(max=60)])
+    employer = StringField(_l("Employer (optional)"), validators=[Hints(max=120)])

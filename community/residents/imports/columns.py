@@ -20,7 +20,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from community.core.validators import LATEST_DAY, read_date
+from community.core.validators import LATEST_DAY, day_range_message, in_day_range, read_date
 from community.residents.documents import (
     DOCUMENT_LABELS,
     DOCUMENT_TYPES,
@@ -304,10 +304,13 @@ def read_day(text: str) -> tuple[date | None, str | None]:
     """A date column's cell: the forms core.validators.read_date reads (an xlsx date
     cell arrives written 2026-12-05), or an Excel serial number (46361, a number cell
     in the 1900 date system; a time of day after the point ignored) between
-    SERIAL_FROM and LATEST_DAY."""
+    SERIAL_FROM and LATEST_DAY. A day outside EARLIEST_DAY..LATEST_DAY is refused
+    with the words of the forms' date fields (core.forms.WrittenDateField)."""
     day, problem = read_date(text)
     if problem and _SERIAL.match(text):
         serial = int(float(text))
         if SERIAL_FROM <= serial <= (LATEST_DAY - EXCEL_DAY_ZERO).days:
             return EXCEL_DAY_ZERO + timedelta(days=serial), None
+    if day is not None and not in_day_range(day):
+        return None, day_range_message()
     return day, problem
