@@ -136,6 +136,7 @@ def _show_context(task: DutyTask) -> dict:
         "decidable": decidable_reports(current_user, claims),
         "linked": _linked(claims),
         "checkpoint_names": queries.checkpoint_names(task),
+        "time_flags": services.claim_flags(db.session, [c.id for c in claims]),
         "reject_form": RejectForm(formdata=None),
     }
 

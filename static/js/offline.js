@@ -227,7 +227,7 @@
       body.addEventListener("htmx:sendError", function (evt) {
         var elt = evt.detail.elt;
         if (elt && elt.matches && elt.matches("form[data-offline]")) {
-          enqueue(elt);
+          enqueue(elt).then(flush);
         } else if (evt.detail.requestConfig && evt.detail.requestConfig.boosted && evt.detail.pathInfo) {
           // A boosted link without a connection: a real navigation, which the
           // service worker answers from the cache (or its offline page).

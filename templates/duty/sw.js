@@ -53,14 +53,14 @@ function forget() {
   });
 }
 
-function remember(url, resp) {
+// `copy`: a clone taken before the page reads the body.
+function remember(url, resp, copy) {
   if (resp.type === "opaqueredirect") { return Promise.resolve(); }
   var who = resp.headers.get(USER_HEADER) || "";
   return currentUser().then(function (current) {
     if (!who) { return forget(); }
     var ready = who === current ? Promise.resolve() : forget().then(function () { return setUser(who); });
-    if (!resp.ok || resp.redirected || !PAGES.test(url.pathname)) { return ready; }
-    var copy = resp.clone();
+    if (!copy || resp.redirected || !PAGES.test(url.pathname)) { return ready; }
     return ready.then(function () {
       return caches.open("pages-" + who);
     }).then(function (cache) { return cache.put(url.pathname, copy); });
@@ -82,7 +82,8 @@ function fromCache(url) {
 
 function page(evt, url) {
   return fetch(evt.request).then(function (resp) {
-    evt.waitUntil(remember(url, resp));
+    var copy = resp.type === "basic" && resp.ok ? resp.clone() : null;
+    evt.waitUntil(remember(url, resp, copy));
     return resp;
   }, function () { return fromCache(url); });
 }
