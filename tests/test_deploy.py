@@ -16,7 +16,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -30,6 +29,15 @@ from sqlalchemy import create_engine, text
 
 from community.config import Config, TestConfig
 from tests import dbutil
+from tests.multihost import (
+    MIGRATE,
+    WEB,
+    WORKER,
+    free_port,
+    free_redis_db,
+    program,
+    until,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -38,10 +46,6 @@ UPSTREAM = DEPLOY / "nginx" / "upstream.conf"
 UNITS = DEPLOY / "systemd"
 INSTALL_DIR = "/opt/community"
 LOCAL = IPv4Address("127.0.0.1")
-
-WEB = ["gunicorn", "-c", "gunicorn.conf.py", "app:app"]
-WORKER = ["flask", "--app", "app", "worker"]
-MIGRATE = ["flask", "--app", "app", "db", "upgrade"]
 
 
 @pytest.fixture(autouse=True)
@@ -293,39 +297,6 @@ def test_systemd_analyze_verifies_the_units(tmp_path):
 # of database (a scratch PostgreSQL database, or a SQLite file) with Redis, behind nginx.
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _free_redis_db():
-    redis = pytest.importorskip("redis")
-    for number in range(15, 0, -1):
-        client = redis.Redis(host="127.0.0.1", port=6379, db=number)
-        try:
-            if client.dbsize() == 0:
-                return client, number
-        except redis.ConnectionError:
-            pytest.skip("Redis is not running on 127.0.0.1:6379")
-    pytest.skip("no empty Redis database to use")
-
-
-def _until(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {seconds} s")
-
-
-def _program(argv: list[str]) -> list[str]:
-    """The unit's command with this virtualenv's program (as `/opt/community/.venv`)."""
-    return [str(Path(sys.executable).parent / argv[0]), *argv[1:]]
-
-
 def _seed(url: str, tmp: Path) -> tuple[str, int]:
     """A landlord with a site (building A座, room 101) committed; returns the
     username and the site id."""
@@ -358,9 +329,9 @@ def test_gunicorn_and_the_worker_serve_behind_nginx(tmp_path):
     from tests.residents.test_imports import csv_bytes
 
     nginx = _nginx()
-    redis_client, redis_db = _free_redis_db()
+    redis_client, redis_db = free_redis_db()
     url = dbutil.scratch_url("deploy")
-    app_port, http_port, https_port = _free_port(), _free_port(), _free_port()
+    app_port, http_port, https_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -386,7 +357,7 @@ def test_gunicorn_and_the_worker_serve_behind_nginx(tmp_path):
         stack.callback(redis_client.flushdb)
         started = time.monotonic()
         migrate = subprocess.run(
-            _program(MIGRATE), cwd=ROOT, env=env, capture_output=True, text=True
+            program(MIGRATE), cwd=ROOT, env=env, capture_output=True, text=True
         )
         assert migrate.returncode == 0, migrate.stderr[-2000:]
         landlord, site_id = _seed(url, tmp_path)
@@ -415,8 +386,8 @@ def test_gunicorn_and_the_worker_serve_behind_nginx(tmp_path):
             return proc
 
         conf, cert = _nginx_conf(tmp_path, http_port, https_port, app_port)
-        web = start(_program(WEB), "web")
-        worker = start(_program(WORKER), "worker")
+        web = start(program(WEB), "web")
+        worker = start(program(WORKER), "worker")
         start([nginx, "-c", str(conf), "-p", str(tmp_path), "-g", "daemon off;"], "nginx")
         base = f"https://127.0.0.1:{https_port}"
         http = requests.Session()
@@ -435,7 +406,7 @@ def test_gunicorn_and_the_worker_serve_behind_nginx(tmp_path):
             except requests.RequestException:  # refused, or waiting for a booting worker
                 return False
 
-        _until(healthy, 30, "gunicorn answers through nginx")
+        until(healthy, 30, "gunicorn answers through nginx")
         # Plain HTTP is sent to HTTPS.
         plain = requests.get(
             f"http://127.0.0.1:{http_port}/login", allow_redirects=False, timeout=5
@@ -492,7 +463,7 @@ def test_gunicorn_and_the_worker_serve_behind_nginx(tmp_path):
                 ).scalar()
             return status if status in ("done", "failed") else None
 
-        assert _until(job_done, 30, "the worker finishes the import") == "done"
+        assert until(job_done, 30, "the worker finishes the import") == "done"
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM residence")).scalar() == 1
         shown = call("GET", f"/residents/import/{job_id}")
@@ -505,7 +476,7 @@ def test_gunicorn_and_the_worker_serve_behind_nginx(tmp_path):
         # One id in both logs: nginx's access line and the app's request line.
         access = (tmp_path / "access.log").read_text()
         assert f"[{request_id}]" in access and "?v=" not in access  # no query strings
-        _until(lambda: request_id in (tmp_path / "web.log").read_text(), 5, "the app logs the id")
+        until(lambda: request_id in (tmp_path / "web.log").read_text(), 5, "the app logs the id")
         assert time.monotonic() - started < 50
 
 

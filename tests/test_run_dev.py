@@ -1,28 +1,31 @@
 """`make run`'s launcher (scripts/run_dev.py): one command starts the web server and
-the worker, and stopping it stops both."""
+the worker — the embedded default on one machine: the worker runs the periodic jobs
+and an import uploaded through the server — and stopping it stops both (several
+hosts: tests/test_multi_host.py)."""
 
 from __future__ import annotations
 
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-import flask_migrate
 import pytest
 from sqlalchemy import create_engine, text
 
-from community import create_app
-from community.config import TestConfig
-from community.extensions import db
-from tests import dbutil
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.multihost import (
+    ROOT,
+    Browser,
+    check_import_shown,
+    free_port,
+    rows_with_a_refused_one,
+    until,
+    upload_import,
+)
+from tests.residents.scratch import scratch_world
 
 
 @pytest.fixture(autouse=True)
@@ -30,30 +33,19 @@ def _transaction() -> None:
     """Overrides the suite's rolled-back transaction: the launched processes commit."""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _until(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {seconds} s")
-
-
 def test_one_command_serves_and_runs_the_worker_and_stopping_it_stops_both(tmp_path):
-    url = dbutil.scratch_url("run_dev")
-    app = create_app(type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.session.remove()
-        db.engine.dispose()
-    port = _free_port()
+    """The embedded default on one machine: the server takes an import and the worker
+    it started runs it (nobody polls its page), besides the periodic jobs."""
+    with scratch_world("run_dev", str(tmp_path / "setup")) as (app, world):
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        output = _launch(tmp_path, url, world)
+    assert "worker: stopped" in output, output[-2000:]
+
+
+def _launch(tmp_path: Path, url: str, world) -> str:
+    """Runs `make run`'s launcher on the database at `url` and checks it; returns what
+    it printed."""
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -62,6 +54,7 @@ def test_one_command_serves_and_runs_the_worker_and_stopping_it_stops_both(tmp_p
         "IMPORT_DIR": str(tmp_path / "imports"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
     }
+    env.pop("TEST_DATABASE_URL", None)
     log = (tmp_path / "run.log").open("wb")
     launcher = subprocess.Popen(
         [sys.executable, "scripts/run_dev.py", "--host", "127.0.0.1", "--port", str(port)],
@@ -72,16 +65,17 @@ def test_one_command_serves_and_runs_the_worker_and_stopping_it_stops_both(tmp_p
         start_new_session=True,
     )
     engine = create_engine(url)
+    base = f"http://127.0.0.1:{port}"
     try:
 
         def healthy():
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
                     return r.status == 200
             except OSError:
                 return False
 
-        _until(healthy, 60, "the web server did not answer /healthz")
+        until(healthy, 60, "the web server did not answer /healthz")
 
         def worked():
             with engine.connect() as conn:
@@ -89,7 +83,23 @@ def test_one_command_serves_and_runs_the_worker_and_stopping_it_stops_both(tmp_p
                     text("SELECT count(*) FROM periodic_job WHERE last_success_at IS NOT NULL")
                 )
 
-        _until(worked, 60, "the worker did not run the five periodic jobs")
+        until(worked, 60, "the worker did not run the five periodic jobs")
+
+        # An import uploaded through the server is finished by the worker, unwatched.
+        browser = Browser(base)
+        browser.login(world.landlord)
+        job_id = upload_import(browser, rows_with_a_refused_one(world.site_id, 25))
+
+        def imported():
+            with engine.connect() as conn:
+                status = conn.scalar(
+                    text("SELECT status FROM import_job WHERE id = :j"), {"j": job_id}
+                )
+            return status if status in ("done", "failed") else None
+
+        assert until(imported, 60, "the worker did not finish the import") == "done"
+        check_import_shown(browser, job_id, 25)
+
         children = subprocess.run(
             ["pgrep", "-P", str(launcher.pid)], capture_output=True, text=True, check=False
         ).stdout.split()
@@ -104,9 +114,7 @@ def test_one_command_serves_and_runs_the_worker_and_stopping_it_stops_both(tmp_p
             launcher.wait()
         log.close()
         engine.dispose()
-        dbutil.drop_scratch(url)
-    output = (tmp_path / "run.log").read_text(errors="replace")
-    assert "worker: stopped" in output, output[-2000:]
+    return (tmp_path / "run.log").read_text(errors="replace")
 
 
 def _state(pid: str) -> str:

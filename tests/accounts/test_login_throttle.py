@@ -3,10 +3,7 @@ REDIS_URL is set): per address and username, and per address across usernames.""
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
-import re
-import socket
 import subprocess
 import sys
 import time
@@ -31,8 +28,8 @@ from community.extensions import db
 from tests import dbutil
 from tests.conftest import PASSWORD, csrf_from
 from tests.factories.accounts import make_role_user
+from tests.multihost import ROOT, Browser, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 
 
@@ -149,37 +146,9 @@ def test_start_up_warning_for_several_workers_without_shared_storage(workers, co
 # --- several processes --------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class _Browser:
-    """A visitor of one server over real HTTP, with its own cookies."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-
-    def login(self, username: str, password: str) -> int:
-        page = self.opener.open(self.base + "/login", timeout=10).read().decode()
-        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-        body = urllib.parse.urlencode(
-            {"username": username, "password": password, "csrf_token": token}
-        ).encode()
-        try:
-            return self.opener.open(self.base + "/login", data=body, timeout=10).status
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            return exc.code
-
-
 def _serve(url: str, workers: int, extra_env: dict, log_path: Path):
     """Start gunicorn on a free port; returns (process, base URL) without waiting."""
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "TEST_DATABASE_URL")},
         "DATABASE_URL": url,
@@ -259,16 +228,16 @@ def test_the_limits_hold_across_two_servers_sharing_the_storage(app, storage, tm
     try:
         for (proc, base), log in zip(servers, logs, strict=True):
             _wait_until_up(proc, base, log)
-        browsers = [_Browser(base) for _, base in servers]
+        browsers = [Browser(base) for _, base in servers]
         # Four failures for one username (the servers' limit), alternating servers ...
         for n in range(4):
-            assert browsers[n % 2].login("officer", "wrong-password!") == 401
+            assert browsers[n % 2].try_login("officer", "wrong-password!") == 401
         # ... and both refuse the fifth, even with the right password.
-        assert [b.login("officer", PASSWORD) for b in browsers] == [429, 429]
+        assert [b.try_login("officer", PASSWORD) for b in browsers] == [429, 429]
         # Across usernames: six more failures make ten for this address.
         for n in range(6):
-            assert browsers[n % 2].login(f"guess{n}", "Summer2026!") == 401
-        assert [b.login("someone-else", "Summer2026!") for b in browsers] == [429, 429]
+            assert browsers[n % 2].try_login(f"guess{n}", "Summer2026!") == 401
+        assert [b.try_login("someone-else", "Summer2026!") for b in browsers] == [429, 429]
     finally:
         for proc, _ in servers:
             proc.terminate()

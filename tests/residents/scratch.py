@@ -64,11 +64,12 @@ def twin(app, client):
     return other
 
 
-def import_rows(site_id: int, n: int) -> list[list[str]]:
-    """`n` valid rows of distinct people at the site, in rooms 101 and 102."""
+def import_rows(site_id: int, n: int, first: int = 0) -> list[list[str]]:
+    """`n` valid rows of distinct people at the site, in rooms 101 and 102: people
+    `first` to `first + n - 1` of one sequence (files of other people start further on)."""
     yesterday = (date.today() - timedelta(days=2)).isoformat()
     rows = []
-    for i in range(n):
+    for i in range(first, first + n):
         born = date(1970, 1, 1) + timedelta(days=i // 400)
         number = id_number(born=born, serial=i % 400)
         room = "101" if i % 2 else "102"
