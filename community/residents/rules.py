@@ -73,7 +73,9 @@ def clean_report(
         spreadsheet=spreadsheet,
     )
     errors.extend(document_errors)
-    name = " ".join((name or "").split()) or (document.latin_name if document else "") or ""
+    # A passport's Latin name stands in for a missing name, even while another field
+    # of the document is refused (only the fault is named, not a missing name too).
+    name = " ".join((name or "").split()) or " ".join((latin_name or "").split())
     if not name:
         errors.append(("name", _("Enter the resident's name.")))
     elif len(name) > 60:
