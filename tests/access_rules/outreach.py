@@ -90,4 +90,5 @@ def world(session, ctx):
         "signin_token": event.signin_token,
         "request_id": visit.id,
         "enterprise_id": orgs["enterprise"].id,
+        "outreach_organiser_id": orgs["police_station"].id,
     }

@@ -95,6 +95,7 @@ REVIEW_ITEMS = {
     "association": "application_id",
     "residence": "residence_id",
     "yellow_card": "proposal_id",
+    "outreach_request": "request_id",
 }
 
 
@@ -339,6 +340,9 @@ BODY_IDS = (
     "residents.verify_many",
     "residents.issue_card",
     "reviews.bulk",
+    "outreach.new",
+    "outreach.new_request",
+    "outreach.corners",
 )
 
 

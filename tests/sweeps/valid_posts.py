@@ -50,6 +50,24 @@ def _duty_form(v: dict) -> dict:
     }
 
 
+def _event_form(v: dict) -> dict:
+    start = (today() + timedelta(days=3)).isoformat()
+    return {
+        "kind": "anti_fraud",
+        "title": "mass event",
+        "target": "area",
+        "area_id": str(v["community_id"]),
+        "enterprise_id": "0",
+        "corner_id": "0",
+        "starts_at": f"{start}T09:00",
+        "ends_at": f"{start}T10:00",
+        "organiser_id": str(v["outreach_organiser_id"]),
+        "planned_audience": "30",
+        "staff": "0",
+        "points": "10",
+    }
+
+
 def _site_form(v: dict) -> dict:
     return {
         "name": "mass site",
@@ -262,6 +280,52 @@ CASES: dict[str, tuple[str, dict, Data, int, str]] = {
             "target": f"user-{v['owner_id']}",
             "month": today().strftime("%Y-%m"),
             "reason": "迟报",
+        },
+        303,
+        "",
+    ),
+    "outreach.new": ("police", {}, _event_form, 303, ""),
+    "outreach.close": (
+        "police",
+        {},
+        lambda v: {"hand_count": "3", "materials": "10"},
+        409,
+        "the world's event starts in ten minutes: not held yet",
+    ),
+    "outreach.cancel": ("police", {}, lambda v: {}, 303, ""),
+    "outreach.signin": ("volunteer", {}, lambda v: {"nonce": "sweep-nonce-0123456789"}, 303, ""),
+    "outreach.answer": (
+        "volunteer",
+        {},
+        lambda v: {f"q{i}": "a" for i in range(1, 6)},
+        403,
+        "the sweep's client has no sign-in cookie: only a phone that signed in answers",
+    ),
+    "outreach.new_request": (
+        "enterprise",
+        {},
+        lambda v: {
+            "kind": "anti_fraud",
+            "organization_id": str(v["enterprise_id"]),
+            "site_id": "0",
+            "preferred_from": (today() + timedelta(days=2)).isoformat(),
+            "preferred_to": (today() + timedelta(days=9)).isoformat(),
+            "audience": "50",
+        },
+        303,
+        "",
+    ),
+    "outreach.decline": ("police", {}, lambda v: {"reason": "本月已排满"}, 303, ""),
+    "outreach.corners": (
+        "police",
+        {},
+        lambda v: {
+            "name": "心防体验区",
+            "area_id": str(v["community_id"]),
+            "place": "服务中心",
+            "opens": "09:00",
+            "closes": "17:00",
+            "capacity": "30",
         },
         303,
         "",

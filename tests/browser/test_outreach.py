@@ -1,0 +1,85 @@
+"""Outreach on a 360 px phone, with and without JavaScript (issue 21): an anonymous
+phone opens the event's sign-in URL (from the organiser's poster), signs in and
+answers the quiz, while the organiser's count rises in place (htmx polling; a
+refresh without JavaScript)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from community.accounts.models import Organization, User
+from community.core.timeutil import utcnow
+from community.extensions import db
+from community.outreach import services
+from tests.browser.conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+_seq = itertools.count(1)
+
+
+def _event(live_server) -> int:
+    with live_server.app.app_context():
+        session = db.session
+        police = session.scalar(select(User).where(User.username == "police"))
+        station = session.scalar(select(Organization).where(Organization.name == "东城派出所"))
+        start = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=10)
+        event = services.publish_event(
+            session,
+            police,
+            services.EventInput(
+                kind="anti_fraud",
+                title=f"反诈宣传进楼道 {next(_seq)}",
+                target="area",
+                area_id=station.area_id,
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                organiser_id=station.id,
+            ),
+        )
+        session.commit()
+        return event.id
+
+
+def test_a_phone_signs_in_and_answers_while_the_count_rises(make_page, live_server, login_as, js):
+    event_id = _event(live_server)
+    organiser = make_page(js=js, viewport=PHONE)
+    login_as(organiser, "police")
+    organiser.goto(f"/outreach/events/{event_id}/poster")
+    signin_url = organiser.get_by_test_id("signin-url").get_attribute("href")
+    assert organiser.locator("#poster svg").count() == 1
+    organiser.goto(f"/outreach/events/{event_id}")
+    count = organiser.get_by_test_id("signin-count")
+    expect(count).to_have_text("0")
+
+    phone = make_page(js=js, viewport=PHONE)
+    phone.goto(signin_url)
+    phone.locator("input[name=name]").fill("张三")
+    phone.get_by_test_id("signin").click()
+    phone.wait_for_url("**/done")
+    expect(phone.get_by_test_id("signed-in")).to_contain_text("签到")
+    expect(phone.locator(".takeaway")).to_contain_text("96110")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for i, answer in enumerate(["b", "a", "b", "a", "b"], 1):
+        phone.locator(f"#q{i}-{answer}").check()
+    phone.get_by_test_id("quiz-submit").click()
+    expect(phone.get_by_test_id("quiz-result")).to_contain_text("4")
+    # Signing in again from the same phone: its first sign-in, not a second count.
+    phone.goto(signin_url)
+    phone.wait_for_url("**/done")
+
+    if js:
+        # Polled in place every few seconds: no reload.
+        organiser.evaluate("window.__still_here = true")
+        expect(count).to_have_text("1", timeout=9_000)
+        assert organiser.evaluate("window.__still_here === true")
+    else:
+        organiser.locator("#live-count a").click()
+        expect(organiser.get_by_test_id("signin-count")).to_have_text("1")
+    expect(organiser.get_by_test_id("quiz-share")).to_contain_text("80")
+    assert organiser.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
