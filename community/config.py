@@ -143,6 +143,9 @@ class Config:
     DECLARE_RATE_LIMIT = os.environ.get("DECLARE_RATE_LIMIT", "10/hour;30/day")
     # Status look-ups by reference number (/declare/status, public) per client address.
     DECLARE_STATUS_RATE_LIMIT = os.environ.get("DECLARE_STATUS_RATE_LIMIT", "60/hour")
+    # Outreach sign-in and quiz posts per address: attendees of one event often share
+    # one (a factory's Wi-Fi, a carrier's NAT), so this stops floods, not a full hall.
+    OUTREACH_SIGNIN_RATE_LIMIT = os.environ.get("OUTREACH_SIGNIN_RATE_LIMIT", "120/hour;600/day")
 
     # Logs (core/logs.py): the level of the app's loggers, `text` or `json` lines on
     # stderr, and the app's one line per request (gunicorn.conf.py turns it off in a
