@@ -40,6 +40,7 @@ register_nav(
 from community.mediation import (  # noqa: E402,F401
     badges,
     jobs,
+    panels,
     permissions,
     reviews,
     services,

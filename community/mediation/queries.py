@@ -426,3 +426,18 @@ def mask_name(name: str | None) -> str:
     if not name:
         return ""
     return name[0] + "*" * (len(name) - 1)
+
+
+def site_cases(session: Session, user: Any, site: Any, limit: int = 10) -> list[MediationCase]:
+    """The open cases at `site` the user may see, 高 first."""
+    return list(
+        session.scalars(
+            _ordered(
+                select(MediationCase).where(
+                    MediationCase.site_id == site.id,
+                    MediationCase.status.in_(OPEN_STATES),
+                    case_scope(user),
+                )
+            ).limit(limit)
+        )
+    )

@@ -96,6 +96,9 @@ def new():
         )
 
     if request.method == "GET":
+        # From a site's page: its area and the site chosen already.
+        form.site_id.data = request.args.get("site_id", 0, type=int) or 0
+        form.area_id.data = request.args.get("area_id", None, type=int)
         return page()
     return submit(
         form,

@@ -399,3 +399,29 @@ def services_room(s, ids):
     from community.mediation.models import MediationRoom
 
     return s.get(MediationRoom, ids["room"])
+
+
+def test_site_page_panel_lists_disputes_and_offers_a_landlord_to_ask(
+    app, client, login, switch, med
+):
+    from tests.factories.places import make_site
+
+    ids, names = med
+    with app.app_context():
+        s = db.session
+        landlord = make_role_user(s, "landlord", area=_area(s, ids), password=PASSWORD)
+        site = make_site(s, area=_area(s, ids), landlord=landlord, name="东村出租屋")
+        case = make_case(s, area=_area(s, ids), opener=landlord, site=site)
+        s.commit()
+        site_id, number, username = site.id, case.number, landlord.username
+    login(username)
+    html = client.get(f"/sites/{site_id}").get_data(as_text=True)
+    assert number in html and "Ask for mediation of a dispute here" in html
+    form = client.get(f"/mediation/new?site_id={site_id}&area_id={ids['area']}").get_data(
+        as_text=True
+    )
+    assert re.search(
+        rf'<option selected value="{site_id}">|<option value="{site_id}" selected', form
+    )
+    switch(names["coordinator"])
+    assert number in client.get(f"/sites/{site_id}").get_data(as_text=True)
