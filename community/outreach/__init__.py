@@ -40,6 +40,7 @@ from community.outreach import (  # noqa: E402,F401
     permissions,
     reviews,
     services,
+    signin_views,
     start,
     views,
 )

@@ -4,10 +4,9 @@ requests, coverage, an enterprise's visits and experience corners."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, time, timedelta
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,15 +14,14 @@ from sqlalchemy import select
 from community.accounts.models import Area, Organization
 from community.accounts.permissions import authorize_or_403, can, visible_or_404
 from community.core import events, uploads
-from community.core.errors import Conflict, RuleViolation
-from community.core.forms import EmptyForm, apply_violation, choices
-from community.core.htmx import render, saved, submit
+from community.core.forms import EmptyForm, choices
+from community.core.htmx import render, submit
 from community.core.once import once, reads_first
 from community.core.pagination import parse_page
-from community.core.timeutil import local_date, to_utc, today, utcnow
+from community.core.timeutil import to_utc, today, utcnow
 from community.core.urls import public_url
-from community.extensions import db, limiter
-from community.outreach import bp, queries, quiz, services
+from community.extensions import db
+from community.outreach import bp, queries, services
 from community.outreach.forms import (
     LABELS,
     CloseForm,
@@ -31,9 +29,7 @@ from community.outreach.forms import (
     CoverageForm,
     DeclineForm,
     EventForm,
-    QuizForm,
     RequestForm,
-    SigninForm,
 )
 from community.outreach.models import KINDS, TARGETS, OutreachEvent, VisitRequest
 from community.outreach.permissions import (
@@ -44,9 +40,6 @@ from community.outreach.permissions import (
 )
 from community.places.models import Site
 from community.places.qr import qr_svg
-
-DEVICE_COOKIE = "outreach_device"
-DEVICE_MAX_AGE = 400 * 24 * 3600
 
 
 def _event_or_404(event_id: int) -> OutreachEvent:
@@ -318,171 +311,6 @@ def photo(event_id: int, position: int):
     if found is None:
         abort(404)
     return uploads.send(found.name)
-
-
-# --- the attendees' sign-in (public) -------------------------------------------------
-
-
-def _signin_limit() -> str:
-    # Attendees of one event often share an address (a factory's Wi-Fi, mobile
-    # carriers' NAT): the limit stops floods, not a full hall.
-    return current_app.config.get("OUTREACH_SIGNIN_RATE_LIMIT", "120/hour;600/day")
-
-
-def _event_by_token_or_404(token: str) -> OutreachEvent:
-    event = queries.get_event_by_token(db.session, token)
-    if event is None:
-        abort(404)
-    return event
-
-
-def _device() -> str | None:
-    value = request.cookies.get(DEVICE_COOKIE, "")
-    return (
-        value
-        if 16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum()
-        else None
-    )
-
-
-def _with_device(resp, device: str):
-    resp.set_cookie(
-        DEVICE_COOKIE,
-        device,
-        max_age=DEVICE_MAX_AGE,
-        path=url_for("outreach.signin", signin_token="x").rsplit("/", 1)[0] + "/",
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure,
-    )
-    return resp
-
-
-def _closed_page(event: OutreachEvent, exc: services.SigninClosed):
-    return render(
-        "outreach/signin.html",
-        event=event,
-        closed=exc,
-        form=None,
-        status=410,
-        **LABELS,
-    )
-
-
-def _signin_page(event: OutreachEvent, form: SigninForm, status: int = 200, conflict=None):
-    if not form.nonce.data:
-        form.nonce.data = secrets.token_urlsafe(24)
-    return render(
-        "outreach/signin.html",
-        "signin_form",
-        event=event,
-        closed=None,
-        form=form,
-        conflict=conflict,
-        status=status,
-        **LABELS,
-    )
-
-
-@bp.route("/s/<signin_token>", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
-def signin(signin_token: str):
-    event = _event_by_token_or_404(signin_token)
-    device = _device()
-    first = services.first_signin(db.session, event, device=device) if device else None
-    if first is not None:
-        return redirect(url_for("outreach.done", signin_token=signin_token), code=303)
-    form = SigninForm()
-    if request.method == "GET":
-        if not services.signin_open(event):
-            return _closed_page(
-                event,
-                services.SigninClosed(*services.signin_window(event), event.status == "cancelled"),
-            )
-        return _signin_page(event, form)
-    if not form.validate_on_submit():
-        return _signin_page(event, form, status=422)
-    try:
-        signin, _new = services.sign_in(
-            db.session,
-            event,
-            nonce=form.nonce.data,
-            device=device or secrets.token_urlsafe(24),
-            name=form.name.data or "",
-            employer=form.employer.data or "",
-        )
-    except services.SigninClosed as exc:
-        return _closed_page(event, exc)
-    except RuleViolation as exc:
-        db.session.rollback()
-        apply_violation(form, exc)
-        return _signin_page(event, form, status=422)
-    resp = saved(None, url_for("outreach.done", signin_token=signin_token))
-    return _with_device(resp, signin.device)
-
-
-def _quiz_form(event: OutreachEvent, formdata=None) -> QuizForm:
-    form = QuizForm(formdata=formdata) if formdata is not None else QuizForm(formdata=None)
-    for i, q in enumerate(quiz.questions(event.kind), 1):
-        field = getattr(form, f"q{i}")
-        field.label.text = str(q.text)
-        field.choices = choices((value, str(label)) for value, label in q.options)
-    return form
-
-
-def _done_page(event, signin, form=None, status: int = 200, conflict=None):
-    return render(
-        "outreach/done.html",
-        "quiz",
-        event=event,
-        signin=signin,
-        form=form or _quiz_form(event),
-        scams=quiz.season_scams(local_date(signin.signed_at)),
-        hotline=quiz.HOTLINE,
-        takeaway=quiz.TAKEAWAYS.get(event.kind),
-        total=quiz.QUESTIONS,
-        conflict=conflict,
-        status=status,
-        **LABELS,
-    )
-
-
-def _my_signin(event: OutreachEvent):
-    device = _device()
-    return services.first_signin(db.session, event, device=device) if device else None
-
-
-@bp.route("/s/<signin_token>/done")
-def done(signin_token: str):
-    """What an attendee keeps after signing in: when, the take-away, the quiz."""
-    event = _event_by_token_or_404(signin_token)
-    signin = _my_signin(event)
-    if signin is None:
-        return redirect(url_for("outreach.signin", signin_token=signin_token))
-    return _done_page(event, signin)
-
-
-@bp.route("/s/<signin_token>/quiz", methods=["POST"])
-@limiter.limit(_signin_limit)
-def answer(signin_token: str):
-    event = _event_by_token_or_404(signin_token)
-    signin = _my_signin(event)
-    if signin is None:
-        abort(403)
-    form = _quiz_form(event, request.form)
-    if not form.validate_on_submit():
-        return _done_page(event, signin, form, status=422)
-    answers = [getattr(form, f"q{i}").data for i in range(1, quiz.QUESTIONS + 1)]
-    try:
-        right = services.answer_quiz(db.session, event, signin, answers)
-    except Conflict as exc:
-        db.session.rollback()
-        return _done_page(event, _my_signin(event), form, status=409, conflict=exc.message)
-    return saved(
-        _("%(right)d of %(total)d right. Thank you!", right=right, total=quiz.QUESTIONS),
-        url_for("outreach.done", signin_token=signin_token),
-        lambda: _done_page(event, _my_signin(event)),
-    )
 
 
 # --- visit requests ------------------------------------------------------------------

@@ -1,49 +1,43 @@
-"""Outreach rules: publish an event (staffed through a linked duty, booked at an
-experience corner without overlap, scheduling a visit request), sign attendees
-in (window, once per phone, replays answered with the first sign-in), score the
-quiz once, close the event with attendance; visit requests; corners.
-
-Who may act is decided in outreach/permissions.py; these functions enforce the
-rules of the input and the state and raise RuleViolation (422), Conflict (409)
-or SigninClosed (410)."""
+"""Publishing events (target, organiser, a duty for the staff, a corner booking
+without overlap, a visit request scheduled), cancelling and closing them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, Organization
-from community.accounts.permissions import can
-from community.accounts.services import member_user_ids
 from community.core import audit, uploads
 from community.core.errors import Conflict, RuleViolation
-from community.core.notify import notify, path_for, register_message
-from community.core.reviews import require_reason
-from community.core.timeutil import to_local, today, utcnow
+from community.core.timeutil import to_local, utcnow
 from community.core.validators import is_id
 from community.duty import services as duty
 from community.duty.models import DutyTask
-from community.outreach import quiz
 from community.outreach.models import (
     KINDS,
     MAX_PHOTOS,
     OutreachCorner,
     OutreachEvent,
     OutreachPhoto,
-    OutreachSignin,
-    VisitRequest,
 )
-from community.outreach.permissions import organiser_scope, publish_areas, requester_orgs
+from community.outreach.permissions import organiser_scope, publish_areas
+from community.outreach.services.common import (
+    CANCELLED,
+    CLOSED,
+    MAX_HOURS,
+    PUBLISHED,
+    span,
+)
+from community.outreach.services.requests import _schedule, _waiting_request
+from community.outreach.services.signins import count_signins
 from community.places.models import Site
 
-# The duty kind that staffs each event kind (duty's own kinds where one fits).
 DUTY_KIND = {
     "anti_fraud": "anti_fraud",
     "legal": "legal_publicity",
@@ -54,50 +48,6 @@ DUTY_KIND = {
     "safety_education": "publicity",
 }
 # Attendees sign in from this long before the start until this long after the end.
-SIGNIN_OPENS = timedelta(minutes=30)
-SIGNIN_CLOSES = timedelta(hours=2)
-MAX_HOURS = 24
-
-PUBLISHED, CLOSED, CANCELLED, REQUESTED, SCHEDULED, DECLINED, CORNER = (
-    "outreach_published",
-    "outreach_closed",
-    "outreach_cancelled",
-    "outreach_requested",
-    "outreach_request_scheduled",
-    "outreach_request_declined",
-    "outreach_corner_created",
-)
-audit.register_actions(
-    {
-        PUBLISHED: _l("Outreach event published"),
-        CLOSED: _l("Outreach event closed"),
-        CANCELLED: _l("Outreach event cancelled"),
-        REQUESTED: _l("Outreach visit requested"),
-        SCHEDULED: _l("Outreach visit request scheduled"),
-        DECLINED: _l("Outreach visit request declined"),
-        CORNER: _l("Experience corner created"),
-    }
-)
-SCHEDULED_NOTICE, DECLINED_NOTICE = "outreach-request-scheduled", "outreach-request-declined"
-register_message(SCHEDULED_NOTICE, _l("Your visit request was scheduled: %(when)s."))
-register_message(DECLINED_NOTICE, _l("Your visit request was declined: %(reason)s"))
-
-
-class SigninClosed(Exception):
-    """Sign-in is not open now (410): `opens` and `closes` in UTC."""
-
-    def __init__(self, opens: datetime, closes: datetime, cancelled: bool = False):
-        super().__init__("sign-in closed")
-        self.opens, self.closes, self.cancelled = opens, closes, cancelled
-
-
-def when(at: datetime) -> str:
-    return to_local(at).strftime("%Y-%m-%d %H:%M")
-
-
-def _span(starts_at: datetime, ends_at: datetime) -> str:
-    return f"{when(starts_at)}–{to_local(ends_at).strftime('%H:%M')}"
-
 
 # --- publishing ----------------------------------------------------------------------
 
@@ -231,7 +181,7 @@ def _overlap_message(other: OutreachEvent) -> str:
     return _(
         "The corner is already booked then: “%(title)s”, %(span)s.",
         title=other.title,
-        span=_span(other.starts_at, other.ends_at),
+        span=span(other.starts_at, other.ends_at),
     )
 
 
@@ -380,129 +330,7 @@ def cancel_event(session: Session, actor: Any, event: OutreachEvent) -> Outreach
     return event
 
 
-# --- sign-in and quiz ----------------------------------------------------------------
-
-
-def signin_window(event: OutreachEvent) -> tuple[datetime, datetime]:
-    return event.starts_at - SIGNIN_OPENS, event.ends_at + SIGNIN_CLOSES
-
-
-def signin_open(event: OutreachEvent, now: datetime | None = None) -> bool:
-    opens, closes = signin_window(event)
-    return event.status != "cancelled" and opens <= (now or utcnow()) <= closes
-
-
-def first_signin(
-    session: Session, event: OutreachEvent, *, device: str | None = None, nonce: str | None = None
-) -> OutreachSignin | None:
-    """The sign-in already made from this phone (cookie) or by this page (nonce)."""
-    conditions = []
-    if device:
-        conditions.append(OutreachSignin.device == device)
-    if nonce:
-        conditions.append(OutreachSignin.nonce == nonce)
-    if not conditions:
-        return None
-    return session.scalar(
-        select(OutreachSignin)
-        .where(OutreachSignin.event_id == event.id, or_(*conditions))
-        .order_by(OutreachSignin.id)
-        .limit(1)
-    )
-
-
-def _looks_like_id_number(text: str) -> bool:
-    digits = sum(c.isdigit() for c in text)
-    return digits >= 6
-
-
-def sign_in(
-    session: Session,
-    event: OutreachEvent,
-    *,
-    nonce: str,
-    device: str,
-    name: str = "",
-    employer: str = "",
-    now: datetime | None = None,
-) -> tuple[OutreachSignin, bool]:
-    """Sign an attendee in: (the sign-in, True) when new; (the first one, False) when
-    this phone (`device`, its cookie) or this page (`nonce`) signed in before — a
-    repeat or a replay is never counted twice (unique indexes on both are the
-    backstop). SigninClosed outside the window (SIGNIN_OPENS before the start to
-    SIGNIN_CLOSES after the end, at `now`: the demo signs in at past events) or for
-    a cancelled event; RuleViolation("name" or
-    "employer") for anything like an ID or phone number (none is ever asked)."""
-    first = first_signin(session, event, device=device, nonce=nonce)
-    if first is not None:
-        return first, False
-    now = now or utcnow()
-    if not signin_open(event, now):
-        raise SigninClosed(*signin_window(event), cancelled=event.status == "cancelled")
-    name = " ".join((name or "").split())[:40]
-    employer = " ".join((employer or "").split())[:120]
-    errors = [
-        (field, _("No numbers here: we never ask for an ID or phone number."))
-        for field, value in (("name", name), ("employer", employer))
-        if _looks_like_id_number(value)
-    ]
-    if errors:
-        raise RuleViolation.several(errors)
-    signin = OutreachSignin(
-        event_id=event.id,
-        nonce=nonce,
-        device=device,
-        name=name or None,
-        employer=employer or None,
-        signed_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(signin)
-    except IntegrityError:
-        first = first_signin(session, event, device=device, nonce=nonce)
-        if first is None:
-            raise
-        return first, False
-    return signin, True
-
-
-def answer_quiz(
-    session: Session, event: OutreachEvent, signin: OutreachSignin, answers: list[str | None]
-) -> int:
-    """Score the five answers and keep the score once: a second answer (posted twice,
-    or again later) is a Conflict naming the first score. Returns the right answers."""
-    right = quiz.score(event.kind, answers)
-    result = session.execute(
-        update(OutreachSignin)
-        .where(OutreachSignin.id == signin.id, OutreachSignin.quiz_at.is_(None))
-        .values(quiz_correct=right, quiz_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(signin, ["quiz_correct", "quiz_at"])
-    if result.rowcount != 1:
-        raise Conflict(
-            _(
-                "You answered the quiz already: %(right)d of %(total)d right.",
-                right=signin.quiz_correct or 0,
-                total=quiz.QUESTIONS,
-            )
-        )
-    return right
-
-
 # --- closing -------------------------------------------------------------------------
-
-
-def count_signins(session: Session, event_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(OutreachSignin)
-            .where(OutreachSignin.event_id == event_id)
-        )
-        or 0
-    )
 
 
 def close_event(
@@ -575,191 +403,3 @@ def close_event(
     )
     session.flush()
     return event
-
-
-# --- visit requests ------------------------------------------------------------------
-
-
-def request_visit(
-    session: Session,
-    actor: Any,
-    *,
-    kind: str,
-    organization_id: int | None,
-    site_id: int | None,
-    preferred_from: date | None,
-    preferred_to: date | None,
-    audience: int | None,
-    note: str = "",
-) -> VisitRequest:
-    """An enterprise or property company asks for a session at its premises: its
-    own organization (one of the actor's), for a property company one of its sites.
-    RuleViolation on kind, organization_id, site_id, preferred_from (in the past),
-    preferred_to (before preferred_from), audience (< 1)."""
-    errors: list[tuple[str | None, str]] = []
-    if kind not in KINDS:
-        errors.append(("kind", _("Unknown kind of event.")))
-    org = (
-        session.get(Organization, organization_id)
-        if is_id(organization_id) and organization_id in requester_orgs(actor)
-        else None
-    )
-    if org is None:
-        errors.append(("organization_id", _("Choose your organization.")))
-    site = None
-    if org is not None and org.kind == "property_company":
-        site = (
-            session.scalar(select(Site).where(Site.id == site_id, Site.company_id == org.id))
-            if is_id(site_id)
-            else None
-        )
-        if site is None:
-            errors.append(("site_id", _("Choose one of your company's sites.")))
-    if preferred_from is None:
-        errors.append(("preferred_from", _("Give a date.")))
-    elif preferred_from < today():
-        errors.append(("preferred_from", _("The date lies in the past.")))
-    if preferred_to is None:
-        errors.append(("preferred_to", _("Give a date.")))
-    elif preferred_from is not None and preferred_to < preferred_from:
-        errors.append(("preferred_to", _("The last date comes before the first.")))
-    if audience is None or audience < 1:
-        errors.append(("audience", _("At least one person.")))
-    if errors:
-        raise RuleViolation.several(errors)
-    visit = VisitRequest(
-        kind=kind,
-        organization_id=org.id,
-        site_id=site.id if site else None,
-        area_id=site.area_id if site else org.area_id,
-        preferred_from=preferred_from,
-        preferred_to=preferred_to,
-        audience=audience,
-        note=(note or "").strip()[:500] or None,
-        status="waiting",
-        requested_by_id=getattr(actor, "id", None),
-    )
-    session.add(visit)
-    session.flush()
-    audit.record(session, actor, REQUESTED, visit, {"kind": kind, "audience": audience})
-    return visit
-
-
-def _waiting_request(session: Session, actor: Any, request_id: Any) -> VisitRequest:
-    visit = session.get(VisitRequest, int(request_id)) if is_id(_int(request_id)) else None
-    if visit is None or not can(actor, "outreach.request.decide", visit):
-        raise RuleViolation(None, _("The visit request is not one you decide."))
-    if visit.status != "waiting":
-        raise Conflict(_("This request was already decided."))
-    return visit
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _decide(session: Session, visit: VisitRequest, actor: Any, **values: Any) -> None:
-    result = session.execute(
-        update(VisitRequest)
-        .where(VisitRequest.id == visit.id, VisitRequest.status == "waiting")
-        .values(decided_by_id=getattr(actor, "id", None), decided_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(visit)
-    if result.rowcount != 1:
-        raise Conflict(_("This request was already decided."))
-
-
-def _requesters(session: Session, visit: VisitRequest) -> list[int]:
-    return member_user_ids(session, [visit.organization_id], "enterprise", "property_manager")
-
-
-def _schedule(session: Session, actor: Any, visit: VisitRequest, event: OutreachEvent) -> None:
-    _decide(session, visit, actor, status="scheduled", event_id=event.id)
-    audit.record(session, actor, SCHEDULED, visit, {"event": event.id})
-    notify(
-        session,
-        _requesters(session, visit),
-        SCHEDULED_NOTICE,
-        link=path_for("outreach.show_request", request_id=visit.id),
-        when=when(event.starts_at),
-    )
-
-
-def decline_request(session: Session, actor: Any, visit: VisitRequest, reason: str) -> VisitRequest:
-    """waiting -> declined with a reason the requester reads. RuleViolation("reason")
-    when empty; Conflict when decided already."""
-    reason = require_reason(reason, _("Say why the request is declined."))
-    _decide(session, visit, actor, status="declined", reason=reason)
-    audit.record(session, actor, DECLINED, visit, {"reason": reason})
-    notify(
-        session,
-        _requesters(session, visit),
-        DECLINED_NOTICE,
-        link=path_for("outreach.show_request", request_id=visit.id),
-        reason=reason,
-    )
-    session.flush()
-    return visit
-
-
-# --- experience corners --------------------------------------------------------------
-
-
-def create_corner(
-    session: Session,
-    actor: Any,
-    *,
-    name: str,
-    area_id: int | None,
-    site_id: int | None,
-    place: str,
-    opens: time | None,
-    closes: time | None,
-    capacity: int | None,
-) -> OutreachCorner:
-    """A 心防体验区 in one of the actor's areas, at a site of it or a named place,
-    open `opens`–`closes` local time. RuleViolation on name, area_id, site_id,
-    place, closes, capacity."""
-    errors: list[tuple[str | None, str]] = []
-    name = " ".join((name or "").split())[:120]
-    if not name:
-        errors.append(("name", _("Give the corner a name.")))
-    area = _in_publish_areas(session, actor, area_id)
-    if area is None:
-        errors.append(("area_id", _("Choose a community of your areas.")))
-    site = None
-    if site_id:
-        site = session.get(Site, site_id) if is_id(site_id) else None
-        if site is None or area is None or not site.area.path.startswith(area.path):
-            errors.append(("site_id", _("Give the number of a site of that community.")))
-    place = " ".join((place or "").split())[:200]
-    if site is None and not place:
-        errors.append(("place", _("Name the place, or give a site.")))
-    if opens is None or closes is None or closes <= opens:
-        errors.append(("closes", _("It must close after it opens.")))
-    if capacity is None or capacity < 1:
-        errors.append(("capacity", _("At least one visitor.")))
-    if errors:
-        raise RuleViolation.several(errors)
-    corner = OutreachCorner(
-        name=name,
-        area_id=area.id,
-        site_id=site.id if site else None,
-        place=place or None,
-        opens=opens,
-        closes=closes,
-        capacity=capacity,
-    )
-    corner.area = area
-    session.add(corner)
-    session.flush()
-    audit.record(session, actor, CORNER, corner, {"name": name})
-    return corner
-
-
-def local_span(starts_at: datetime, ends_at: datetime) -> str:
-    return _span(starts_at, ends_at)
