@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
@@ -195,6 +196,37 @@ def check_import_shown(browser: Browser, job_id: int, imported: int) -> None:
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     lines = body.decode("utf-8-sig").splitlines()
     assert len(lines) == 2 and lines[1].startswith(f"{imported + 2},id_number,"), lines
+
+
+JOB = "SELECT status, done, total, imported, refused, runner FROM import_job WHERE id = :j"
+
+
+def import_job(engine, job_id: int):
+    """The import job's row: status, done, total, imported, refused, runner."""
+    with engine.connect() as conn:
+        return conn.execute(text(JOB), {"j": job_id}).one()
+
+
+def ended_job(engine, job_id: int):
+    """The job's row once it has ended (done or failed), else None."""
+    job = import_job(engine, job_id)
+    return job if job.status in ("done", "failed") else None
+
+
+def residences(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM residence")).scalar()
+
+
+def residences_twice(engine) -> list:
+    """Residences written twice (one person, room and move-in day more than once)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT person_id, room_id, move_in FROM residence"
+                " GROUP BY person_id, room_id, move_in HAVING count(*) > 1"
+            )
+        ).all()
 
 
 def serve(env: dict, port: int, log: Path) -> subprocess.Popen:

@@ -48,11 +48,15 @@ from tests.multihost import (
     Browser,
     Processes,
     check_import_shown,
+    ended_job,
     folders,
     free_port,
     free_redis_db,
+    import_job,
     program,
     report_hazard,
+    residences,
+    residences_twice,
     rows_with_a_refused_one,
     shared_env,
     until,
@@ -270,11 +274,6 @@ SELECT (SELECT count(*) FROM periodic_job WHERE runner IS NOT NULL),
        EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
                AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL)
 """
-JOB = "SELECT status, done, total, imported, refused, runner FROM import_job WHERE id = :j"
-
-
-def _job(deployment, job_id: int):
-    return deployment.one(JOB, j=job_id)
 
 
 def _finished(deployment, job_id: int, what: str):
@@ -282,8 +281,7 @@ def _finished(deployment, job_id: int, what: str):
 
     def ended():
         deployment.workers_alive()
-        job = _job(deployment, job_id)
-        return job if job.status in ("done", "failed") else None
+        return ended_job(deployment.engine, job_id)
 
     return until(ended, 120, what)
 
@@ -295,7 +293,6 @@ def test_an_import_uploaded_on_one_server_is_finished_by_the_workers_unwatched(d
     two.login(world.landlord)
     reads = _import_page_reads(deployment)
     job_id = upload_import(one, rows_with_a_refused_one(world.site_id, 25, first=500))
-
     job = _finished(deployment, job_id, "the workers finish the import")
     assert (job.status, job.done, job.imported, job.refused) == ("done", 26, 25, 1)
     # Nobody opened the job's page while it ran: the servers logged no request for it.
@@ -332,23 +329,22 @@ def test_workers_killed_mid_import_leave_no_half_batch_and_new_ones_finish_it(de
     rows = 1200
     browser = deployment.browser(1)
     browser.login(world.landlord)
-    residences = "SELECT count(*) FROM residence"
-    before = deployment.scalar(residences)
+    before = residences(deployment.engine)
     job_id = upload_import(browser, csv_bytes(import_rows(world.site_id, rows, first=1000)))
 
     def under_way():
         """Five steps done, no periodic run under way, and a worker's transaction
         holding writes not yet committed (most likely a step's rows and cursor)."""
         deployment.workers_alive()
-        job = _job(deployment, job_id)
+        job = import_job(deployment.engine, job_id)
         assert job.status in ("queued", "running"), f"finished before the kill: {job}"
         return job.done >= 5 * CHUNK and tuple(deployment.one(UNDER_WAY)) == (0, True)
 
     until(under_way, 60, "the workers get five steps into the import", every=0.01)
     for name in WORKERS:
         deployment.processes.kill(name)
-    job = _job(deployment, job_id)
-    written = deployment.scalar(residences) - before
+    job = import_job(deployment.engine, job_id)
+    written = residences(deployment.engine) - before
     deployment.start_workers()
     # What the dead workers left: whole steps with their cursor, nothing of a half one,
     # no claim on the job (the next worker goes on at once).
@@ -358,13 +354,6 @@ def test_workers_killed_mid_import_leave_no_half_batch_and_new_ones_finish_it(de
     # New workers go on from the cursor: every row once.
     job = _finished(deployment, job_id, "new workers finish the import")
     assert (job.status, job.done, job.imported, job.refused) == ("done", rows, rows, 0), job
-    with deployment.engine.connect() as conn:
-        assert conn.execute(text(residences)).scalar() - before == rows
-        twice = conn.execute(
-            text(
-                "SELECT person_id, room_id, move_in FROM residence"
-                " GROUP BY person_id, room_id, move_in HAVING count(*) > 1"
-            )
-        ).all()
-    assert twice == []
+    assert residences(deployment.engine) - before == rows
+    assert residences_twice(deployment.engine) == []
     assert deployment.local_files() == []
