@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select, true
+from sqlalchemy import Select, and_, column, false, func, or_, select, table, true
 
 from community.accounts.models import Area, Membership, Organization
 from community.accounts.permissions import (
@@ -79,6 +79,11 @@ def _yellow_card(area_ids: Select) -> Any:
     return or_(company(area_ids), landlord(area_ids))
 
 
+# Mediation sits beside audit (layer 5: neither imports the other), so its tables are
+# named here, not imported; coupled with community/mediation/models.py.
+_CASE = table("mediation_case", column("id"), column("area_id"))
+_ROOM = table("mediation_room", column("id"), column("area_id"))
+
 OBJECT_AREAS: dict[str, ObjectScope] = {
     "site": _found(select(Site.id), Site.id, Site.area_id),
     "building": _found(
@@ -120,6 +125,8 @@ OBJECT_AREAS: dict[str, ObjectScope] = {
     "yellowcardproposal": _found(
         select(YellowCardProposal.id), YellowCardProposal.id, YellowCardProposal.area_id
     ),
+    "mediationcase": _found(select(_CASE.c.id), _CASE.c.id, _CASE.c.area_id),
+    "mediationroom": _found(select(_ROOM.c.id), _ROOM.c.id, _ROOM.c.area_id),
 }
 
 # Object types with no area: their events show to their actor and administrators.

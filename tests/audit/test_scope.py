@@ -28,6 +28,7 @@ from tests.factories.assessments import make_assessment
 from tests.factories.duty import make_claim, make_coordinator, make_duty, make_volunteer
 from tests.factories.hazards import make_hazard
 from tests.factories.inspections import make_incident, make_inspection
+from tests.factories.mediation import make_case, mediation_world
 from tests.factories.places import make_application, make_building, make_room, make_site
 from tests.factories.residents import make_residence
 
@@ -52,7 +53,11 @@ def _objects(session, community, police) -> list:
     ]
     session.add_all(cards)
     session.flush()
+    mediation = mediation_world(session, area=community)
+    case = make_case(session, area=community, opener=police)
     return [
+        case,
+        mediation["room"],
         site,
         building,
         room,
