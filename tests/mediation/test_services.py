@@ -330,3 +330,13 @@ def test_member_of_another_team_cannot_be_assigned(session, world):
         accept(session, case, lead=world["lead"], mediator=other["mediator"])
     assert "lead_mediator_id" in _errors(exc)
     make_member(session, team=world["team"])  # the factory path works for the team
+
+
+def test_the_worker_job_marks_overdue_cases(session, world, frozen_clock):
+    from community.core.jobs import periodic_jobs
+
+    job = {j.kind: j for j in periodic_jobs()}["mediation-overdue"]
+    frozen_clock("2026-12-01 09:00")
+    make_case(session, area=world["area"])
+    now = frozen_clock("2026-12-05 08:00")
+    assert job.fn(session, now) == "overdue cases marked: 1"

@@ -425,3 +425,19 @@ def test_site_page_panel_lists_disputes_and_offers_a_landlord_to_ask(
     )
     switch(names["coordinator"])
     assert number in client.get(f"/sites/{site_id}").get_data(as_text=True)
+
+
+def test_invalid_step_by_htmx_is_the_case_body_with_422(app, htmx_client, client, login, med):
+    ids, names = med
+    case_id = _accepted(app, ids)
+    login(names["mediator"])
+    url = f"/mediation/{case_id}"
+    resp = htmx_client.post(
+        f"{url}/outcome",
+        data={"outcome": "agreement", "terms": "", "csrf_token": _csrf(client, url)},
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "<html" not in body and 'id="case-body"' in body and "Write the terms" in body
+    with app.app_context():
+        assert db.session.get(MediationCase, case_id).status == "accepted"
