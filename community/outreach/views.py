@@ -115,7 +115,7 @@ def _prefill(form: EventForm) -> VisitRequest | None:
         form.kind.data = args["kind"]
     if args.get("target") in TARGETS:
         form.target.data = args["target"]
-    for name in ("enterprise_id", "site_id", "area_id"):
+    for name in ("enterprise_id", "site_id", "area_id", "corner_id"):
         value = args.get(name, type=int)
         if value:
             getattr(form, name).data = value
@@ -194,6 +194,17 @@ def new():
     )
 
 
+def _target_url(event: OutreachEvent) -> str | None:
+    """The target's own page, when the user may open it."""
+    if event.enterprise is not None and can(
+        current_user, "outreach.enterprise.view", event.enterprise
+    ):
+        return url_for("outreach.enterprise", enterprise_id=event.enterprise_id)
+    if event.site is not None and can(current_user, "site.view", event.site):
+        return url_for("places.show", site_id=event.site_id)
+    return None
+
+
 def _event_page(
     event: OutreachEvent, *, status: int = 200, conflict=None, close_form=None, block=None
 ):
@@ -204,6 +215,7 @@ def _event_page(
         "outreach/show.html",
         block,
         event=event,
+        target_url=_target_url(event),
         manages=manages,
         live=queries.live_count(db.session, event.id) if manages else None,
         polling=manages

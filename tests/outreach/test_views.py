@@ -19,7 +19,7 @@ from community.dashboard import queries as dashboard_queries
 from community.extensions import db
 from community.outreach.models import OutreachEvent, OutreachSignin, VisitRequest
 from community.residents import queries as resident_queries
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, csrf_from, logged_in
 from tests.factories.accounts import make_area_tree, make_org, make_role_user
 from tests.factories.outreach import make_event, make_request
 from tests.factories.places import make_building, make_room, make_site
@@ -168,11 +168,7 @@ def test_the_quiz_is_counted_once_and_the_organiser_sees_the_share(client, app, 
     second = _answer(client, path, ["a", "a", "a", "a", "a"])
     assert second.status_code == 409
     assert "You answered the quiz already: 5 of 5 right." in second.get_data(as_text=True)
-    organiser = app.test_client()
-    with organiser.session_transaction() as sess:
-        sess["locale"] = "en"
-    token = csrf_from(organiser.get("/login").get_data(as_text=True))
-    organiser.post("/login", data={"username": w.police, "password": PASSWORD, "csrf_token": token})
+    organiser = logged_in(app, w.police)
     live = organiser.get(f"/outreach/events/{w.event_id}/count", headers={"HX-Request": "true"})
     body = live.get_data(as_text=True)
     assert live.status_code == 200 and "<html" not in body
@@ -203,11 +199,7 @@ def test_closing_with_attendance_and_a_photo(client, login, app, w, frozen_clock
     token, nonce, _h = _form(client, path)
     client.post(path, data={"csrf_token": token, "nonce": nonce})
     frozen_clock(utcnow() + timedelta(minutes=40), utc=True)
-    staff = app.test_client()
-    with staff.session_transaction() as sess:
-        sess["locale"] = "en"
-    token = csrf_from(staff.get("/login").get_data(as_text=True))
-    staff.post("/login", data={"username": w.police, "password": PASSWORD, "csrf_token": token})
+    staff = logged_in(app, w.police)
     token = csrf_from(staff.get(f"/outreach/events/{w.event_id}").get_data(as_text=True))
     bomb = staff.post(
         f"/outreach/events/{w.event_id}/close",
@@ -426,15 +418,15 @@ def test_coverage_matches_the_hand_computed_figures(client, login, fixed):
     assert _row(html, "anti_drug") == ["0", "0", "0 / 3", "0 / 3"]
     assert _row(html, "any") == ["3", "60", "1 / 3", "1 / 3"]
     never = re.search(r'data-testid="never-enterprises">(.*?)</ul>', html, re.S).group(1)
-    assert re.findall(r"<li>(\S+)", never) == ["B厂", "C厂"]
+    assert re.findall(r"<li><a [^>]+>([^<]+)</a>", never) == ["B厂", "C厂"]
     assert "2 employees registered" in never
     sites = re.search(r'data-testid="never-sites">(.*?)</ul>', html, re.S).group(1)
-    assert re.findall(r"<li>(\S+)", sites) == ["S2", "S3"]
+    assert re.findall(r"<li><a [^>]+>([^<]+)</a>", sites) == ["S2", "S3"]
     legal = client.get(f"/outreach/coverage?area={fixed.community_id}&kind=legal").get_data(
         as_text=True
     )
     sites = re.search(r'data-testid="never-sites">(.*?)</ul>', legal, re.S).group(1)
-    assert re.findall(r"<li>(\S+)", sites) == ["S1", "S2", "S3"]
+    assert re.findall(r"<li><a [^>]+>([^<]+)</a>", sites) == ["S1", "S2", "S3"]
     assert "kind=legal" in sites and "target=site" in sites
 
 

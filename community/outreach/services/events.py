@@ -78,38 +78,37 @@ def _in_publish_areas(session: Session, actor: Any, area_id: int | None) -> Area
     return session.scalar(select(Area).where(Area.id == area_id, publish_areas(actor)))
 
 
+def _in_areas_of(session: Session, actor: Any, model: Any, row_id: Any, *where: Any):
+    """The row of `model` (an organization, site or corner: each has area_id) with
+    that id when it lies in the areas the actor publishes in, else None (one
+    message for both: nothing told about the rest)."""
+    if not is_id(row_id):
+        return None
+    return session.scalar(
+        select(model)
+        .join(Area, Area.id == model.area_id)
+        .where(model.id == row_id, publish_areas(actor), *where)
+    )
+
+
 def _resolve_target(session: Session, actor: Any, data: EventInput, errors: list) -> dict:
     """The target's columns and the event's area, each checked to lie in the areas
     the actor publishes in (one message, nothing told about the rest)."""
     found: dict[str, Any] = {"enterprise": None, "site": None, "area": None, "place": None}
     if data.target == "enterprise":
-        org = (
-            session.scalar(
-                select(Organization)
-                .join(Area, Area.id == Organization.area_id)
-                .where(
-                    Organization.id == data.enterprise_id,
-                    Organization.kind == "enterprise",
-                    publish_areas(actor),
-                )
-            )
-            if is_id(data.enterprise_id)
-            else None
+        org = _in_areas_of(
+            session,
+            actor,
+            Organization,
+            data.enterprise_id,
+            Organization.kind == "enterprise",
         )
         if org is None:
             errors.append(("enterprise_id", _("Choose an enterprise of your areas.")))
         else:
             found.update(enterprise=org, area=org.area)
     elif data.target == "site":
-        site = (
-            session.scalar(
-                select(Site)
-                .join(Area, Area.id == Site.area_id)
-                .where(Site.id == data.site_id, publish_areas(actor))
-            )
-            if is_id(data.site_id)
-            else None
-        )
+        site = _in_areas_of(session, actor, Site, data.site_id)
         if site is None:
             errors.append(("site_id", _("Give the number of a site of your areas.")))
         else:
@@ -131,15 +130,7 @@ def _resolve_target(session: Session, actor: Any, data: EventInput, errors: list
 def _check_corner(session: Session, actor: Any, data: EventInput, errors: list):
     if data.kind != "corner_visit":
         return None
-    corner = (
-        session.scalar(
-            select(OutreachCorner)
-            .join(Area, Area.id == OutreachCorner.area_id)
-            .where(OutreachCorner.id == data.corner_id, publish_areas(actor))
-        )
-        if is_id(data.corner_id)
-        else None
-    )
+    corner = _in_areas_of(session, actor, OutreachCorner, data.corner_id)
     if corner is None:
         errors.append(("corner_id", _("Choose an experience corner of your areas.")))
         return None
