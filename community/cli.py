@@ -105,15 +105,17 @@ def rebuild_rollups() -> None:
 
 def purge_everything(session, now=None) -> list[str]:
     """Delete what is kept only for a while: one-time form tokens older than a day,
-    moved-out residents' personal data, and import files older than
-    IMPORT_RETENTION_HOURS. Commits. What `flask purge-expired` and the worker's job
-    run; lines for the log."""
+    moved-out residents' personal data, route positions older than
+    TRACK_RETENTION_DAYS and import files older than IMPORT_RETENTION_HOURS.
+    Commits. What `flask purge-expired` and the worker's job run; lines for the log."""
     from community.core.once import purge_expired as purge_tokens
+    from community.duty.services.tracks import purge_tracks
     from community.residents.imports import purge_import_files
     from community.residents.services import purge_expired_residents
 
     tokens = purge_tokens(session)
     people = purge_expired_residents(session)
+    tracks = purge_tracks(session, now)
     files = purge_import_files()  # before the commit: with STORAGE_BACKEND=database
     session.commit()  # its deletes are rows of this session
     config = current_app.config
@@ -121,6 +123,7 @@ def purge_everything(session, now=None) -> list[str]:
         f"submission tokens deleted: {tokens}",
         f"moved-out residents erased (after {config['RESIDENT_RETENTION_DAYS']} days): {people}",
         f"import files deleted (after {config['IMPORT_RETENTION_HOURS']} hours): {files}",
+        f"route positions deleted (after {config['TRACK_RETENTION_DAYS']} days): {tracks}",
     ]
 
 

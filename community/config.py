@@ -139,6 +139,9 @@ class Config:
     DUTY_NO_SHOW_BAR_DAYS = _int("DUTY_NO_SHOW_BAR_DAYS", 14)
     # Check-in opens this many minutes before a duty starts.
     DUTY_CHECK_IN_MINUTES = _int("DUTY_CHECK_IN_MINUTES", 15)
+    # Positions of the routes walked on duty (personal data) are deleted this many
+    # days after they arrived (flask purge-expired, the worker's purge job).
+    TRACK_RETENTION_DAYS = _int("TRACK_RETENTION_DAYS", 30)
     # Self-declarations (/declare/<token>, public) per client address.
     DECLARE_RATE_LIMIT = os.environ.get("DECLARE_RATE_LIMIT", "10/hour;30/day")
     # Status look-ups by reference number (/declare/status, public) per client address.

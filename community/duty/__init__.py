@@ -25,6 +25,12 @@ register_nav(
     visible=lambda u: can(u, "nav.duties.mine"),
     primary=14,
 )
+register_nav(
+    "duty.patrols",
+    _l("On patrol now"),
+    order=42,
+    visible=lambda u: can(u, "nav.duties.patrols"),
+)
 
 from community.duty import (  # noqa: E402,F401
     badges,
@@ -36,5 +42,6 @@ from community.duty import (  # noqa: E402,F401
     reviews,
     services,
     start,
+    track_views,
     views,
 )

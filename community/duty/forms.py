@@ -166,3 +166,12 @@ class MonthForm(FlaskForm):
     month = StringField(_l("Month"), validators=[Optional(), Length(max=7)])
     by = HiddenField()
     area_id = SelectField(_l("Area"), coerce=int, default=0, validate_choice=True)
+
+
+class TrackConsentForm(FlaskForm):
+    """Record my route on this duty? Asked once per duty (the two buttons)."""
+
+    consent = SelectField(
+        choices=choices((("yes", _l("Record my route")), ("no", _l("Not this time")))),
+        validate_choice=True,
+    )

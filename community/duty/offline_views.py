@@ -83,7 +83,7 @@ def form_fields(names: Iterable[str], photo: str | None = None) -> list[tuple[st
     return fields
 
 
-def _json(status: int, **body: Any) -> Response:
+def json_answer(status: int, **body: Any) -> Response:
     resp = jsonify(body)
     resp.status_code = status
     return resp
@@ -100,17 +100,21 @@ def queue_answer(run, form: Any = None) -> Response:
     keeps those to show until dismissed). Anything else (5xx, no answer) leaves the
     item queued."""
     if form is not None and not form.validate_on_submit():
-        return _json(422, ok=False, reason="invalid", message=_errors(form))
+        return json_answer(422, ok=False, reason="invalid", message=_errors(form))
     try:
         applied = run(None)
     except RuleViolation as exc:
         db.session.rollback()
-        return _json(422, ok=False, reason="invalid", message=" ".join(m for _f, m in exc.errors))
+        message = " ".join(m for _f, m in exc.errors)
+        return json_answer(422, ok=False, reason="invalid", message=message)
     except offline.Refused as exc:
         db.session.rollback()
-        return _json(409, ok=False, reason=exc.reason, message=exc.message)
+        return json_answer(409, ok=False, reason=exc.reason, message=exc.message)
     except Conflict as exc:
         db.session.rollback()
-        return _json(409, ok=False, reason="refused", message=exc.message)
-    body = dict(applied.action.result or {})
-    return answered(_json(200, ok=True, replay=applied.replay, **body))
+        return json_answer(409, ok=False, reason="refused", message=exc.message)
+    # A keyed step answers its applied key's result; a plain one (the consent) ok.
+    action = getattr(applied, "action", None)
+    body = dict(getattr(action, "result", None) or {})
+    replay = bool(getattr(applied, "replay", False))
+    return answered(json_answer(200, ok=True, replay=replay, **body))

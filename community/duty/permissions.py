@@ -82,6 +82,12 @@ def decidable_reports(user: Any, claims: Any) -> set[int]:
     return {c.id for c in claims if c.status == "reported" and _decides(user, c)}
 
 
+@rule("nav.duties.patrols", "duty.patrols")
+def _watches_patrols(user: Any, obj: Any) -> bool:
+    """On patrol now: the coordinators (their areas' duties) and admins."""
+    return is_admin(user) or has_role(user, "coordinator")
+
+
 @rule("nav.duties.reports", "duty.reports")
 def _reviews(user: Any, obj: Any) -> bool:
     return is_admin(user) or has_role(user, "coordinator")

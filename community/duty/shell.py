@@ -29,7 +29,6 @@ ASSETS = (
     "js/app.js",
     "js/queue.js",
     "js/offline.js",
-    "js/track.js",
     "icons/app.svg",
 )
 

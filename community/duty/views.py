@@ -19,7 +19,7 @@ from community.core.forms import EmptyForm, choices
 from community.core.htmx import render, submit
 from community.core.once import once
 from community.core.validators import read_month
-from community.duty import bp, offline_views, queries, services
+from community.duty import bp, offline_views, queries, services, track_queries
 from community.duty.forms import (
     CHECK_OUT_FIELDS,
     LABELS,
@@ -137,6 +137,7 @@ def _show_context(task: DutyTask) -> dict:
         "linked": _linked(claims),
         "checkpoint_names": queries.checkpoint_names(task),
         "time_flags": services.claim_flags(db.session, [c.id for c in claims]),
+        "routes": track_queries.routes_for(db.session, claims, queries.checkpoint_names(task)),
         "reject_form": RejectForm(formdata=None),
     }
 
@@ -339,6 +340,10 @@ def _on_duty(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None
         if can(current_user, "nav.duties.mine")
         else (url_for("duty.show", task_id=task.id), task.title),
         visits=queries.visits_by_checkpoint(claim),
+        route=track_queries.routes_for(db.session, [claim], queries.checkpoint_names(task)).get(
+            claim.id
+        ),
+        track_days=current_app.config["TRACK_RETENTION_DAYS"],
         actions=queries.claim_actions(current_user, claim),
         checkin_opens=services.check_in_opens(task),
         checkout_form=out,
@@ -348,6 +353,10 @@ def _on_duty(claim: DutyClaim, *, status: int = 200, conflict=None, trigger=None
         trigger=trigger,
         **LABELS,
     )
+
+
+# The on-duty page as other duty modules answer with it (track_views).
+on_duty_page = _on_duty
 
 
 @bp.route("/claims/<int:claim_id>")

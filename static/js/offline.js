@@ -46,6 +46,7 @@
     if (/\/check-in$/.test(url)) { return "check_in"; }
     if (/\/check-out$/.test(url)) { return "check_out"; }
     if (/\/checkpoints\/\d+$/.test(url)) { return "visit"; }
+    if (/\/track\/consent$/.test(url)) { return "consent"; }
     return "other";
   }
 
@@ -54,10 +55,12 @@
     return section ? Number(section.id.replace("on-duty-", "")) : null;
   }
 
-  function itemFrom(form) {
+  function itemFrom(form, submitter) {
     var fields = [];
     var token = "";
-    new FormData(form).forEach(function (value, name) {
+    var data;
+    try { data = new FormData(form, submitter || undefined); } catch (e) { data = new FormData(form); }
+    data.forEach(function (value, name) {
       if (name === "csrf_token") { token = value; return; }
       if (name === "submission_token") { return; } // the idempotency key does its work
       if (typeof value === "object") {
@@ -75,8 +78,8 @@
     };
   }
 
-  function enqueue(form) {
-    var item = itemFrom(form);
+  function enqueue(form, submitter) {
+    var item = itemFrom(form, submitter);
     return Q.add(item).then(function () {
       reflect(item);
       askForSync();
@@ -111,6 +114,12 @@
         var wrapper = form.closest(".tick-form") || form;
         wrapper.replaceWith(mark);
       }
+    } else if (item.kind === "consent") {
+      var ask = section.querySelector("form[data-track-consent]");
+      var track = ask ? ask.closest("[data-track]") : null;
+      var answer = (item.fields.filter(function (f) { return f.name === "consent"; })[0] || {}).value;
+      if (track) { track.dataset.consent = answer === "yes" ? "yes" : "no"; ask.hidden = true; }
+      startTracking();
     } else if (item.kind === "check_out") {
       form = section.querySelector("form[data-offline][action$='/check-out']");
       var box = form ? (form.closest(".check-out") || form) : null;
@@ -121,6 +130,7 @@
         note.textContent = (form.dataset.offline || "") + " · " + hhmm(item.made) + " · " + waiting;
         box.replaceWith(note);
       }
+      stopTracking();
     }
   }
 
@@ -194,6 +204,84 @@
     }, function () { return render(); });
   }
 
+
+  // --- the route walked (with the volunteer's consent) ----------------------------------
+  // While the duty page is open and the claim is on duty (or its check-in waits in
+  // the queue), positions are watched, thinned to one per 20 m or 60 s, and queued in
+  // batches like every other step.
+  var THIN_METRES = 20;
+  var THIN_MS = 60000;
+  var BATCH_POINTS = 5;
+  var BATCH_MS = 120000;
+  var tracking = null;
+
+  function metres(a, b) {
+    var rad = Math.PI / 180;
+    var dLat = (b.lat - a.lat) * rad;
+    var dLon = (b.lon - a.lon) * rad;
+    var h = Math.pow(Math.sin(dLat / 2), 2) + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.pow(Math.sin(dLon / 2), 2);
+    return 2 * 6371000 * Math.asin(Math.min(1, Math.sqrt(h)));
+  }
+
+  function trackSection() {
+    var section = document.querySelector("[data-track]");
+    if (!section || section.dataset.consent !== "yes") { return null; }
+    var duty = document.getElementById("on-duty-" + section.dataset.claim);
+    var checkIn = duty ? duty.querySelector("form[data-offline][action$='/check-in']") : null;
+    var onDuty = section.dataset.onDuty === "1" || (checkIn && checkIn.hidden);
+    return onDuty ? section : null;
+  }
+
+  function sendTrack() {
+    if (!tracking || !tracking.buffer.length) { return Promise.resolve(); }
+    var points = tracking.buffer;
+    tracking.buffer = [];
+    tracking.sentAt = Date.now();
+    var item = {
+      user: user(), url: tracking.url, kind: "track", claim: tracking.claim, checkpoint: null,
+      label: tracking.label + " (" + points.length + ")", made: Date.now(), csrf: csrf(),
+      fields: [
+        { name: "points", value: JSON.stringify(points) },
+        { name: "idempotency_key", value: newKey() },
+        { name: "client_at", value: String(Date.now()) }
+      ]
+    };
+    return Q.add(item).then(render).then(flush);
+  }
+
+  function onPosition(pos) {
+    if (!tracking) { return; }
+    var p = { t: Math.round(pos.timestamp), lat: +pos.coords.latitude.toFixed(6), lon: +pos.coords.longitude.toFixed(6), acc: Math.round(pos.coords.accuracy || 0) };
+    var last = tracking.last;
+    if (!last || metres(last, p) >= THIN_METRES || p.t - last.t >= THIN_MS) {
+      tracking.buffer.push(p);
+      tracking.last = p;
+    }
+    if (tracking.buffer.length >= BATCH_POINTS || Date.now() - tracking.sentAt >= BATCH_MS) { sendTrack(); }
+  }
+
+  function startTracking() {
+    var section = trackSection();
+    if (!section || !navigator.geolocation) { return; }
+    if (tracking && tracking.claim === Number(section.dataset.claim)) { return; }
+    stopTracking();
+    tracking = {
+      claim: Number(section.dataset.claim), url: section.dataset.trackUrl, label: section.dataset.label,
+      buffer: [], last: null, sentAt: Date.now(), watch: null
+    };
+    tracking.watch = navigator.geolocation.watchPosition(onPosition, function () { /* refused or no fix: nothing recorded */ },
+      { enableHighAccuracy: true, maximumAge: 5000, timeout: 60000 });
+  }
+
+  function stopTracking() {
+    if (!tracking) { return; }
+    navigator.geolocation.clearWatch(tracking.watch);
+    sendTrack();
+    tracking = null;
+  }
+
+  self.CommunityOffline = { flush: flush, sendTrack: sendTrack };
+
   // --- wiring ---------------------------------------------------------------------------
   function registerWorker() {
     var url = config().sw;
@@ -217,7 +305,7 @@
       if (navigator.onLine && !pending) { return; }
       evt.preventDefault();
       evt.stopImmediatePropagation();
-      enqueue(form).then(flush);
+      enqueue(form, evt.submitter).then(flush);
     }, true);
 
     if (window.htmx) {
@@ -241,7 +329,11 @@
           enqueue(elt);
         }
       });
-      htmx.onLoad(function () { reflectAll().then(render); });
+      htmx.onLoad(function () {
+        reflectAll().then(render).then(function () {
+          if (trackSection()) { startTracking(); } else if (tracking && !document.querySelector("[data-track]")) { stopTracking(); }
+        });
+      });
     }
 
     var send = function () { flush(); };
@@ -250,6 +342,9 @@
     document.addEventListener("click", function (evt) {
       if (evt.target.closest && evt.target.closest("[data-queue-send]")) { send(); }
     });
-    reflectAll().then(render).then(flush);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") { sendTrack(); }
+    });
+    reflectAll().then(render).then(flush).then(startTracking);
   });
 })();

@@ -46,6 +46,9 @@ EXPECTED = {
     "duty.approve": ("POST", {ANON: LOGIN, "admin": 303, "coordinator": 303, "*": 404}),
     "duty.reject": ("POST", {ANON: LOGIN, "admin": 422, "coordinator": 422, "*": 404}),
     "duty.record": ("GET", {ANON: LOGIN, **MANAGERS, "*": 404}),
+    "duty.track_consent": ("POST", {ANON: LOGIN, "admin": 403, "coordinator": 403, "*": 404}),
+    "duty.track": ("POST", {ANON: LOGIN, "admin": 403, "coordinator": 403, "*": 404}),
+    "duty.patrols": ("GET", {ANON: LOGIN, **MANAGERS, "*": 403}),
     # The installable app's shell: public, no user's data in them.
     "duty_shell.manifest": ("GET", {ANON: 200, "*": 200}),
     "duty_shell.service_worker": ("GET", {ANON: 200, "*": 200}),

@@ -7,6 +7,7 @@ nothing twice; the service worker never serves one user's page to another."""
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from datetime import timedelta
 
@@ -347,3 +348,45 @@ def test_manifest_and_worker_make_the_app_installable(phone, live_server):
              }))))"""
     )
     assert sorted(sizes) == [192, 512]
+
+
+def test_route_is_recorded_with_consent_and_the_coordinator_sees_it(phone, live_server):
+    from community.duty.models import DutyTrackPoint
+
+    world = _on_duty_world(live_server)
+    context, page = phone()
+    login(page, world["username"], PASSWORD)
+    _open_claim(page, world["claim"])
+    page.locator("[data-testid=check-in]").click()
+    expect(page.locator("[data-testid=claim-status]")).to_have_text("执勤中")
+    with page.expect_navigation():
+        page.locator("[data-testid=track-yes]").click()
+    expect(page.locator("[data-testid=tracking]")).to_be_visible()
+    # Walking north, 33 m a step: each step is kept (thinned at 20 m).
+    for step in range(1, 7):
+        context.set_geolocation(
+            {"latitude": WHERE["latitude"] + step * 0.0003, "longitude": WHERE["longitude"]}
+        )
+        time.sleep(0.3)
+    page.locator("[data-testid=tick]").first.click()
+    expect(page.locator("[data-testid=ticked]")).to_have_count(1)
+    page.locator("[data-testid=tick]").first.click()
+    expect(page.locator("[data-testid=ticked]")).to_have_count(2)
+    deadline = time.monotonic() + 10
+    while _rows(live_server, DutyTrackPoint, claim_id=world["claim"]) < 5:
+        assert time.monotonic() < deadline, "no batch of positions arrived"
+        time.sleep(0.3)
+
+    _ctx, coordinator = phone()
+    login(coordinator, "coordinator", live_server.passwords["coordinator"])
+    coordinator.goto(f"/duties/{world['task']}")
+    card = coordinator.locator(f"#claim-{world['claim']}")
+    expect(card.locator("[data-testid=route-line]")).to_be_attached()
+    expect(card.locator("[data-testid=route-ticks] li")).to_have_text(
+        [re.compile("^东门岗亭"), re.compile("^南门路口")]
+    )
+    assert "km" in card.locator("[data-testid=route-distance]").inner_text()
+    coordinator.goto("/duties/patrols")
+    patrols = coordinator.locator("[data-testid=patrol]").filter(has_text="离线巡逻")
+    expect(patrols).not_to_have_count(0)
+    expect(coordinator.locator("[data-testid=last-seen]").first).to_be_visible()

@@ -58,3 +58,60 @@ def summarise(points: list[Point]) -> RouteSummary:
             gaps.append((a.at, b.at))
     duration = points[-1].at - points[0].at if points else timedelta(0)
     return RouteSummary(points, distance, duration, gaps)
+
+
+@dataclass
+class Mark:
+    x: float
+    y: float
+    label: str
+    at: datetime
+    near: bool | None = None
+
+
+@dataclass
+class Drawing:
+    """A route projected into an SVG view box (equirectangular, north up, the
+    longitude scaled by the cosine of the latitude)."""
+
+    width: int
+    height: int
+    polyline: str
+    marks: list[Mark]
+    start: tuple[float, float] | None
+    end: tuple[float, float] | None
+
+
+def draw(
+    points: list[Point],
+    marks: list[tuple[float, float, str, datetime, bool | None]],
+    width: int = 320,
+    height: int = 220,
+    pad: int = 14,
+) -> Drawing | None:
+    """The route and the marks (lat, lon, label, time, near) in a width x height box;
+    None when there is nothing with a position to draw."""
+    coords = [(p.lat, p.lon) for p in points] + [(m[0], m[1]) for m in marks]
+    if not coords:
+        return None
+    lats = [c[0] for c in coords]
+    lons = [c[1] for c in coords]
+    shrink = math.cos(math.radians(sum(lats) / len(lats)))
+    span_x = max((max(lons) - min(lons)) * shrink, 1e-6)
+    span_y = max(max(lats) - min(lats), 1e-6)
+    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        x = pad + (lon - min(lons)) * shrink * scale
+        y = pad + (max(lats) - lat) * scale
+        return round(x, 1), round(y, 1)
+
+    line = [xy(p.lat, p.lon) for p in points]
+    return Drawing(
+        width=width,
+        height=height,
+        polyline=" ".join(f"{x},{y}" for x, y in line),
+        marks=[Mark(*xy(lat, lon), label, at, near) for lat, lon, label, at, near in marks],
+        start=line[0] if line else None,
+        end=line[-1] if line else None,
+    )
