@@ -236,6 +236,23 @@ CASES: dict[str, tuple[str, dict, Data, int, str]] = {
         303,
         "",
     ),
+    "duty.track_consent": (
+        "volunteer",
+        {"claim_id": "on_duty_claim_id"},
+        lambda v: {"consent": "yes"},
+        303,
+        "",
+    ),
+    "duty.track": (
+        "volunteer",
+        {"claim_id": "on_duty_claim_id"},
+        lambda v: {
+            "points": '[{"t": 1765000000000, "lat": 30.1, "lon": 120.2, "acc": 5}]',
+            "idempotency_key": "sweep-track-batch",
+        },
+        409,
+        "the world's on-duty claim was never asked to record its route (no consent)",
+    ),
     "notifications.follow": ("volunteer", {}, lambda v: {}, 303, ""),
     "notifications.read": ("volunteer", {}, lambda v: {}, 303, ""),
     "notifications.read_all": ("volunteer", {}, lambda v: {}, 303, ""),
