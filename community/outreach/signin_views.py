@@ -169,11 +169,13 @@ def done(signin_token: str):
 def answer(signin_token: str):
     event = _event_by_token_or_404(signin_token)
     signin = _my_signin(event)
-    if signin is None:
-        abort(403)
     form = _quiz_form(event, request.form)
     if not form.validate_on_submit():
+        if signin is None:
+            abort(422, description=_("Sign in first, then answer the quiz."))
         return _done_page(event, signin, form, status=422)
+    if signin is None:  # only a phone that signed in answers
+        abort(403)
     answers = [getattr(form, f"q{i}").data for i in range(1, quiz.QUESTIONS + 1)]
     try:
         right = services.answer_quiz(db.session, event, signin, answers)

@@ -20,6 +20,7 @@ from community.core.once import once, reads_first
 from community.core.pagination import parse_page
 from community.core.timeutil import to_utc, today, utcnow
 from community.core.urls import public_url
+from community.core.validators import is_id
 from community.extensions import db
 from community.outreach import bp, queries, services
 from community.outreach.forms import (
@@ -160,9 +161,7 @@ def _event_input(form: EventForm) -> services.EventInput:
 
 
 def _form_page(form: EventForm, visit=None, status: int = 200, conflict=None):
-    site = None
-    if form.site_id.data:
-        site = db.session.get(Site, form.site_id.data) if form.site_id.data < 2**31 else None
+    site = db.session.get(Site, form.site_id.data) if is_id(form.site_id.data) else None
     return render(
         "outreach/form.html",
         "event_form",

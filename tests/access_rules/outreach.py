@@ -4,8 +4,8 @@ the enterprise sees it) and starting in ten minutes (its sign-in is open); it ha
 no photo. A visit request of the enterprise waits. POSTs carry only the CSRF
 token: closing without a hand count and declining without a reason are 422 for
 those who may, cancelling is a 303. The attendees' sign-in is public; without the
-phone's cookie the take-away page sends back to the sign-in (302) and the quiz is
-refused (403)."""
+phone's cookie the take-away page sends back to the sign-in (302); a quiz posted
+without answers is 422 (with answers but no sign-in, 403)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ EXPECTED = {
     # Public: the attendees have no account.
     "outreach.signin": ("GET", {ANON: 200, "*": 200}),
     "outreach.done": ("GET", {ANON: 302, "*": 302}),
-    "outreach.answer": ("POST", {ANON: 403, "*": 403}),
+    "outreach.answer": ("POST", {ANON: 422, "*": 422}),
     "outreach.requests": (
         "GET",
         {ANON: LOGIN, **PUBLISHERS, "enterprise": 200, "property_manager": 200, "*": 403},

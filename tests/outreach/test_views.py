@@ -175,6 +175,23 @@ def test_the_quiz_is_counted_once_and_the_organiser_sees_the_share(client, app, 
     assert 'data-testid="signin-count">1<' in body and "100% right answers" in body
 
 
+def test_without_signing_in_there_is_no_quiz(app, w):
+    other = app.test_client()
+    path = f"/outreach/s/{w.token}"
+    assert other.get(f"{path}/done").headers["Location"].endswith(path)
+    token = csrf_from(other.get(path).get_data(as_text=True))
+    answers = {f"q{i}": "a" for i in range(1, 6)}
+    assert other.post(f"{path}/quiz", data={"csrf_token": token, **answers}).status_code == 403
+    assert other.post(f"{path}/quiz", data={"csrf_token": token}).status_code == 422
+    with app.app_context():
+        answered = db.session.scalar(
+            select(func.count())
+            .select_from(OutreachSignin)
+            .where(OutreachSignin.quiz_at.is_not(None))
+        )
+    assert answered == 0
+
+
 def test_the_live_count_writes_nothing(client, login, w, count_queries):
     login(w.police)
     with count_queries() as q:
