@@ -61,15 +61,21 @@ def until(check, seconds: float, what: str, every: float = 0.2):
     raise AssertionError(f"{what} within {seconds} s")
 
 
+CLAIM = "community-test:claimed"  # the key marking a Redis database a test uses
+
+
 def free_redis_db():
-    """(client, number): an empty database of the Redis at 127.0.0.1:6379, for the test
-    to flush after. Skips when Redis is not running, except in CI (CI=true), which
+    """(client, number): an empty database of the Redis at 127.0.0.1:6379, claimed with
+    a key set only if absent (the suites on SQLite and PostgreSQL run at once), for the
+    test to flush after. Skips when Redis is not running, except in CI (CI=true), which
     runs one: there it fails."""
     redis = pytest.importorskip("redis")
+    token = os.urandom(8).hex()
     for number in range(15, 0, -1):
         client = redis.Redis(host="127.0.0.1", port=6379, db=number, socket_timeout=2)
         try:
-            if client.dbsize() == 0:
+            claimed = client.dbsize() == 0 and client.set(CLAIM, token, nx=True, ex=6 * 3600)
+            if claimed:
                 return client, number
         except redis.ConnectionError:
             if os.environ.get("CI", "").lower() == "true":
