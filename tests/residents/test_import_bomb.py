@@ -54,6 +54,16 @@ _MEMBERS = {
 SHEET = "xl/worksheets/sheet1.xml"
 
 
+def xlsx_with_sheet(xml: str) -> bytes:
+    """A workbook of one sheet whose XML is `xml`, deflated."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in _MEMBERS.items():
+            archive.writestr(name, text)
+        archive.writestr(SHEET, xml)
+    return out.getvalue()
+
+
 def _bomb(path: Path, inflated: int) -> Path:
     """An xlsx whose sheet (no <dimension> element) repeats one row until it holds
     `inflated` bytes, written a block at a time: a few hundred KB on disk."""
@@ -172,12 +182,7 @@ def test_an_upload_unpacking_past_the_limit_is_refused_naming_it(
         f'<row><c t="inlineStr"><is><t>{i:08d}{i * 7919 % 99991:05d}</t></is></c></row>'
         for i in range(60000)
     )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in _MEMBERS.items():
-            archive.writestr(name, text)
-        archive.writestr(SHEET, f"<worksheet><sheetData>{rows}</sheetData></worksheet>")
-    resp = _upload(client, out.getvalue())
+    resp = _upload(client, xlsx_with_sheet(f"<worksheet><sheetData>{rows}</sheetData></worksheet>"))
     assert resp.status_code == 422
     assert "This spreadsheet unpacks to more than 2 MB" in resp.get_data(as_text=True)
 
@@ -222,7 +227,9 @@ def test_reading_stops_past_the_row_limit(app, world, monkeypatch, tmp_path):
     from tests.residents.test_imports import csv_bytes, row, xlsx_bytes
 
     monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 5)
-    for data in (csv_bytes([row(world)] * 5), xlsx_bytes([row(world)] * 5)):
+    for data in (csv_bytes([row(world)] * 6), xlsx_bytes([row(world)] * 6)):
         with force_locale("en"), pytest.raises(files.ImportRefused, match="more than 5 lines"):
             list(files.read_rows(data))
-    assert len(list(files.read_rows(csv_bytes([row(world)] * 4)))) == 4
+    # The limit counts the rows below the header.
+    for data in (csv_bytes([row(world)] * 5), xlsx_bytes([row(world)] * 5)):
+        assert len(list(files.read_rows(data))) == 5

@@ -1,6 +1,7 @@
 """The import's files: the web import's first step streams the stored upload (an
-xlsx through openpyxl's read_only mode, a CSV a line at a time) instead of reading
-it whole, and `flask purge-expired` deletes import files older than
+xlsx by calamine from its path, or through openpyxl's read_only mode when its cells
+reach past calamine's bounds; a CSV a line at a time) instead of reading it whole,
+and `flask purge-expired` deletes import files older than
 IMPORT_RETENTION_HOURS (a job whose file is gone fails with a clear message)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import python_calamine
 from flask_babel import force_locale
 
 from community.core import storage
@@ -47,9 +49,53 @@ def _job(session, world, data_path: Path) -> ImportJob:
     return job
 
 
-def test_first_step_streams_a_large_xlsx_in_read_only_mode(session, world, tmp_path, monkeypatch):
+def _refuse_whole_reads(monkeypatch, job: ImportJob) -> None:
+    real_read_bytes = Path.read_bytes
+
+    def refuse_whole_read(self):
+        if self.name == job.path:
+            raise AssertionError("the stored upload was read whole")
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse_whole_read)
+
+
+def test_first_step_reads_a_stored_xlsx_by_its_path_with_calamine(
+    session, world, tmp_path, monkeypatch
+):
     source = tmp_path / "big.xlsx"
     _write_xlsx(source, world, ROWS)
+    job = _job(session, world, source)
+    calls = []
+    real_from_path = python_calamine.CalamineWorkbook.from_path
+
+    def spy(path, *args, **kwargs):
+        calls.append(path)
+        return real_from_path(path, *args, **kwargs)
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", spy)
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("openpyxl used"))
+    _refuse_whole_reads(monkeypatch, job)
+    services.run_step(session, world.landlord, job)
+    assert job.status == "running" and job.total == ROWS, job.message
+    # The stored file itself (its members unpacked as calamine reads them).
+    assert len(calls) == 1 and Path(calls[0]).name == job.path
+    assert not files.exists(job.path) and files.exists(job.rows_path)
+
+
+def test_a_sheet_reaching_past_the_bounds_is_streamed_by_openpyxl(
+    session, world, tmp_path, monkeypatch
+):
+    """A cell beyond column AF (or past the row limit) would make calamine hold the
+    whole rectangle up to it: such a sheet is read by openpyxl's read_only mode, a row
+    at a time, from the stored file (not its bytes copied into memory)."""
+    source = tmp_path / "wide.xlsx"
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append([*HEADER, *[None] * 30, "far"])  # a header cell in column AN
+    for i in range(ROWS):
+        sheet.append(row(world, number=f"bad{i}", room="101"))
+    book.save(source)
     job = _job(session, world, source)
     calls = []
     real_load = openpyxl.load_workbook
@@ -59,14 +105,10 @@ def test_first_step_streams_a_large_xlsx_in_read_only_mode(session, world, tmp_p
         return real_load(filename, *args, **kwargs)
 
     monkeypatch.setattr(openpyxl, "load_workbook", spy)
-    real_read_bytes = Path.read_bytes
-
-    def refuse_whole_read(self):
-        if self.name == job.path:
-            raise AssertionError("the stored upload was read whole")
-        return real_read_bytes(self)
-
-    monkeypatch.setattr(Path, "read_bytes", refuse_whole_read)
+    monkeypatch.setattr(
+        python_calamine.CalamineWorkbook, "from_path", lambda *a: pytest.fail("calamine used")
+    )
+    _refuse_whole_reads(monkeypatch, job)
     tracemalloc.start()
     try:
         services.run_step(session, world.landlord, job)
@@ -74,10 +116,10 @@ def test_first_step_streams_a_large_xlsx_in_read_only_mode(session, world, tmp_p
     finally:
         tracemalloc.stop()
     assert job.status == "running" and job.total == ROWS, job.message
+    assert job.message and "AN far" in job.message  # the column not read is named
     assert len(calls) == 1
     opened, kwargs = calls[0]
     assert kwargs["read_only"] is True
-    # The stored file itself, opened from the storage (not its bytes copied into memory).
     assert hasattr(opened, "seek") and not isinstance(opened, bytes | io.BytesIO)
     # Loading this sheet whole (not read_only) holds every cell (~11,000 objects,
     # about 4.5 MB under tracemalloc); streaming stays near 1 MB whatever the size.

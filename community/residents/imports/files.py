@@ -11,6 +11,7 @@ the key of their last part."""
 
 from __future__ import annotations
 
+import array
 import codecs
 import csv
 import io
@@ -18,6 +19,7 @@ import itertools
 import os
 import re
 import secrets
+import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -93,22 +95,27 @@ def max_bytes() -> int:
 
 
 def max_rows() -> int:
-    """The most lines a file may hold (its header included): reading stops there."""
+    """The most rows a file may hold below its header (blank ones included): reading
+    stops at the first one past it."""
     return int(current_app.config.get("IMPORT_MAX_ROWS", 100_000))
 
 
 def max_inflated_bytes() -> int:
-    """The most an xlsx may unpack to, all its members together: by default the
-    largest file accepted (IMPORT_MAX_BYTES), which openpyxl reads in about ten seconds
-    here. The bound on the time of the first step: the sheet's XML is parsed whole
-    when it has no <dimension> element."""
-    return int(current_app.config.get("IMPORT_MAX_INFLATED_BYTES") or max_bytes())
+    """The most an xlsx may unpack to, all its members together: by default
+    INFLATED_TIMES the largest file accepted (IMPORT_MAX_BYTES; 160 MB), room for
+    max_rows() rows of every column the template writes (100,000 rows of its nine
+    contract columns, filled by openpyxl, unpack to 47 MB). The bound on the time and
+    memory of the first step, refused from the zip directory before a byte is
+    unpacked (check_zip)."""
+    configured = current_app.config.get("IMPORT_MAX_INFLATED_BYTES")
+    return int(configured or INFLATED_TIMES * max_bytes())
 
 
 # An xlsx member compressed more than this many times over is refused unread (a zip
 # bomb): real sheets compress 5-20 times; members smaller than RATIO_FROM are not judged.
 MAX_RATIO = 100
 RATIO_FROM = 1024 * 1024
+INFLATED_TIMES = 8
 
 
 def _not_spreadsheet() -> ImportRefused:
@@ -239,14 +246,78 @@ def check_upload(data: bytes) -> None:
         check_zip(io.BytesIO(data))
 
 
+# An xlsx sheet is read by python-calamine (Rust: a 100,000-row sheet in about a second,
+# where openpyxl's read_only mode takes fifteen) when its cells provably lie within
+# rows 1..max_rows() + LEAD_ROWS and columns A..AF: calamine holds the sheet's cells
+# as one grid as large as the rectangle they span, so a cell at XFD1048576 would ask
+# for 550 GB and abort the process. Every other sheet (a cell further out, a cell
+# without its reference, a prefixed namespace) is read by openpyxl, a row at a time.
+MAX_COLUMNS = 32  # A..AF
+# openpyxl reads no column past BL (its rows are padded to the sheet's widest).
+READ_COLUMNS = 64
+_COLUMN_IN_BOUNDS = rb"(?:[A-Z]|A[A-F])"
+# The header and the title rows above it, and one row past the limit (read_rows then
+# sees the file is too long).
+LEAD_ROWS = TITLE_ROWS + 2
+_CELL_TAG = re.compile(rb"<c[\s/>]")
+_PREFIXED_CELL_TAG = re.compile(rb":c[\s/>]")
+_CELL_IN_BOUNDS = re.compile(rb'<c r="' + _COLUMN_IN_BOUNDS + rb'[1-9][0-9]{0,6}"')
+_LONG_ROW = re.compile(rb'<c r="' + _COLUMN_IN_BOUNDS + rb'([1-9][0-9]{5,6})"')
+SCAN_PIECE = 1024 * 1024
+
+
+def _sheet_in_bounds(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """True when every cell of a worksheet names its place (r="B12", first) within
+    MAX_COLUMNS columns and max_rows() + LEAD_ROWS rows: a scan of its XML, unpacked a
+    piece at a time (never held whole), counting cell tags and the in-bounds
+    references. A '<' never appears in XML text, so a piece cut before its last '<'
+    holds whole tags; a prefixed cell tag (":c ") or any other odd form counts as a
+    cell without an in-bounds reference (the openpyxl path: slower, never unsafe)."""
+    limit = max_rows() + LEAD_ROWS
+
+    def fits(data: bytes) -> bool:
+        cells = len(_CELL_TAG.findall(data)) + len(_PREFIXED_CELL_TAG.findall(data))
+        return cells == len(_CELL_IN_BOUNDS.findall(data)) and all(
+            int(row) <= limit for row in _LONG_ROW.findall(data)
+        )
+
+    tail = b""
+    with archive.open(member) as sheet:
+        while piece := sheet.read(SCAN_PIECE):
+            data = tail + piece
+            cut = data.rfind(b"<")
+            if cut == -1:
+                cut = len(data)
+            data, tail = data[:cut], data[cut:]
+            if not fits(data):
+                return False
+    return fits(tail)
+
+
+def _calamine_fits(opened: Any) -> bool:
+    """python-calamine is installed and every worksheet of the workbook is in bounds
+    (_sheet_in_bounds; all of them: which one is read is decided by its name)."""
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:  # pragma: no cover - a dependency (pyproject.toml)
+        return False
+    with zipfile.ZipFile(opened) as archive:
+        sheets = [
+            m
+            for m in archive.infolist()
+            if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml")
+        ]
+        return bool(sheets) and all(_sheet_in_bounds(archive, m) for m in sheets)
+
+
 def _xlsx_rows(source: bytes | Opener) -> Iterator[tuple[int, list[str]]]:
     """The rows of the sheet named one of SHEET_NAMES (else the first sheet), the
-    first max_rows() at most. The zip directory is
-    checked first (check_zip); then openpyxl's read_only mode streams the sheet's XML
-    from the zip: a stored file is opened (a file object: openpyxl refuses a file
-    name without an xlsx extension) and never read whole."""
-    import openpyxl
-
+    first max_rows() + LEAD_ROWS at most. The zip directory is checked first
+    (check_zip: nothing unpacked), then the sheets' cell references
+    (_calamine_fits: unpacked a piece at a time); then python-calamine reads the
+    sheet, or openpyxl's read_only mode streams it. A stored file is opened, never
+    read whole: calamine reads a file on disk by its path (the zip's members unpacked
+    as they are read), openpyxl a file object."""
     opened: Any = io.BytesIO(source) if isinstance(source, bytes) else source()
     try:
         if not zipfile.is_zipfile(opened):
@@ -255,21 +326,67 @@ def _xlsx_rows(source: bytes | Opener) -> Iterator[tuple[int, list[str]]]:
         check_zip(opened)
         opened.seek(0)
         try:
-            book = openpyxl.load_workbook(opened, read_only=True, data_only=True)
-            sheet = _sheet(book)
-            # One line past the limit, so that read_rows sees the file is too long.
-            rows = sheet.iter_rows(max_row=max_rows() + 1, values_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            fits = _calamine_fits(opened)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             raise _not_spreadsheet() from exc
-        try:
-            for number, row in enumerate(rows, start=1):
-                yield number, [_cell(v) for v in row]
-        except Exception as exc:
-            raise _not_spreadsheet() from exc
-        finally:
-            book.close()
+        opened.seek(0)
+        yield from (_calamine_rows if fits else _openpyxl_rows)(opened)
     finally:
         opened.close()
+
+
+def _calamine_rows(opened: Any) -> Iterator[tuple[int, list[str]]]:
+    import python_calamine
+
+    path = getattr(opened, "name", None)
+    try:
+        if isinstance(path, str) and os.path.isfile(path):
+            book = python_calamine.CalamineWorkbook.from_path(path)
+        else:  # in memory already (bytes), or a stored file of the database backend
+            book = python_calamine.CalamineWorkbook.from_filelike(opened)
+        with book:
+            names = [
+                m.name
+                for m in book.sheets_metadata
+                if m.typ == python_calamine.SheetTypeEnum.WorkSheet
+            ]
+            if not names:
+                raise _not_spreadsheet()
+            wanted = {name.casefold() for name in SHEET_NAMES}
+            chosen = next((n for n in names if n.strip().casefold() in wanted), names[0])
+            sheet = book.get_sheet_by_name(chosen)
+    except ImportRefused:
+        raise
+    except Exception as exc:  # calamine's errors, and OSError or ValueError of the file
+        raise _not_spreadsheet() from exc
+    # Rows come from the sheet's first row on (the empty ones above its cells too);
+    # columns from the first column holding a cell: padded back to column A.
+    pad = [""] * (sheet.start[1] if sheet.start else 0)
+    limit = max_rows() + LEAD_ROWS
+    for number, row in enumerate(sheet.iter_rows(), start=1):
+        if number > limit:
+            break
+        yield number, pad + [_cell(v) for v in row]
+
+
+def _openpyxl_rows(opened: Any) -> Iterator[tuple[int, list[str]]]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(opened, read_only=True, data_only=True)
+        sheet = _sheet(book)
+        rows = sheet.iter_rows(
+            max_row=max_rows() + LEAD_ROWS, max_col=READ_COLUMNS, values_only=True
+        )
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise _not_spreadsheet() from exc
+    try:
+        for number, row in enumerate(rows, start=1):
+            yield number, [_cell(v) for v in row]
+    except Exception as exc:
+        raise _not_spreadsheet() from exc
+    finally:
+        book.close()
 
 
 def _sheet(book: Any) -> Any:
@@ -361,18 +478,29 @@ def _checked(
     return layout, _data_rows(rows, layout)
 
 
+def _clean(field: str, cell: str) -> str:
+    """columns.clean_cell, at once for a cell of printable ASCII without a space (most
+    cells: numbers, codes, dates), which it leaves as it is."""
+    if cell.isascii() and cell.isprintable() and " " not in cell:
+        return cell
+    return columns.clean_cell(field, cell)
+
+
 def _data_rows(
     rows: Iterator[tuple[int, list[str]]], layout: Layout
 ) -> Iterator[tuple[int, list[str]]]:
     """The rows in FIELDS order, each cell cleaned (columns.clean_cell); a row whose
-    read cells are all empty is skipped (a numbered but empty line, a blank line)."""
+    read cells are all empty is skipped (a numbered but empty line, a blank line).
+    ImportRefused at the first row past max_rows() below the header."""
     limit = max_rows()
+    read_so_far = 0
     for line, cells in rows:
-        if line > limit:
+        read_so_far += 1
+        if read_so_far > limit:
             raise ImportRefused(
                 _("The file has more than %(rows)d lines; split it into smaller files.", rows=limit)
             )
-        read = [columns.clean_cell(f, c) for f, c in zip(FIELDS, layout.cells(cells), strict=True)]
+        read = [_clean(f, c) for f, c in zip(FIELDS, layout.cells(cells), strict=True)]
         if any(read):
             yield line, read
 
@@ -408,35 +536,61 @@ def store_upload(data: bytes) -> str:
 
 
 def unlink(stored: str | None) -> None:
-    """Delete a job's file (its key or old path); nothing when there is none."""
+    """Delete a job's file (its key or old path), a rows file with its index;
+    nothing when there is none."""
     if stored and storage.is_key(_key(stored)):
         storage.delete_file(IMPORTS, _key(stored))
+        if _key(stored).endswith(ROWS_SUFFIX):
+            storage.delete_file(IMPORTS, _index_key(stored))
 
 
 def exists(stored: str | None) -> bool:
     return bool(stored) and storage.is_key(_key(stored)) and storage.exists(IMPORTS, _key(stored))
 
 
+# A rows file (prepare) is one line per row: every cell is cleaned (_clean: no line
+# breaks) and the line number first. Its index holds where each row starts (8 bytes
+# each, little-endian), so that a step reads its chunk from there instead of reading
+# every row before it.
+ROWS_SUFFIX = ".rows.csv"
+INDEX_SUFFIX = ".rows.idx"
+
+
+def _index_key(rows_key: str) -> str:
+    return _key(rows_key)[: -len(ROWS_SUFFIX)] + INDEX_SUFFIX
+
+
 def prepare(upload: str, runner: str) -> tuple[str, int, tuple[str, ...]]:
     """A job's first step: read its upload once (checking size, kind and header)
-    into a plain rows file (line number first), so later steps only skip lines.
-    The rows file is this runner's own (its claim's token in the name): a runner
-    whose claim was taken over leaves the winner's file alone. Returns its key
-    and the number of rows; touches neither the job nor the upload. The rows file
-    does not exist when this raises (FileNotFoundError: the upload is gone). Also
-    returns the columns the file has and the import does not read ("C 备注")."""
-    rows_key = f"{_stem(upload)}.{runner}.rows.csv"
-    total = 0
-    with storage.create(IMPORTS, rows_key) as raw:
-        out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        writer = csv.writer(out)
+    into a plain rows file (line number first) and its index, so later steps start
+    reading at their chunk's row. The rows file is this runner's own (its claim's
+    token in the name): a runner whose claim was taken over leaves the winner's file
+    alone. Returns its key and the number of rows; touches neither the job nor the
+    upload. Neither file exists when this raises (FileNotFoundError: the upload is
+    gone). Also returns the columns the file has and the import does not read
+    ("C 备注")."""
+    rows_key = f"{_stem(upload)}.{runner}{ROWS_SUFFIX}"
+    starts = array.array("Q")
+    line_text = io.StringIO(newline="")
+    writer = csv.writer(line_text)
+    written = 0
+    with (
+        storage.create(IMPORTS, rows_key) as out,
+        storage.create(IMPORTS, _index_key(rows_key)) as index,
+    ):
         layout, rows = open_stored_rows(upload)
         for line, cells in rows:
             writer.writerow([line, *cells])
-            total += 1
-        out.flush()
-        out.detach()
-    return rows_key, total, layout.ignored
+            encoded = line_text.getvalue().encode("utf-8")
+            line_text.seek(0)
+            line_text.truncate()
+            starts.append(written)
+            out.write(encoded)
+            written += len(encoded)
+        if sys.byteorder != "little":  # pragma: no cover - the index is little-endian
+            starts.byteswap()
+        index.write(starts.tobytes())
+    return rows_key, len(starts), layout.ignored
 
 
 def ignored_message(ignored: Iterable[str]) -> str | None:
@@ -461,10 +615,33 @@ def _read_text(stored: str):
     return io.TextIOWrapper(storage.open_file(IMPORTS, _key(stored)), encoding="utf-8", newline="")
 
 
+def _start_of(rows_path: str, row: int) -> int | None:
+    """Where row `row` (from 0) of a rows file starts, from its index; the file's size
+    past its last row; None for a rows file written without an index."""
+    index = _index_key(rows_path)
+    if not storage.exists(IMPORTS, index):
+        return None
+    with storage.open_file(IMPORTS, index) as f:
+        f.seek(8 * row)
+        found = f.read(8)
+    if len(found) < 8:
+        info = storage.stat(IMPORTS, _key(rows_path))
+        return info.size if info is not None else 0
+    return int.from_bytes(found, "little")
+
+
 def read_chunk(rows_path: str, start: int, size: int) -> list[tuple[int, list[str]]]:
-    """Rows start..start+size of a job's rows file (FileNotFoundError once purged)."""
-    with _read_text(rows_path) as f:
-        return [(int(r[0]), r[1:]) for r in itertools.islice(csv.reader(f), start, start + size)]
+    """Rows start..start+size of a job's rows file (FileNotFoundError once purged),
+    read from the row's place in the file (its index)."""
+    offset = _start_of(rows_path, start)
+    with storage.open_file(IMPORTS, _key(rows_path)) as raw:
+        if offset is not None:
+            raw.seek(offset)
+        with io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
+            rows = csv.reader(f)
+            if offset is None:  # a job's file written before the index was kept
+                rows = itertools.islice(rows, start, None)
+            return [(int(r[0]), r[1:]) for r in itertools.islice(rows, size)]
 
 
 def add_problems(job: ImportJob, found: Iterable[Problem]) -> None:
@@ -482,7 +659,9 @@ def retention_hours() -> int:
 
 # What store_upload and prepare name the files of a job; nothing else in the folder
 # is ever deleted.
-_JOB_FILE = re.compile(r"^[0-9a-f]{32}\.(upload|([0-9a-f]{32}\.)?rows\.csv|errors\.csv)$")
+_JOB_FILE = re.compile(
+    r"^[0-9a-f]{32}\.(upload|([0-9a-f]{32}\.)?rows\.csv|[0-9a-f]{32}\.rows\.idx|errors\.csv)$"
+)
 
 
 def purge_import_files(now: datetime | None = None) -> int:
