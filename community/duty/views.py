@@ -278,7 +278,7 @@ def edit(task_id: int):
         form = EditDutyForm(obj=task)
         form.starts_at.data = timeutil.to_local(task.starts_at)
         form.ends_at.data = timeutil.to_local(task.ends_at)
-        form.checkpoints.data = "\n".join(c.name for c in task.checkpoints)
+        form.checkpoints.data = "\n".join(services.checkpoint_line(c) for c in task.checkpoints)
         form.team_id.data = task.team_id or 0
     else:
         form = EditDutyForm()

@@ -289,3 +289,23 @@ def test_summary_and_drawing():
     drawing = geo.draw(pts, [(LAT, LON, "1", t0, True)])
     assert drawing.polyline.count(",") == 4 and drawing.marks[0].label == "1"
     assert geo.draw([], []) is None
+
+
+def test_checkpoint_places_written_after_at_are_kept_and_shown_on_edit(client, app, walk, login):
+    with app.app_context():
+        area = db.session.get(Area, walk["area"])
+        task = make_duty(db.session, area=area, checkpoints="东门岗亭 @ 28.0012, 120.6034\n南门")
+        db.session.commit()
+        cps = db.session.scalars(
+            select(DutyCheckpoint)
+            .where(DutyCheckpoint.task_id == task.id)
+            .order_by(DutyCheckpoint.position)
+        ).all()
+        assert [(c.name, c.lat, c.lon) for c in cps] == [
+            ("东门岗亭", 28.0012, 120.6034),
+            ("南门", None, None),
+        ]
+        task_id = task.id
+    _switch(client, login, walk["coordinator"])
+    page = client.get(f"/duties/{task_id}/edit").get_data(as_text=True)
+    assert "东门岗亭 @ 28.0012, 120.6034" in page

@@ -3,6 +3,7 @@ the rest of its series, cancel it (its volunteers are told)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,6 +57,30 @@ def parse_checkpoints(text: str | None) -> list[str]:
     return [line.strip()[:200] for line in (text or "").splitlines() if line.strip()]
 
 
+# A checkpoint line may end with its place: `东门岗亭 @ 28.0012, 120.6034` (a tick
+# within geo.NEAR_METRES of it is marked near).
+_PLACE = re.compile(r"^(.*?)\s*@\s*(-?\d{1,2}(?:\.\d+)?)\s*[,，]\s*(-?\d{1,3}(?:\.\d+)?)$")
+
+
+def split_place(line: str) -> tuple[str, float | None, float | None]:
+    """A checkpoint line as (name, lat, lon); no place (None, None) when the line
+    ends with none, or with one off the globe."""
+    match = _PLACE.match(line)
+    if not match or not match.group(1):
+        return line, None, None
+    lat, lon = float(match.group(2)), float(match.group(3))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return line, None, None
+    return match.group(1), round(lat, 6), round(lon, 6)
+
+
+def checkpoint_line(cp: DutyCheckpoint) -> str:
+    """A checkpoint as the form's line (its place after @ when known)."""
+    if cp.lat is None or cp.lon is None:
+        return cp.name
+    return f"{cp.name} @ {cp.lat}, {cp.lon}"
+
+
 def _validate(data: DutyInput, *, now: datetime, is_new: bool) -> list[str]:
     errors: list[tuple[str | None, str]] = []
     if not (data.title or "").strip():
@@ -96,21 +121,25 @@ def _route_sites(session: Session, area: Area, lines: list[str]) -> dict[str, in
     however many weeks it spans."""
     if not lines:
         return {}
+    names = [split_place(line)[0] for line in lines]
     return dict(
         session.execute(
             select(Site.name, Site.id)
             .join(Area, Area.id == Site.area_id)
-            .where(Site.name.in_(lines), area_subtree_filter(Area.path, [area]))
+            .where(Site.name.in_(names), area_subtree_filter(Area.path, [area]))
         ).all()
     )
 
 
 def _route(lines: list[str], sites: dict[str, int]) -> list[DutyCheckpoint]:
-    """Checkpoints in order, linked to their sites."""
-    return [
-        DutyCheckpoint(position=i, name=name, site_id=sites.get(name))
-        for i, name in enumerate(lines, 1)
-    ]
+    """Checkpoints in order, linked to their sites, with their places."""
+    route = []
+    for i, line in enumerate(lines, 1):
+        name, lat, lon = split_place(line)
+        route.append(
+            DutyCheckpoint(position=i, name=name, site_id=sites.get(name), lat=lat, lon=lon)
+        )
+    return route
 
 
 def publish_duty(session: Session, coordinator: Any, data: DutyInput) -> list[DutyTask]:
@@ -180,7 +209,7 @@ def edit_duty(
     start_shift = data.starts_at - task.starts_at
     end_shift = data.ends_at - task.ends_at
     targets = series_rest(session, task) if rest else [task]
-    old_lines = [c.name for c in task.checkpoints]
+    old_lines = [checkpoint_line(c) for c in task.checkpoints]
     sites = _route_sites(session, data.area, lines)
     for t in targets:
         # Places: a conditional UPDATE, so a claim landing meanwhile cannot be cut off.
