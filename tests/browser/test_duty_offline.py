@@ -390,3 +390,37 @@ def test_route_is_recorded_with_consent_and_the_coordinator_sees_it(phone, live_
     patrols = coordinator.locator("[data-testid=patrol]").filter(has_text="离线巡逻")
     expect(patrols).not_to_have_count(0)
     expect(coordinator.locator("[data-testid=last-seen]").first).to_be_visible()
+
+
+def test_a_step_that_can_no_longer_be_applied_is_shown_with_its_reason_until_dismissed(
+    phone, live_server
+):
+    world = _on_duty_world(live_server)
+    context, page = phone()
+    login(page, world["username"], PASSWORD)
+    _open_claim(page, world["claim"])
+    context.set_offline(True)
+    page.locator("[data-testid=check-in]").click()
+    expect(page.locator("[data-queue-count]")).to_have_text("1")
+    # Meanwhile the coordinator cancels the duty.
+    with live_server.app.app_context():
+        s = db.session
+        from community.duty.models import DutyTask
+
+        coordinator = s.scalar(select(User).where(User.username == "coordinator"))
+        services.cancel_duty(s, coordinator, s.get(DutyTask, world["task"]))
+        s.commit()
+        s.remove()
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    refused = page.locator("[data-testid=queue-refused] li")
+    expect(refused).to_have_count(1, timeout=15_000)
+    expect(refused).to_have_attribute("data-reason", "duty_cancelled")
+    expect(refused).to_contain_text("这次执勤已取消：未采用。")
+    expect(page.locator("[data-testid=queue-count]")).to_be_hidden()
+    page.reload()
+    expect(page.locator("[data-testid=queue-refused] li")).to_have_count(1)
+    page.locator("[data-testid=queue-refused] li button").click()
+    expect(page.locator("[data-testid=queue-refused] li")).to_have_count(0)
+    expect(page.locator("[data-offline-queue]")).to_be_hidden()
+    assert _rows(live_server, DutyOfflineAction, claim_id=world["claim"]) == 0
