@@ -1,7 +1,8 @@
 """The spreadsheet import of residents (CSV or xlsx), for the command line and the
-web import page: files (reading, the job's stored files), services (validating
-and writing rows, the web job a chunk per step), jobs (the worker's queue that
-runs those steps), its pages on the residents blueprint and the enterprise's
+web import page: columns (the table of its columns), files (reading, the job's
+stored files), rows (validating and writing rows), services (the web job a chunk
+per step), jobs (the worker's queue that runs those steps), template (a site's
+xlsx template), its pages on the residents blueprint and the enterprise's
 start-page section."""
 
 from community.residents.imports import jobs, permissions, start, views  # noqa: F401
@@ -13,4 +14,4 @@ from community.residents.imports.files import (  # noqa: F401
     max_bytes,
     purge_import_files,
 )
-from community.residents.imports.services import import_file  # noqa: F401
+from community.residents.imports.rows import import_file  # noqa: F401

@@ -5,7 +5,7 @@ the pages call it, and every header name accepted for it (Chinese and English,
 compared without case, spaces, underscores or dashes, full-width letters read as
 ASCII). The import maps a file's first row through this table (layout); a template
 download writes `header` in FIELDS order. Adding a field here also needs its
-reading in services.Importer._validate."""
+reading in rows.Importer._validate."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Column:
     required: bool = False
     # "code": read as NFKC (full-width letters, digits and signs as ASCII); "text": names
     # and places keep their punctuation, only full-width letters and digits folded;
-    # "date": written forms, date cells and Excel serial numbers (services.read_day).
+    # "date": written forms, date cells and Excel serial numbers (read_day).
     kind: str = "code"
 
 

@@ -7,7 +7,7 @@ Excel's inline lists stop at 255 characters), the date columns formatted and
 validated as dates, the ID number and phone columns formatted as text (so Excel
 keeps an ID's 18 digits instead of writing 3.30302E+17), and the sheet 填写说明 in
 the reader's language (Chinese by default). A room is listed as 楼栋/房号, which
-the import reads (services.room_of). Built in memory for each download (a site's
+the import reads (rows.room_of). Built in memory for each download (a site's
 lists are small); writes nothing to the database."""
 
 from __future__ import annotations
