@@ -24,6 +24,7 @@ from community.core.timeutil import today
 from community.extensions import db
 from community.residents.imports import HEADER
 from tests.browser.conftest import PHONE
+from tests.browser.helpers import wait_for_import
 from tests.factories.residents import id_number
 
 pytestmark = pytest.mark.browser
@@ -95,17 +96,9 @@ def test_enterprise_clerk_imports_a_file_with_bad_rows(
     page.locator("#import button[type=submit]").click()
 
     progress = page.locator("#import-progress")
-    if js:
-        # The block asks for itself every 2 s while the worker imports.
-        expect(progress).to_contain_text("导入完成", timeout=20_000)
-    else:
+    if not js:
         expect(page.locator("#flashes")).to_contain_text("文件已收到")
-        for _ in range(20):
-            if "导入完成" in progress.inner_text():
-                break
-            page.wait_for_timeout(500)
-            progress.get_by_role("link", name="刷新").click()
-        expect(progress).to_contain_text("导入完成")
+    wait_for_import(page, js)
     summary = progress.locator("dl")
     expect(summary).to_contain_text("已导入3")
     expect(summary).to_contain_text("未导入2")

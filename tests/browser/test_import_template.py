@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from community.core.timeutil import today
 from community.residents.imports.columns import FIELDS
 from tests.browser.conftest import PHONE
+from tests.browser.helpers import wait_for_import
 from tests.factories.residents import id_number
 
 pytestmark = pytest.mark.browser
@@ -89,17 +90,8 @@ def test_landlord_downloads_fills_and_uploads_the_template(
         files=[{"name": "住户登记.xlsx", "mimeType": "application/octet-stream", "buffer": data}],
     )
     page.locator("#import button[type=submit]").click()
-    progress = page.locator("#import-progress")
-    if js:
-        expect(progress).to_contain_text("导入完成", timeout=20_000)
-    else:
-        for _ in range(40):
-            if "导入完成" in progress.inner_text():
-                break
-            page.wait_for_timeout(500)
-            progress.get_by_role("link", name="刷新").click()
-        expect(progress).to_contain_text("导入完成")
-    summary = progress.locator("dl")
+    wait_for_import(page, js)
+    summary = page.locator("#import-progress dl")
     expect(summary).to_contain_text("已导入2")
     expect(summary).to_contain_text("未导入1")
     refused = page.locator("[data-testid=refused-rows] tbody tr")
