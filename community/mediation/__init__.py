@@ -14,8 +14,6 @@ register_nav(
     _l("Mediation"),
     order=45,
     visible=lambda u: can(u, "nav.mediation"),
-    primary=16,
-    primary_when=lambda u: can(u, "nav.mediation.mine"),
 )
 register_nav(
     "mediation.mine",

@@ -18,7 +18,15 @@ from community.accounts.models import User
 from community.core.timeutil import now_local, to_utc, utcnow
 from community.core.timeutil import today as local_today
 from community.mediation import services
-from community.mediation.models import MediationCase, MediationSession
+from community.mediation.models import CaseEvent, MediationCase, MediationSession
+
+EVENT_DAYS = {
+    "opened": "opened_at",
+    "accepted": "accepted_at",
+    "concluded": "concluded_at",
+    "followup": "followup_at",
+    "closed": "closed_at",
+}
 
 TEAM = "东城金牌调解队"
 LEAD, MEDIATOR = "mediation_lead", "mediator"
@@ -105,6 +113,8 @@ def seed(session: Session, context: dict) -> None:
             rooms,
         )
     session.flush()
+    # What the worker would have found by now: the overdue cases, marked and notified.
+    services.mark_overdue(session)
 
 
 def _case(session, index, ago, kind, risk, area, final, police, lead, mediators, rooms) -> None:
@@ -125,7 +135,11 @@ def _case(session, index, ago, kind, risk, area, final, police, lead, mediators,
             amount=(index + 1) * 800,
         ),
     )
-    mediator = mediators[index % len(mediators)]
+    # The demo mediator (a login) has the open work; the others the rest.
+    if final in ("accepted", "followup_due", "agreement"):
+        mediator = mediators[0]
+    else:
+        mediator = mediators[1 + index % (len(mediators) - 1)]
     if final != "new":
         services.accept_case(session, lead, case, services.Assignment(mediator.id))
     if final == "accepted":
@@ -203,3 +217,11 @@ def _move_back(session, case: MediationCase, ago: int, final: str, room, mediato
             followup_at=concluded + timedelta(days=30), closed_at=concluded + timedelta(days=31)
         )
     session.execute(update(MediationCase).where(MediationCase.id == case.id).values(**values))
+    # The timeline's lines on the same days.
+    for kind, column in EVENT_DAYS.items():
+        if column in values:
+            session.execute(
+                update(CaseEvent)
+                .where(CaseEvent.case_id == case.id, CaseEvent.kind == kind)
+                .values(at=values[column])
+            )

@@ -116,7 +116,7 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M"
 class PartyForm(Form):
     """One party row (no CSRF of its own: the case form carries it)."""
 
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=60)])
+    name = StringField(_l("Full name"), validators=[Optional(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
     role = SelectField(
         _l("Role"), choices=choices(PARTY_ROLE_LABELS.items()), validate_choice=False
