@@ -92,6 +92,7 @@ def world(session, ctx):
         "session_id": booked.id,
         "mediation_room_id": room.id,
         "team_id": team.id,
+        "mediator_user_id": other.id,
     }
 
 

@@ -72,6 +72,7 @@ MIN_PAGES = {
     "property_manager": 45,
     "enterprise": 15,
     "volunteer": 40,
+    "mediator": 15,
 }
 
 # The seeded people: resident ID numbers (GB 11643 check digit) and mobile numbers.
@@ -296,6 +297,8 @@ def _seed(session) -> dict:
     other = make_role_user(session, "volunteer", area=community, password=PASSWORD)
     make_claim(session, task=past, volunteer=other, status="approved", checked_in_at=utcnow())
 
+    _mediation(session, users, orgs, community, police)
+
     make_application(
         session,
         landlord=make_role_user(session, "landlord", area=community),
@@ -324,6 +327,56 @@ def _seed(session) -> dict:
         "job": (job.id, job.status, job.imported, job.refused),
         "revealed": revealed,
     }
+
+
+def _mediation(session, users, orgs, community, police) -> None:
+    """The crawl mediator leads the team; cases in each state whose parties have the
+    seeded phones and ID numbers (masked wherever they show), a session booked."""
+    from community.core.timeutil import now_local
+    from community.mediation import services as mediation
+    from community.mediation.models import MediationMember
+    from tests.factories.mediation import make_member, make_room
+
+    team = orgs["mediation_team"]
+    session.add(
+        MediationMember(
+            team_id=team.id, user_id=users["mediator"].id, position="lead", category="social"
+        )
+    )
+    session.flush()
+    other = make_member(session, team=team, phone="13912345677")
+    room = make_room(session, area=community, name="东村调解室")
+    for k, final in enumerate(("new", "accepted", "agreement", "closed")):
+        parties = [
+            mediation.PartyInput(f"当事人{k}甲", PHONES[2 * k], "applicant", id_number=IDS[2 * k]),
+            mediation.PartyInput(f"当事人{k}乙", PHONES[2 * k + 1], "respondent"),
+        ]
+        case = mediation.open_case(
+            session,
+            police,
+            mediation.CaseInput("rent", "police", community, "押金纠纷", "high", parties),
+        )
+        if final == "new":
+            continue
+        mediation.accept_case(session, users["mediator"], case, mediation.Assignment(other.id))
+        start = (now_local() + timedelta(days=1 + k)).replace(hour=10, minute=0, second=0)
+        mediation.book_session(
+            session,
+            users["mediator"],
+            case,
+            mediation.Booking(room, other.id, start, start + timedelta(hours=1)),
+        )
+        if final == "accepted":
+            continue
+        mediation.conclude_case(
+            session,
+            other,
+            case,
+            mediation.Outcome("agreement", terms="退还押金", settled_amount=900),
+        )
+        if final == "closed":
+            mediation.record_followup(session, other, case, performed=True, satisfied=True, note="")
+            mediation.close_case(session, other, case)
 
 
 @pytest.fixture(scope="module")

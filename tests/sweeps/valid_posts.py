@@ -68,6 +68,36 @@ def _event_form(v: dict) -> dict:
     }
 
 
+def _mediation_case_form(v: dict) -> dict:
+    data = {
+        "kind": "rent",
+        "source": "police",
+        "area_id": str(v["community_id"]),
+        "site_id": "0",
+        "summary": "押金纠纷",
+        "amount": "2000",
+        "risk": "high",
+    }
+    rows = [("张三", "13800000001", "applicant"), ("李四", "13800000002", "respondent")]
+    for i, (name, phone, role) in enumerate(rows):
+        data.update(
+            {f"parties-{i}-name": name, f"parties-{i}-phone": phone, f"parties-{i}-role": role}
+        )
+    return data
+
+
+def _mediation_room_form(v: dict) -> dict:
+    return {
+        "name": "mass room",
+        "area_id": str(v["community_id"]),
+        "address": "东路 2 号",
+        "kind": "outstation",
+        "opens": "09:00",
+        "closes": "17:00",
+        "active": "y",
+    }
+
+
 def _site_form(v: dict) -> dict:
     return {
         "name": "mass site",
@@ -350,6 +380,89 @@ CASES: dict[str, tuple[str, dict, Data, int, str]] = {
     "reviews.decide": ("police", {}, lambda v: {"decision": "approve"}, 303, ""),
     "reviews.bulk": ("police", {}, lambda v: {"items": f"hazard-{v['record_id']}"}, 303, ""),
 }
+
+# Mediation: the world's case (tests/access_rules/mediation.py) ended in an agreement
+# whose follow-up is not recorded yet, with a session booked tomorrow; the requesting
+# mediator leads the team.
+MEDIATION_CONCLUDED = "the world's case is concluded already"
+CASES.update(
+    {
+        "mediation.new": ("police", {}, _mediation_case_form, 303, ""),
+        "mediation.accept": (
+            "mediator",
+            {},
+            lambda v: {"lead_mediator_id": str(v["mediator_user_id"])},
+            409,
+            MEDIATION_CONCLUDED,
+        ),
+        "mediation.objection": (
+            "police",
+            {},
+            lambda v: {
+                "party_id": str(v["party_id"]),
+                "mediator_id": str(v["mediator_user_id"]),
+                "reason": "调解员是对方亲戚",
+            },
+            409,
+            MEDIATION_CONCLUDED,
+        ),
+        "mediation.book": (
+            "mediator",
+            {},
+            lambda v: {
+                "room_id": str(v["mediation_room_id"]),
+                "mediator_id": str(v["mediator_user_id"]),
+                "starts_at": f"{(today() + timedelta(days=3)).isoformat()}T10:00",
+                "ends_at": f"{(today() + timedelta(days=3)).isoformat()}T11:00",
+            },
+            409,
+            MEDIATION_CONCLUDED,
+        ),
+        "mediation.cancel_session": ("mediator", {}, lambda v: {}, 303, ""),
+        "mediation.record_session": (
+            "mediator",
+            {},
+            lambda v: {"notes": "双方陈述"},
+            422,
+            "the world's session starts tomorrow: recorded once it started",
+        ),
+        "mediation.outcome": (
+            "mediator",
+            {},
+            lambda v: {"outcome": "withdrawn", "reason": "撤回"},
+            409,
+            MEDIATION_CONCLUDED,
+        ),
+        "mediation.followup": (
+            "mediator",
+            {},
+            lambda v: {"performed": "y", "satisfied": "y", "note": "已履行"},
+            303,
+            "",
+        ),
+        "mediation.close": (
+            "mediator",
+            {},
+            lambda v: {},
+            422,
+            "the world's agreement has no follow-up yet: closed after one",
+        ),
+        "mediation.reveal": ("police", {}, lambda v: {}, 200, ""),
+        "mediation.new_room": ("police", {}, _mediation_room_form, 303, ""),
+        "mediation.edit_room": ("police", {}, _mediation_room_form, 303, ""),
+        "mediation.add_member": (
+            "police",
+            {},
+            lambda v: {
+                "username": v["stranger_name"],
+                "position": "mediator",
+                "category": "social",
+            },
+            303,
+            "",
+        ),
+    }
+)
 
 # Form POST routes with no row: nothing in them could be assigned.
 NOT_FORMS = {
