@@ -477,3 +477,51 @@ def test_the_site_page_shows_the_last_visit_of_each_kind(client, login, app, fix
     assert (
         to_utc(datetime.combine(date.today(), datetime.min.time())) and day.strftime("%Y-") in panel
     )
+
+
+def test_an_overlapping_corner_visit_is_409_naming_the_booking(client, login, app, w):
+    from community.outreach.models import OutreachCorner
+    from tests.factories.outreach import make_corner
+
+    with app.app_context():
+        from community.accounts.models import Area
+
+        corner = make_corner(db.session, area=db.session.get(Area, w.community_id))
+        db.session.commit()
+        corner_id = corner.id
+    login(w.police)
+    token = csrf_from(
+        client.get(f"/outreach/events/new?kind=corner_visit&corner_id={corner_id}").get_data(
+            as_text=True
+        )
+    )
+    day = (today() + timedelta(days=4)).isoformat()
+
+    def book(title, start, end):
+        return client.post(
+            "/outreach/events/new",
+            data={
+                "csrf_token": token,
+                "kind": "corner_visit",
+                "title": title,
+                "target": "place",
+                "corner_id": str(corner_id),
+                "starts_at": f"{day}T{start}",
+                "ends_at": f"{day}T{end}",
+                "organiser_id": str(w.station_id),
+                "planned_audience": "25",
+                "staff": "0",
+                "points": "0",
+            },
+        )
+
+    assert book("第一批参观", "10:00", "11:00").status_code == 303
+    resp = book("第二批参观", "10:30", "11:30")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 409
+    assert "第一批参观" in page and "10:00–11:00" in page and 'name="title"' in page
+    with app.app_context():
+        titles = db.session.scalars(
+            select(OutreachEvent.title).where(OutreachEvent.corner_id == corner_id)
+        ).all()
+        assert titles == ["第一批参观"] and db.session.get(OutreachCorner, corner_id)
