@@ -6,17 +6,15 @@ nothing twice; the service worker never serves one user's page to another."""
 
 from __future__ import annotations
 
-import itertools
 import re
 import time
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from community.accounts import services as accounts
-from community.accounts.models import Area, User
+from community.accounts.models import User
 from community.core.timeutil import utcnow
 from community.duty import services
 from community.duty.models import (
@@ -24,47 +22,32 @@ from community.duty.models import (
     DutyCheckpoint,
     DutyClaim,
     DutyOfflineAction,
+    DutyTask,
 )
 from community.extensions import db
 from community.hazards.models import Hazard
 from tests.browser.conftest import PHONE
 from tests.browser.helpers import login
+from tests.browser.test_duty import PASSWORD, _fresh_volunteer_and_duty
 from tests.factories.hazards import image_bytes
 
 pytestmark = pytest.mark.browser
-_seq = itertools.count(1)
-PASSWORD = "browser-password-1"
 WHERE = {"latitude": 28.0, "longitude": 120.6}
 
 
-def _on_duty_world(live_server, *, checkpoints="东门岗亭\n南门路口\n北门"):
+def _on_duty_world(live_server):
     """A fresh volunteer of 东村社区 holding a claim on a duty starting in 10 minutes
-    (check-in open)."""
-    n = next(_seq)
+    (check-in open; checkpoints 东门岗亭, 南门路口): test_duty's world, claimed, the
+    duty full."""
+    username, task_id, _day = _fresh_volunteer_and_duty(live_server)
     with live_server.app.app_context():
         s = db.session
-        area = s.scalar(select(Area).where(Area.name == "东村社区"))
-        coordinator = s.scalar(select(User).where(User.username == "coordinator"))
-        user = accounts.create_user(s, f"offline{n}", PASSWORD, display_name=f"离线员{n}")
-        accounts.add_membership(s, None, user, "volunteer", None, area)
-        start = (utcnow() + timedelta(minutes=10)).replace(second=0, microsecond=0)
-        task = services.publish_duty(
-            s,
-            coordinator,
-            services.DutyInput(
-                title=f"离线巡逻{n}",
-                kind="patrol",
-                area=area,
-                starts_at=start,
-                ends_at=start + timedelta(hours=2),
-                capacity=3,
-                points=5,
-                checkpoints=checkpoints,
-            ),
-        )[0]
-        claim = services.claim_duty(s, user, task)
+        user = s.scalar(select(User).where(User.username == username))
+        claim = services.claim_duty(s, user, s.get(DutyTask, task_id))
+        # Full: other tests' volunteers are not offered it among the duties nearby.
+        s.execute(update(DutyTask).where(DutyTask.id == task_id).values(capacity=1))
         s.commit()
-        ids = {"username": user.username, "task": task.id, "claim": claim.id}
+        ids = {"username": username, "task": task_id, "claim": claim.id}
         s.remove()
     return ids
 
@@ -385,9 +368,9 @@ def test_route_is_recorded_with_consent_and_the_coordinator_sees_it(phone, live_
     expect(card.locator("[data-testid=route-ticks] li")).to_have_text(
         [re.compile("^东门岗亭"), re.compile("^南门路口")]
     )
-    assert "km" in card.locator("[data-testid=route-distance]").inner_text()
+    assert re.match(r"已走 0\.\d\d 公里", card.locator("[data-testid=route-distance]").inner_text())
     coordinator.goto("/duties/patrols")
-    patrols = coordinator.locator("[data-testid=patrol]").filter(has_text="离线巡逻")
+    patrols = coordinator.locator("[data-testid=patrol]").filter(has_text="浏览器巡逻")
     expect(patrols).not_to_have_count(0)
     expect(coordinator.locator("[data-testid=last-seen]").first).to_be_visible()
 
@@ -405,8 +388,6 @@ def test_a_step_that_can_no_longer_be_applied_is_shown_with_its_reason_until_dis
     # Meanwhile the coordinator cancels the duty.
     with live_server.app.app_context():
         s = db.session
-        from community.duty.models import DutyTask
-
         coordinator = s.scalar(select(User).where(User.username == "coordinator"))
         services.cancel_duty(s, coordinator, s.get(DutyTask, world["task"]))
         s.commit()
