@@ -167,7 +167,11 @@
             var li = document.createElement("li");
             li.className = "flash flash-error";
             li.dataset.reason = item.reason;
-            li.textContent = hhmm(item.made) + " · " + item.label + " · " + region.dataset.labelRefused + ": " + (item.message || item.reason) + " ";
+            // The server's own message, else the page's words for the status's reason.
+            var known = region.dataset["reason" + item.reason.split("_").map(function (w) {
+              return w.charAt(0).toUpperCase() + w.slice(1);
+            }).join("")];
+            li.textContent = hhmm(item.made) + " · " + item.label + " · " + region.dataset.labelRefused + ": " + (item.message || known || item.reason) + " ";
             var dismiss = document.createElement("button");
             dismiss.type = "button";
             dismiss.className = "secondary outline small";

@@ -376,3 +376,29 @@ def test_resolve_time_rules():
         offline.resolve_time(offline.ClientClock(now - timedelta(hours=24, seconds=1)), opens, now)
     assert exc.value.reason == "too_old"
     assert offline.read_millis("junk") is None and offline.read_millis("1") is None
+
+
+def test_a_photo_too_large_is_refused_with_413_which_the_phone_treats_as_final(
+    client, app, duty, monkeypatch
+):
+    """static/js/queue.js moves a 413 to the refused items (reason too_large)."""
+    with app.app_context():
+        db.session.execute(
+            update(DutyClaim)
+            .where(DutyClaim.id == duty["claim"])
+            .values(status="on_duty", checked_in_at=utcnow())
+        )
+        db.session.commit()
+    token = _token(client, duty)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    resp = _send(
+        client,
+        f"/duties/claims/{duty['claim']}/check-out",
+        token,
+        key="key-photo-bomb",
+        made=utcnow(),
+        report="照片太大",
+        hazard_photo=(BytesIO(b"\xff" * 20000), "big.jpg"),
+    )
+    assert resp.status_code == 413
+    assert _claim(app, duty["claim"]).status == "on_duty"
