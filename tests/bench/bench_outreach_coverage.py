@@ -30,10 +30,73 @@ from community.accounts.models import Area  # noqa: E402
 from community.core.timeutil import today  # noqa: E402
 from community.extensions import db  # noqa: E402
 from community.outreach import queries  # noqa: E402
-from tests.bench.bench_dashboard import bench_app, prepare_database, seed  # noqa: E402
+from tests.bench.bench_dashboard import bench_app, prepare_database  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/community_bench_outreach"
 KINDS = "ARRAY['anti_fraud','legal','anti_drug','anti_gang','fire_safety','safety_education']"
+
+
+def seed(app, residences: int) -> int:
+    """The district (10 streets of 10 communities), its sites (one per 20 residences),
+    a building each, five rooms each, and the residences (verified, living there);
+    returns the district's id."""
+    from community.accounts import services as accounts
+
+    with app.app_context():
+        session = db.session
+        district = accounts.create_area(session, "基准区", "district", None)
+        communities = []
+        for s in range(10):
+            street = accounts.create_area(session, f"街道{s}", "street", district)
+            for c in range(10):
+                communities.append(
+                    accounts.create_area(session, f"社区{s}-{c}", "community", street).id
+                )
+        accounts.create_organization(session, "基准派出所", "police_station", district)
+        session.commit()
+        district_id = district.id
+    sites = max(residences // 20, 10)
+    rooms = sites * 5
+    areas = "ARRAY[" + ",".join(str(i) for i in communities) + "]"
+    steps = [
+        (
+            "sites",
+            f"""INSERT INTO site (id, name, kind, area_id, address, qr_token, created_at)
+            SELECT g, '出租屋' || g, 'rental_house', ({areas})[g % 100 + 1], '路 ' || g,
+                   'tok' || g, now() FROM generate_series(1, {sites}) g""",
+        ),
+        (
+            "buildings",
+            f"""INSERT INTO building (id, site_id, name, created_at)
+            SELECT g, g, 'A', now() FROM generate_series(1, {sites}) g""",
+        ),
+        (
+            "rooms",
+            f"""INSERT INTO room (id, building_id, number, beds, occupants)
+            SELECT g, (g - 1) / 5 + 1, (g % 5 + 101)::text, 6, 3
+            FROM generate_series(1, {rooms}) g""",
+        ),
+        (
+            "persons",
+            f"""INSERT INTO person (id, id_number, id_hash, gender, birth_date, created_at)
+            SELECT g, '-', 'bench:' || g, 'M', date '1990-01-01', now()
+            FROM generate_series(1, {residences}) g""",
+        ),
+        (
+            "residences",
+            f"""INSERT INTO residence (id, person_id, room_id, move_in, channel, reported_at,
+                   status, reference, late)
+            SELECT g, g, (g - 1) % {rooms} + 1, current_date - 30, 'landlord', now(),
+                   'verified', 'R' || g, false
+            FROM generate_series(1, {residences}) g""",
+        ),
+    ]
+    with app.app_context(), db.engine.begin() as conn:
+        for label, sql in steps:
+            started = time.perf_counter()
+            conn.execute(text(sql))
+            print(f"  {label:<11} {time.perf_counter() - started:6.1f} s", flush=True)
+    return district_id
 
 
 def add_outreach(app, district_id: int, events: int) -> None:
@@ -111,7 +174,7 @@ def main() -> None:
     with app.app_context():
         flask_migrate.upgrade()
     print(f"seeding {args.residences} residences ({args.residences // 20} sites) ...")
-    district_id = seed(app, args.residences)["district_id"]
+    district_id = seed(app, args.residences)
     add_outreach(app, district_id, args.events)
     with app.app_context():
         street_id = db.session.scalar(select(Area.id).where(Area.level == "street").limit(1))
