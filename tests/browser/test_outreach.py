@@ -6,6 +6,7 @@ refresh without JavaScript)."""
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from community.accounts.models import Organization, User
+from community.core.timeutil import today as local_today
 from community.core.timeutil import utcnow
 from community.extensions import db
 from community.outreach import services
@@ -83,3 +85,39 @@ def test_a_phone_signs_in_and_answers_while_the_count_rises(make_page, live_serv
         expect(organiser.get_by_test_id("signin-count")).to_have_text("1")
     expect(organiser.get_by_test_id("quiz-share")).to_contain_text("80")
     assert organiser.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_an_enterprise_asks_and_the_police_schedule_it_from_the_queue(
+    make_page, live_server, login_as, js
+):
+    enterprise = make_page(js=js, viewport=PHONE)
+    login_as(enterprise, "enterprise")
+    enterprise.goto("/outreach/requests/new")
+    day = (local_today() + timedelta(days=20 + next(_seq))).isoformat()
+    enterprise.locator("select[name=kind]").select_option("fire_safety")
+    enterprise.locator("input[name=preferred_from]").fill(day)
+    enterprise.locator("input[name=preferred_to]").fill(day)
+    enterprise.locator("input[name=audience]").fill("77")
+    enterprise.locator("#request-form button[type=submit]").click()
+    enterprise.wait_for_url(re.compile(r".*/outreach/requests/\d+$"))
+    request_path = enterprise.url.removeprefix(live_server.url)
+    assert enterprise.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    police = make_page(js=js, viewport=PHONE)
+    login_as(police, "police")
+    police.goto("/reviews/")
+    row = police.locator(f"article.review-row:has(a[href='{request_path}'])")
+    expect(row).to_contain_text("77")
+    row.get_by_role("button", name="安排").click()
+    police.wait_for_url(f"**{request_path}")
+    police.get_by_test_id("schedule").click()
+    police.wait_for_url("**/outreach/events/new?request=*")
+    expect(police.locator("input[name=planned_audience]")).to_have_value("77")
+    police.locator("input[name=title]").fill("消防安全进企业")
+    police.locator("#event-form button[type=submit]").click()
+    police.wait_for_url(re.compile(r".*/outreach/events/\d+$"))
+    expect(police.locator("#event-card h1")).to_have_text("消防安全进企业")
+    police.goto(request_path)
+    expect(police.locator("#request-card")).to_contain_text("消防安全进企业")
+    police.goto("/reviews/")
+    expect(police.locator(f"article.review-row:has(a[href='{request_path}'])")).to_have_count(0)
