@@ -82,7 +82,13 @@ def _status(row: dict, who: str):
 
 # The access world's claim is another volunteer's (404 to the requesting one): the
 # volunteer's own steps on duty are fuzzed on claims of their own (_own_claims).
-ON_DUTY = ("duty.check_in", "duty.visit", "duty.check_out")
+ON_DUTY = (
+    "duty.check_in",
+    "duty.visit",
+    "duty.check_out",
+    "duty.track_consent",
+    "duty.track",
+)
 
 
 def plan() -> dict[str, list[str]]:
@@ -119,6 +125,8 @@ def _own_claims(app, username: str, values: dict) -> dict[str, dict]:
             "duty.check_in": {**values, "claim_id": ready.id},
             "duty.visit": {**values, "claim_id": busy.id, "checkpoint_id": point},
             "duty.check_out": {**values, "claim_id": busy.id},
+            "duty.track_consent": {**values, "claim_id": busy.id},
+            "duty.track": {**values, "claim_id": busy.id},
         }
 
 
