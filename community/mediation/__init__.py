@@ -37,6 +37,7 @@ register_nav(
 
 from community.mediation import (  # noqa: E402,F401
     badges,
+    figures,
     jobs,
     panels,
     permissions,

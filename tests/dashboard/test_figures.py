@@ -130,4 +130,7 @@ def test_every_feature_registers_its_figures_in_the_dashboard_order():
         "reviews",
         "duty-fill",
         "volunteer-hours",
+        "outreach-coverage",
+        "mediation-cases",
+        "mediation-mediators",
     ]

@@ -39,7 +39,11 @@ def race(request):
     """(app, ids): a migrated scratch database with a mediation team (a lead and 20
     mediators), 20 rooms and 20 accepted cases, committed; dropped after."""
     url = dbutil.scratch_url(f"medrace_{request.node.name[5:20].lower()}")
-    app = create_app(type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    # Writers wait for each other (up to a minute here: a loaded test machine is not
+    # what is measured); a 503 would say the lock outlasted the wait, not a double booking.
+    app = create_app(
+        type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, "SQLITE_BUSY_TIMEOUT": 60.0})
+    )
     with app.app_context():
         flask_migrate.upgrade()
         s = db.session

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select, text
 
 from community.core.errors import Conflict, NotPermitted, RuleViolation
@@ -124,7 +125,8 @@ def test_earlier_case_with_the_mediator_is_flagged(session, world):
         parties=[party("张三", "13800000001"), party("老娘舅", "13900000011", "respondent")],
     )
     later = make_case(session, area=world["area"])  # 张三 again
-    found = services.conflict_findings(session, later, world["mediator"])
+    with force_locale("en"):
+        found = services.conflict_findings(session, later, world["mediator"])
     assert found and "earlier" in found
 
 
