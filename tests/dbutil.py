@@ -58,3 +58,23 @@ def drop_scratch(url: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
     admin.dispose()
+
+
+def statements_sent(session, call, keep=lambda statement: True) -> list[tuple]:
+    """(statement, parameters) of every statement `call()` sent through the session's
+    engine that `keep(statement)` accepts: the query plan and query budget tests."""
+    from sqlalchemy import event
+
+    sent = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if keep(statement):
+            sent.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return sent

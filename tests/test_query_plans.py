@@ -7,8 +7,9 @@ scans priced out, so a plan still scanning `site` has no index to use)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
-from sqlalchemy import event
 
 from community.assessments import queries as assessments
 from community.extensions import db
@@ -18,6 +19,7 @@ from community.places import queries as places
 from community.places.queries import SiteFilters
 from community.residents import queries as residents
 from community.residents.queries import ResidentFilters
+from tests.dbutil import statements_sent
 from tests.factories.accounts import make_area_tree, make_org, make_role_user
 from tests.factories.assessments import make_assessment
 from tests.factories.hazards import make_hazard
@@ -49,18 +51,7 @@ def world(session):
 
 
 def _captured(session, call):
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+    statements = statements_sent(session, call, lambda st: st.lstrip().upper().startswith("SELECT"))
     assert statements, "the call sent no SELECT"
     return statements
 
@@ -85,7 +76,10 @@ def _scans_site(plan: str) -> bool:
     lines = plan.splitlines()
     if any("Seq Scan on site " in line or line.endswith("Seq Scan on site") for line in lines):
         return True
-    return any(line.strip().startswith("SCAN site") for line in lines)
+    # "SCAN site_fts VIRTUAL TABLE INDEX ...": the search's text index, not the table.
+    return any(
+        line.strip() == "SCAN site" or line.strip().startswith("SCAN site ") for line in lines
+    )
 
 
 CALLS = {
@@ -120,6 +114,10 @@ CALLS = {
     "site rates of a page": lambda w, s: residents.site_rates(s, [w["site"].id, w["room"].id]),
     "community rates": lambda w, s: residents.community_rates(s, w["police"]),
     "inspections due of the police": lambda w, s: inspections.list_due(s, w["police"]),
+    "sites of the police": lambda w, s: places.list_sites(s, w["police"], SiteFilters()),
+    "sites of the police, searched": lambda w, s: places.list_sites(
+        s, w["police"], SiteFilters(q=w["site"].name)
+    ),
 }
 
 
@@ -139,16 +137,18 @@ def test_the_check_recognises_a_full_scan(session, world):
     assert any(_scans_site(plan) for plan in _plans(session, statements))
 
 
-def test_due_list_walks_the_range_of_inspected_sites(session, world):
-    """The inspected part of the due list starts from the last_inspected_on range of
-    ix_site_due; an OR per cadence level made SQLite OR the admission and star
-    indexes instead (every unadmitted site of the district)."""
+def test_due_list_walks_the_range_of_due_sites(session, world):
+    """The inspected part of the due list reads the range of the stored due date
+    (ix_site_due: due_on, name, area_id) in order, for its count and its page; an OR
+    per cadence level made SQLite OR the admission and star indexes instead (every
+    unadmitted site of the district)."""
+    make_site(session, area=world["community"], last_inspected_on=date(2020, 1, 1))
     statements = _captured(session, lambda: inspections.list_due(session, world["police"]))
-    inspected = [(st, p) for st, p in statements if "last_inspected_on <=" in st and "count(" in st]
-    assert inspected, statements
-    for plan in _plans(session, inspected):
+    due = [(st, p) for st, p in statements if "due_on <=" in st]
+    assert len(due) == 2, statements  # the count and the page
+    for plan in _plans(session, due):
         assert "MULTI-INDEX OR" not in plan, plan
         if session.get_bind().dialect.name == "sqlite":
-            assert "USING INDEX ix_site_due (last_inspected_on<?)" in plan or (
-                "USING COVERING INDEX ix_site_due (last_inspected_on<?)" in plan
+            assert "ix_site_area_due (area_id=? AND due_on<?)" in plan or (
+                "ix_site_due (due_on>? AND due_on<?)" in plan
             ), plan

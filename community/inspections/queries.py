@@ -6,23 +6,24 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, case, cast, func, or_, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.sql.functions import FunctionElement
 
 from community.core.pagination import PER_PAGE, Page
 from community.core.timeutil import today as _today
 from community.inspections.models import ChecklistItem, Incident, Inspection, InspectionResult
 from community.places.models import Site
 from community.places.permissions import visible_sites
+from community.places.queries import count, scoped_page
+from community.places.stored import register_derived
 
 # --- re-inspection cadence -------------------------------------------------
 #
 # Days between inspections. A site that is not admitted (never was, or failed its
 # last inspection) is seen again after 14 days whatever its stars; an admitted site
 # without stars yet after 30 days, like a 3-star site; otherwise by its stars.
-# Both next_due_on() and the SQL of list_due() are built from these numbers.
+# next_due_on() is the one definition; places.stored keeps its value on the site
+# (Site.due_on, Site.cadence_days), which the lists read.
 STAR_CADENCE_DAYS = {5: 90, 4: 60, 3: 30, 2: 14, 1: 14}
 
 
@@ -56,63 +57,24 @@ def next_due_on(site: Site) -> date | None:
 def due_in_days(site: Site, today: date | None = None) -> int:
     """Days until the next inspection: negative when overdue, 0 when due today or
     never inspected."""
-    due = next_due_on(site)
+    due = site.due_on
     if due is None:
         return 0
     return (due - (today or _today())).days
 
 
-class _plus_days(FunctionElement):
-    """date + integer days, for SQLite and PostgreSQL (SQL has no portable form)."""
-
-    type = Date()
-    name = "plus_days"
-    inherit_cache = True
+def stored_due(site: Site) -> dict[str, Any]:
+    """The columns places.stored keeps on the site from this package's rules."""
+    return {"due_on": next_due_on(site), "cadence_days": cadence_days(site)}
 
 
-@compiles(_plus_days)
-def _plus_days_default(element, compiler, **kw):  # PostgreSQL: date + integer = date
-    day, days = list(element.clauses)
-    return f"({compiler.process(day, **kw)} + {compiler.process(days, **kw)})"
+register_derived("inspections", stored_due)
 
 
-@compiles(_plus_days, "sqlite")
-def _plus_days_sqlite(element, compiler, **kw):
-    day, days = list(element.clauses)
-    return f"date({compiler.process(day, **kw)}, '+' || {compiler.process(days, **kw)} || ' days')"
-
-
-def _cadence_sql():
-    """cadence_days() as a SQL CASE on the site row."""
-    return cast(
-        case(
-            (Site.admitted_on.is_(None), NOT_ADMITTED_CADENCE_DAYS),
-            (Site.stars.is_(None), UNRATED_CADENCE_DAYS),
-            *[(Site.stars == stars, days) for stars, days in STAR_CADENCE_DAYS.items()],
-            else_=NOT_ADMITTED_CADENCE_DAYS,
-        ),
-        Integer,
-    )
-
-
-def _due_by_sql(horizon: date):
-    """SQL condition: the site's next inspection is due on or before `horizon`:
-    never inspected, or last inspected on or before its cadence level's cutoff.
-
-    One comparison of last_inspected_on with a date picked by a CASE of dates
-    computed here (no date arithmetic per row). Not an OR per level: SQLite would
-    answer that with a multi-index OR over the admission and star indexes, reading
-    every unadmitted site instead of the range of ix_site_due a caller bounds."""
-    cutoff = case(
-        (Site.admitted_on.is_(None), horizon - timedelta(days=NOT_ADMITTED_CADENCE_DAYS)),
-        (Site.stars.is_(None), horizon - timedelta(days=UNRATED_CADENCE_DAYS)),
-        *[
-            (Site.stars == stars, horizon - timedelta(days=days))
-            for stars, days in STAR_CADENCE_DAYS.items()
-        ],
-        else_=horizon - timedelta(days=NOT_ADMITTED_CADENCE_DAYS),
-    )
-    return or_(Site.last_inspected_on.is_(None), Site.last_inspected_on <= cutoff)
+def due_by_sql(day: date):
+    """SQL condition: the site's next inspection is due on or before `day` (never
+    inspected, or its stored due date has come)."""
+    return or_(Site.due_on.is_(None), Site.due_on <= day)
 
 
 @dataclass
@@ -133,47 +95,40 @@ def list_due(
     """Sites the user may see whose next inspection is due within DUE_SOON_DAYS or is
     overdue, never-inspected sites first (by name), then by due date.
 
-    The two parts are counted and paged separately: never-inspected sites are walked
-    in name order from ix_site_due (last_inspected_on, name, area_id), so a district
-    with tens of thousands of uninspected sites neither sorts them all for a page nor
-    reads their rows to count them. Four queries at most."""
+    Reads the stored due date (Site.due_on, kept by places.stored). The two parts
+    are counted and paged separately, each read in order from an index
+    (ix_site_due: due_on, name; per area on PostgreSQL: ix_site_area_due), so a
+    district with tens of thousands of due sites is not sorted for a page. Four
+    queries at most."""
     today = today or _today()
-    scoped = visible_sites(user)
-    never = scoped.where(Site.last_inspected_on.is_(None))
     horizon = today + timedelta(days=DUE_SOON_DAYS)
-    # Every cadence compares last_inspected_on with horizon - cadence; the widest bound
-    # first lets the database range-scan ix_site_due instead of OR-ing indexes.
-    widest = horizon - timedelta(days=min(_all_cadences()))
-    # The ids first, from the range of ix_site_due: SQLite without statistics would
-    # rather walk the area index (every site of a district) and test each row.
-    due_ids = select(Site.id).where(Site.last_inspected_on <= widest, _due_by_sql(horizon))
-    seen = scoped.where(Site.id.in_(due_ids))
-    n_never = _count(session, never)
-    n_seen = _count(session, seen)
+    scoped = visible_sites(user)
+
+    def never(stmt):
+        return stmt.where(Site.due_on.is_(None))
+
+    def seen(stmt):
+        return stmt.where(Site.due_on <= horizon)
+
+    n_never = count(session, never(scoped))
+    n_seen = count(session, seen(scoped))
     total = n_never + n_seen
     page = min(max(page, 1), max(1, -(-total // per_page)))
     offset = (page - 1) * per_page
     sites: list[Site] = []
     if offset < n_never:
-        sites += session.scalars(
-            never.order_by(Site.name, Site.id).limit(per_page).offset(offset)
-        ).unique()
+        sites += scoped_page(session, user, never, (Site.name, Site.id), per_page, offset)
     if len(sites) < per_page and n_seen:
-        sites += session.scalars(
-            seen.order_by(_plus_days(Site.last_inspected_on, _cadence_sql()), Site.name, Site.id)
-            .limit(per_page - len(sites))
-            .offset(max(0, offset - n_never))
-        ).unique()
-    items = [DueSite(site=s, due_on=next_due_on(s), days=due_in_days(s, today)) for s in sites]
+        sites += scoped_page(
+            session,
+            user,
+            seen,
+            (Site.due_on, Site.name, Site.id),
+            per_page - len(sites),
+            max(0, offset - n_never),
+        )
+    items = [DueSite(site=s, due_on=s.due_on, days=due_in_days(s, today)) for s in sites]
     return Page(items=items, page=page, per_page=per_page, total=total)
-
-
-def _all_cadences() -> list[int]:
-    return [NOT_ADMITTED_CADENCE_DAYS, UNRATED_CADENCE_DAYS, *STAR_CADENCE_DAYS.values()]
-
-
-def _count(session: Session, stmt) -> int:
-    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
 @dataclass

@@ -12,20 +12,18 @@ from sqlalchemy import Select, func
 from community.accounts.permissions import can
 from community.core.reviews import ReviewKind, by_id, pending_select, register_review_kind
 from community.core.timeutil import local_day, today
-from community.inspections.queries import _cadence_sql, _due_by_sql, _plus_days
+from community.inspections.queries import due_by_sql
 from community.places import queries as places
 from community.places.models import Site
 from community.places.permissions import inspects_areas
 
 
 def _due_sites(user: Any) -> Select:
-    # Due since the day the cadence ran out; a site never inspected since it was
-    # registered.
-    since = func.coalesce(
-        _plus_days(Site.last_inspected_on, _cadence_sql()), local_day(Site.created_at)
-    )
+    # Due since the stored due date (Site.due_on); a site never inspected since it
+    # was registered.
+    since = func.coalesce(Site.due_on, local_day(Site.created_at))
     return pending_select(Site.id, Site.name, since, Site.area_id).where(
-        _due_by_sql(today()), inspects_areas(user, Site.area_id)
+        due_by_sql(today()), inspects_areas(user, Site.area_id)
     )
 
 

@@ -27,7 +27,16 @@ register_nav(
     primary_when=lambda u: can(u, "association.review_queue"),
 )
 
-from community.places import badges, figures, permissions, reviews, rollups, start, views  # noqa: E402,F401
+from community.places import (  # noqa: E402,F401
+    badges,
+    figures,
+    permissions,
+    reviews,
+    rollups,
+    start,
+    stored,
+    views,
+)
 
 for _sign in (badges.admitted, badges.shuangwu, badges.site_badges):
     bp.add_app_template_global(_sign)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import Area, Organization, User
@@ -30,9 +30,13 @@ class Site(db.Model):
         ),
         CheckConstraint("stars IS NULL OR (stars BETWEEN 1 AND 5)", name="stars"),
         Index("ix_site_area_name", "area_id", "name"),
-        # The inspections-due list walks never-inspected sites in name order and
-        # counts them from this index alone (area_id: the scope filter).
-        Index("ix_site_due", "last_inspected_on", "name", "area_id"),
+        # The inspections-due list reads its pages in order from these: never
+        # inspected (due_on NULL) by name, then by due date. ix_site_due walks the
+        # whole scope in that order (SQLite: area_id is the scope filter, read from
+        # the index); ix_site_area_due serves each area of a scope on its own
+        # (PostgreSQL merges the areas' first rows: places.queries.scoped_page).
+        Index("ix_site_due", "due_on", "name", "area_id"),
+        Index("ix_site_area_due", "area_id", "due_on", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,11 +64,22 @@ class Site(db.Model):
 
     # Figures kept up to date by the ratings services, so lists filter on this
     # table alone: admission date, last inspection, last incident, current stars.
-    admitted_on: Mapped[date | None] = mapped_column(index=True)
+    # active_history: the area counters (places.stored) need the old value of a
+    # change even when the attribute was not loaded before it was set.
+    admitted_on: Mapped[date | None] = mapped_column(index=True, active_history=True)
     last_inspected_on: Mapped[date | None]
     last_incident_on: Mapped[date | None]
-    stars: Mapped[int | None] = mapped_column(index=True)
+    stars: Mapped[int | None] = mapped_column(index=True, active_history=True)
     last_assessed_month: Mapped[date | None]
+    # Derived from the columns above by the rules (places.stored sets them at every
+    # flush that changes a site; `refresh_stored` after a bulk load), so lists and
+    # counters read dates instead of computing them per row: the next inspection's
+    # due date (NULL: never inspected, due now) and its cadence in days
+    # (inspections.queries.next_due_on, cadence_days), and the first day the 双无
+    # badge shows (places.queries.shuangwu_from).
+    due_on: Mapped[date | None]
+    cadence_days: Mapped[int | None] = mapped_column(SmallInteger)
+    shuangwu_on: Mapped[date | None] = mapped_column(active_history=True)
 
     area: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
     landlord: Mapped[User | None] = relationship(foreign_keys=[landlord_id], lazy="raise_on_sql")

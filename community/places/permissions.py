@@ -95,6 +95,20 @@ def _site_scope(user: Any) -> Any:
     return site_scope(user)
 
 
+def scope_area_ids(user: Any) -> Select | None:
+    """SELECT of the ids of the areas whose sites are the whole of visible_sites(user)
+    (administrators: every area), or None when the scope holds sites by other ties
+    too (an association, a company, an enterprise, a landlord's own): lists may then
+    read the scope area by area (places.queries.scoped_page). Mirrors site_scope."""
+    if is_admin(user):
+        return select(Area.id)
+    areas = scope_areas(user, *AREA_ROLES)
+    others = org_ids(user, "association", "property_manager", "enterprise")
+    if not areas or others or has_role(user, "landlord"):
+        return None
+    return select(Area.id).where(area_subtree_filter(Area.path, areas))
+
+
 def can_see_site(user: Any, site: Any) -> bool:
     if is_admin(user):
         return True

@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, column, func, or_, select, text
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    column,
+    func,
+    or_,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from community.accounts.models import Area, Organization
 from community.accounts.permissions import visible_or_404
 from community.core.pagination import PER_PAGE, Page, paginate, parse_page
-from community.core.timeutil import day_start, today
+from community.core.rollups import TOTAL, RollupMonth
+from community.core.timeutil import today
 from community.core.validators import is_id
 from community.extensions import db
 from community.places.models import SITE_KINDS, AssociationApplication, Building, Room, Site
@@ -27,6 +40,7 @@ from community.places.permissions import (
     picks_any_association,
     picks_member_associations,
     placement_communities,
+    scope_area_ids,
     visible_sites,
 )
 
@@ -34,6 +48,8 @@ _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # The 双无 badge looks back this many days for a crime/public-security case or a
 # fire (the design's "12 months"); the one definition, used by ratings too.
 SHUANGWU_DAYS = 365
+# The area counter of sites (kept by places.stored, which imports this module).
+SITES_METRIC = "sites.total"
 
 
 def shuangwu_since(on: date | None = None) -> date:
@@ -73,16 +89,26 @@ def shuangwu_status(site: Site, on: date | None = None) -> Shuangwu:
     )
 
 
+def shuangwu_from(site: Site) -> date:
+    """The first day the 双无 badge shows if nothing else happens: SHUANGWU_DAYS after
+    the app came to know the site, and the day after an incident has aged past the
+    window. is_shuangwu(site, on) is `on >= shuangwu_from(site)` (a test proves it);
+    stored as Site.shuangwu_on, so lists and counters compare one date."""
+    start = site.known_since() + timedelta(days=SHUANGWU_DAYS)
+    if site.last_incident_on is not None:
+        start = max(start, site.last_incident_on + timedelta(days=SHUANGWU_DAYS + 1))
+    return start
+
+
 def is_shuangwu(site: Site, on: date | None = None) -> bool:
     """The 双无 badge (see shuangwu_status)."""
     return shuangwu_status(site, on).badge
 
 
 def shuangwu_sql(on: date | None = None):
-    """is_shuangwu() as a SQL condition on Site (the list filter)."""
-    since = shuangwu_since(on)
-    known = or_(Site.created_at < day_start(since + timedelta(days=1)), Site.admitted_on <= since)
-    return and_(known, or_(Site.last_incident_on.is_(None), Site.last_incident_on < since))
+    """is_shuangwu() as a SQL condition on Site (the list filter): the stored first
+    day of the badge (Site.shuangwu_on, kept by places.stored) has come."""
+    return Site.shuangwu_on <= (on or today())
 
 
 # --- form choices -----------------------------------------------------------
@@ -241,14 +267,105 @@ def site_text_match(q: str, dialect: str) -> ColumnElement[bool]:
         return and_(Site.id.in_(matches.columns(column("rowid", Integer))), like)
     if dialect == "postgresql":
         pattern = "%" + q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-        return or_(Site.name.ilike(pattern, escape="/"), Site.address.ilike(pattern, escape="/"))
+        found = or_(Site.name.ilike(pattern, escape="/"), Site.address.ilike(pattern, escape="/"))
+        # The matches first, behind an optimisation fence (a MATERIALIZED CTE): with
+        # the scope and the order beside it, PostgreSQL misjudges how many rows the
+        # pattern keeps and walks every site of the scope in name order (an index led
+        # by area_id or name), re-checking the pattern on each; alone, the pattern
+        # can only be served by the trigram indexes. The page then sorts the matches.
+        matches = select(Site.id).where(found).cte("site_matches").prefix_with("MATERIALIZED")
+        return Site.id.in_(select(matches.c.id))
     return like
 
 
 def list_sites(session: Session, user: Any, filters: SiteFilters, per_page: int = PER_PAGE) -> Page:
-    """One page of the sites the user may see, filtered, ordered by name (two queries)."""
-    stmt = filters.apply(visible_sites(user)).order_by(Site.name, Site.id)
-    return paginate(session, stmt, filters.page, per_page)
+    """One page of the sites the user may see, filtered, ordered by name (two or three
+    queries). A search sorts what the text index found (few rows); the other lists
+    read their page in order (scoped_page), and the unfiltered list of whole areas
+    is counted from the area counters."""
+    if filters.q:
+        stmt = filters.apply(visible_sites(user)).order_by(Site.name, Site.id)
+        return paginate(session, stmt, filters.page, per_page)
+    area_ids = None if filters.active else scope_area_ids(user)
+    if area_ids is not None:
+        total = count_sites(session, area_ids)
+    else:
+        total = count(session, filters.apply(visible_sites(user)))
+    page = min(max(filters.page, 1), max(1, -(-total // per_page)))
+    items = scoped_page(
+        session, user, filters.apply, (Site.name, Site.id), per_page, (page - 1) * per_page
+    )
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def count(session: Session, stmt: Select) -> int:
+    """The rows of a SELECT (without its order)."""
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def count_sites(session: Session, area_ids: Select) -> int:
+    """The sites of these areas, from the area counters (places.stored)."""
+    return (
+        session.scalar(
+            select(func.coalesce(func.sum(RollupMonth.value), 0)).where(
+                RollupMonth.area_id.in_(area_ids),
+                RollupMonth.month == TOTAL,
+                RollupMonth.metric == SITES_METRIC,
+            )
+        )
+        or 0
+    )
+
+
+# Deeper than this, reading each area's first rows costs more than sorting the scope.
+SCOPED_PAGE_MAX_ROWS = 500
+
+
+def scoped_page(
+    session: Session,
+    user: Any,
+    narrow: Callable[[Select], Select],
+    order: tuple,
+    limit: int,
+    offset: int,
+) -> list[Site]:
+    """One page of visible_sites(user) narrowed by `narrow` (adds WHERE clauses), in
+    `order` (Site columns, the last one unique).
+
+    PostgreSQL cannot read an index in order across the several areas of a police
+    scope (`area_id IN (...) ORDER BY name` sorts every site of the areas), and an
+    index led by the order column makes the planner walk it for searches too. So a
+    scope made of whole areas is read area by area: for each area its first
+    offset + limit rows in order from an index led by area_id (a LATERAL subquery:
+    an equality on area_id, nothing for the planner to misread), then those few
+    rows are merged. SQLite walks one index in order with the scope as a filter,
+    and other scopes are a few sites: both take the plain query."""
+    area_ids = scope_area_ids(user)
+    plain = (
+        area_ids is None
+        or session.get_bind().dialect.name != "postgresql"
+        or offset + limit > SCOPED_PAGE_MAX_ROWS
+    )
+    if plain:
+        stmt = narrow(visible_sites(user)).order_by(*order).limit(limit).offset(offset)
+        return list(session.scalars(stmt).unique())
+    areas = area_ids.subquery("areas")
+    top = (
+        narrow(select(Site).where(Site.area_id == areas.c.id))
+        .order_by(*order)
+        .limit(offset + limit)
+        .lateral("top")
+    )
+    site = aliased(Site, top)
+    stmt = (
+        select(site)
+        .select_from(areas)
+        .join(top, true())
+        .order_by(*(getattr(site, c.key) for c in order))
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(stmt).unique())
 
 
 # --- pages ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from community.accounts.models import Area, User
 from community.config import TestConfig
 from community.core.rollups import TOTAL, contributions, current
 from community.extensions import db
-from community.places.models import Building, Room, Site
+from community.places.models import Building, Room
 from community.residents.compliance.models import PointsEntry
 from tests import dbutil
 
@@ -32,9 +32,16 @@ def test_upgrade_fills_the_counters_of_existing_data(app):
         landlord = User(username="l", display_name="l", password_hash="x")
         s.add_all([district, community, landlord])
         s.flush()
-        site = Site(name="S", kind="rental_house", area_id=2, address="a", landlord_id=landlord.id)
-        s.add(site)
-        s.flush()
+        # The site table as it was at that revision (today's model has more columns).
+        site_id = s.execute(
+            text(
+                "INSERT INTO site (name, kind, area_id, address, landlord_id, qr_token, "
+                "created_at) VALUES ('S', 'rental_house', 2, 'a', :landlord, 'tok', :at) "
+                "RETURNING id"
+            ),
+            {"landlord": landlord.id, "at": datetime(2020, 1, 1)},
+        ).scalar_one()
+        site = SimpleNamespace(id=site_id)
         building = Building(site_id=site.id, name="A")
         s.add(building)
         s.flush()
@@ -102,7 +109,13 @@ def test_upgrade_fills_the_counters_of_existing_data(app):
             (2, date(2026, 1, 1), "reports.timely"): 1,
             (2, date(2026, 2, 1), "reports.late"): 1,
             (2, TOTAL, "rooms.occupants"): 3,
+            # 0027_site_due_stored: the sites' counters (双无 since 2020-12-31)
+            (2, TOTAL, "sites.total"): 1,
+            (2, TOTAL, "sites.shuangwu"): 1,
         }
+        row = s.execute(text("SELECT due_on, cadence_days, shuangwu_on FROM site")).one()
+        assert (row.due_on, row.cadence_days) == (None, 14)
+        assert str(row.shuangwu_on) == "2020-12-31"
         assert counters == contributions(s)
         s.close()
         db.engine.dispose()
