@@ -208,8 +208,11 @@ def fill(app, sites: int) -> float:
                 ],
             )
     with app.app_context():
-        # The rows went in without the services: recount the area counters, as
-        # `flask rebuild-rollups` does after a bulk load.
+        # The rows went in without the services: the columns the rules derive
+        # (due date, 双无) and the area counters, as after any bulk load.
+        from community.places.stored import refresh_stored
+
+        refresh_stored(db.session)
         rollups.rebuild(db.session)
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
