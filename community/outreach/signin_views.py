@@ -99,7 +99,7 @@ def signin(signin_token: str):
         if not services.signin_open(event):
             return _closed_page(
                 event,
-                services.SigninClosed(*services.signin_window(event), event.status == "cancelled"),
+                services.SigninClosed(*services.signin_window(event), event.status),
             )
         return _signin_page(event, form)
     if not form.validate_on_submit():

@@ -273,6 +273,10 @@ def test_closing_counts_sign_ins_plus_hand_count(session, w, evening, frozen_clo
     assert event.materials == 50
     with pytest.raises(Conflict):
         services.close_event(session, w.police, event, hand_count=1, materials=1)
+    # Closed: its attendance is counted, a later sign-in is refused (410).
+    with pytest.raises(services.SigninClosed) as exc:
+        services.sign_in(session, event, nonce="late" * 5, device="late-phone" * 2)
+    assert exc.value.status == "closed" and queries.live_count(session, event.id).signins == 3
     with pytest.raises(RuleViolation):
         services.close_event(session, w.police, event, hand_count=-1, materials=1)
 

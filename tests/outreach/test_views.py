@@ -247,6 +247,9 @@ def test_closing_with_attendance_and_a_photo(client, login, app, w, frozen_clock
     assert photo.status_code == 200 and photo.mimetype == "image/png"
     photo.close()
     assert staff.get(f"/outreach/events/{w.event_id}/photos/2").status_code == 404
+    # Closed with its attendance: a late phone gets 410, the signed-in one its sign-in.
+    assert app.test_client().get(path).status_code == 410
+    assert client.get(path).status_code == 303
 
 
 # --- visit requests through the queue -----------------------------------------------------

@@ -41,11 +41,12 @@ register_message(DECLINED_NOTICE, _l("Your visit request was declined: %(reason)
 
 
 class SigninClosed(Exception):
-    """Sign-in is not open now (410): `opens` and `closes` in UTC."""
+    """Sign-in is not open now (410): `opens` and `closes` in UTC; `status` the
+    event's (a cancelled event, or one closed with its attendance, takes no more)."""
 
-    def __init__(self, opens: datetime, closes: datetime, cancelled: bool = False):
+    def __init__(self, opens: datetime, closes: datetime, status: str = "published"):
         super().__init__("sign-in closed")
-        self.opens, self.closes, self.cancelled = opens, closes, cancelled
+        self.opens, self.closes, self.status = opens, closes, status
 
 
 def when(at: datetime) -> str:

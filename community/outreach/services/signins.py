@@ -32,7 +32,7 @@ def signin_window(event: OutreachEvent) -> tuple[datetime, datetime]:
 
 def signin_open(event: OutreachEvent, now: datetime | None = None) -> bool:
     opens, closes = signin_window(event)
-    return event.status != "cancelled" and opens <= (now or utcnow()) <= closes
+    return event.status == "published" and opens <= (now or utcnow()) <= closes
 
 
 def first_signin(
@@ -74,14 +74,14 @@ def sign_in(
     repeat or a replay is never counted twice (unique indexes on both are the
     backstop). SigninClosed outside the window (SIGNIN_OPENS before the start to
     SIGNIN_CLOSES after the end, at `now`: the demo signs in at past events) or for
-    a cancelled event; RuleViolation("name" or
+    a cancelled event or one closed already (its attendance was counted); RuleViolation("name" or
     "employer") for anything like an ID or phone number (none is ever asked)."""
     first = first_signin(session, event, device=device, nonce=nonce)
     if first is not None:
         return first, False
     now = now or utcnow()
     if not signin_open(event, now):
-        raise SigninClosed(*signin_window(event), cancelled=event.status == "cancelled")
+        raise SigninClosed(*signin_window(event), status=event.status)
     name = " ".join((name or "").split())[:40]
     employer = " ".join((employer or "").split())[:120]
     errors = [
