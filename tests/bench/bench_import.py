@@ -5,6 +5,7 @@ fresh migrated database (SQLite file, or PostgreSQL with --db).
 
     .venv/bin/python tests/bench/bench_import.py [--rows 100000] [--only KIND ...]
         [--db postgresql+psycopg://postgres@127.0.0.1:5432/community_bench]
+        (or BENCH_DATABASE_URL=postgresql+psycopg://...)
         [--profile out.prof]
 
 The files (built once, kept under the temp folder):
@@ -25,6 +26,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -253,7 +255,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--only", nargs="+", choices=KINDS)
-    parser.add_argument("--db", help="a PostgreSQL URL the bench may wipe (default: SQLite)")
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="a PostgreSQL URL the bench may wipe (default: BENCH_DATABASE_URL, else SQLite)",
+    )
     parser.add_argument("--profile", help="write the worker's cProfile stats here")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FILE", "URL"))
     args = parser.parse_args()
