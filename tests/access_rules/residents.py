@@ -59,10 +59,11 @@ EXPECTED = {
     "residents.reveal": ("POST", _row(200, 403)),
     "residents.move_out": ("POST", _row(422, 422)),
     # Only the reporter (the site's landlord) corrects it, and only once it was
-    # sent back: the world's residence is pending, so the landlord gets 422.
+    # sent back: the world's residence is pending, so the landlord gets 409 (the
+    # form checks nothing itself: the rules refuse, here the state first).
     "residents.resubmit": (
         "POST",
-        {ANON: LOGIN, "landlord": 422, "*": 403, **_NO_RESIDENTS},
+        {ANON: LOGIN, "landlord": 409, "*": 403, **_NO_RESIDENTS},
     ),
     "residents.verify_many": ("POST", {ANON: LOGIN, "police": 422, "*": 403}),
     # Every GET runs before any POST (tests/test_access.py), so the site's QR address
