@@ -100,6 +100,7 @@ def test_pending_reviews_per_kind_in_the_subtree(session, world):
         "inspection": 2,
         "association": 0,
         "yellow_card": 0,
+        "outreach_request": 0,
     }
     assert figure.headline[0].value == "4" and figure.headline[0].warn
     c2 = build_figure(_ctx(session, world.police, world.c2), "reviews")
