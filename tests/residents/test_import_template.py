@@ -70,7 +70,8 @@ def test_the_template_holds_what_the_import_reads(session, client, login, world)
     login(world.landlord)
     resp = client.get(f"/residents/import/template.xlsx?site_id={world.site.id}")
     disposition = resp.headers["Content-Disposition"]
-    assert disposition.startswith("attachment;")
+    ascii_name = f'filename="residents-template-{world.site.id}.xlsx";'
+    assert disposition.startswith(f"attachment; {ascii_name}")
     assert f"filename*=UTF-8''{quote('住户登记模板-青年公寓.xlsx')}" in disposition
     book = openpyxl.load_workbook(io.BytesIO(resp.data))
     assert book.sheetnames[:2] == ["住户登记", "填写说明"]

@@ -7,9 +7,9 @@ residents.import_errors, residents.import_template)."""
 
 from __future__ import annotations
 
-import io
+from urllib.parse import quote
 
-from flask import Response, abort, request, send_file, url_for
+from flask import Response, abort, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -105,12 +105,15 @@ def import_template():
     site = queries.site_with_rooms(db.session, site_id) if is_id(site_id) else None
     if site is None or not can(current_user, "residence.import", site):
         abort(404)
-    return send_file(
-        io.BytesIO(template.build(site)),
+    # RFC 6266/5987: the Chinese name in filename*, an ASCII one for old clients.
+    disposition = (
+        f'attachment; filename="residents-template-{site.id}.xlsx"; '
+        f"filename*=UTF-8''{quote(template.file_name(site), safe='')}"
+    )
+    return Response(
+        template.build(site),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=template.file_name(site),
-        max_age=0,
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-cache"},
     )
 
 
