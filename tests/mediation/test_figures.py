@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import force_locale
 from sqlalchemy import update
 
 from community.core.figures import build_figure
@@ -55,7 +56,8 @@ def test_monthly_figures_and_ranking(session, frozen_clock):
     session.flush()
 
     ctx = context(session, police, None)
-    figure = build_figure(ctx, "mediation-cases")
+    with force_locale("en"):
+        figure = build_figure(ctx, "mediation-cases")
     rows = {r[0]: r[1:] for r in figure.rows}
     assert rows["2026-11"] == [2, 1, 2, 1, 50, 1000, 5.0, 1]
     assert rows["2026-10"] == [1, 1, 0, 0, "", 0, "", 0]
