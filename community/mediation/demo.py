@@ -84,7 +84,7 @@ def seed(session: Session, context: dict) -> None:
     others = []
     for i, (name, category) in enumerate(OTHERS):
         # "!" is no scrypt hash: these demo people cannot log in.
-        user = User(username=f"tj{i + 1:02d}", display_name=name, password_hash="!")
+        user = User(username=f"tj{i + 1:02d}", display_name=name, password_hash="!")  # nosec B106 # no hash: cannot log in
         session.add(user)
         session.flush()
         services.add_member(session, None, team, user, "mediator", category)

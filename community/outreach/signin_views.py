@@ -52,7 +52,7 @@ def _with_device(resp, device: str):
         DEVICE_COOKIE,
         device,
         max_age=DEVICE_MAX_AGE,
-        path=url_for("outreach.signin", signin_token="x").rsplit("/", 1)[0] + "/",
+        path=url_for("outreach.signin", signin_token="x").rsplit("/", 1)[0] + "/",  # nosec B106 # a path, no password
         httponly=True,
         samesite="Lax",
         secure=request.is_secure,
