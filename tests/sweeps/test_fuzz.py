@@ -69,6 +69,7 @@ PREFERENCE = [
     "enterprise",
     "volunteer",
     "association",
+    "mediator",
     "coordinator",
     "police",
     "admin",
