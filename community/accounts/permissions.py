@@ -23,6 +23,7 @@ from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from community.accounts.models import Area, Membership, User
+from community.core.nav import forget_visible
 from community.extensions import db
 
 
@@ -60,6 +61,7 @@ def memberships(user: Any) -> list[Membership]:
 def forget_memberships() -> None:
     if has_request_context():
         g.pop("_memberships", None)
+        forget_visible()  # the navigation follows the memberships
 
 
 def roles(user: Any) -> frozenset[str]:

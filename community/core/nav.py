@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request, url_for
+from flask_babel import get_locale
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class NavItem:
 
     endpoint: str
     href: str
-    label: Any
+    label: str  # translated in the request's language
     primary: bool
 
 
@@ -48,6 +49,14 @@ class NavItem:
 PRIMARY_MAX = 3
 
 _NAV: dict[str, NavEntry] = {}
+# (endpoint, script root) -> href; per process (see _href).
+_HREFS: dict[tuple[str, str], str] = {}
+# (id of the entry, locale) -> (entry, its label translated); per process (the
+# catalogues do not change). Keyed by the entry, not its endpoint: one registered
+# again (tests do) gets its own.
+_LABELS: dict[tuple[int, str], tuple[NavEntry, str]] = {}
+# request.environ key of the entries each user of the request sees (see _visible_entries).
+_VISIBLE_KEY = "community.nav_visible"
 
 
 def register_nav(
@@ -63,24 +72,62 @@ def register_nav(
     _NAV[endpoint] = NavEntry(endpoint, label, order, visible, badge, primary, primary_when)
 
 
-def nav_items(user: Any) -> list[NavItem]:
-    """The entries `user` sees, in order, each marked when it is one of their
-    PRIMARY_MAX best ranked primary entries; none when logged out."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return []
+def _visible_entries(user: Any) -> list[NavEntry]:
+    """The entries `user` sees, in order: decided once per request and user (the page's
+    bar and its badges ask both), never across requests (a membership may change)."""
+    memo = request.environ.setdefault(_VISIBLE_KEY, {})
+    found = memo.get(id(user))
+    if found is not None and found[0] is user:
+        return found[1]
     views = current_app.view_functions
     entries = [
         e
         for e in sorted(_NAV.values(), key=lambda e: e.order)
         if e.endpoint in views and e.visible(user)
     ]
-    ranks = {e.endpoint: e.primary_rank(user) for e in entries}
+    memo[id(user)] = (user, entries)
+    return entries
+
+
+def forget_visible() -> None:
+    """Decide the entries again (a membership changed during the request)."""
+    request.environ.pop(_VISIBLE_KEY, None)
+
+
+def _href(endpoint: str) -> str:
+    """url_for(endpoint) of an entry (no arguments): the same for every request under
+    the same script root, so built once per process and root."""
+    key = (endpoint, request.script_root)
+    href = _HREFS.get(key)
+    if href is None:
+        href = _HREFS[key] = url_for(endpoint)
+    return href
+
+
+def _label(entry: NavEntry, locale: str) -> str:
+    """The entry's label in `locale`: translated once per process, not on every
+    rendering of the lazy string (a bar and a menu render each label twice a page)."""
+    key = (id(entry), locale)
+    found = _LABELS.get(key)
+    if found is None or found[0] is not entry:
+        found = _LABELS[key] = (entry, str(entry.label))
+    return found[1]
+
+
+def nav_items(user: Any) -> list[NavItem]:
+    """The entries `user` sees, in order, each marked when it is one of their
+    PRIMARY_MAX best ranked primary entries; none when logged out."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    entries = _visible_entries(user)
     ranked = sorted(
-        (rank, e.order, e.endpoint) for e in entries if (rank := ranks[e.endpoint]) is not None
+        (rank, e.order, e.endpoint) for e in entries if (rank := e.primary_rank(user)) is not None
     )
     primary = {endpoint for _, _, endpoint in ranked[:PRIMARY_MAX]}
+    locale = str(get_locale())
     return [
-        NavItem(e.endpoint, url_for(e.endpoint), e.label, e.endpoint in primary) for e in entries
+        NavItem(e.endpoint, _href(e.endpoint), _label(e, locale), e.endpoint in primary)
+        for e in entries
     ]
 
 
@@ -118,13 +165,12 @@ def nav_badges(user: Any) -> dict[str, NavBadge]:
     page (a cheap COUNT, see the entry's function), none when the page set it."""
     if user is None or not getattr(user, "is_authenticated", False):
         return {}
-    views = current_app.view_functions
     values = request.environ.get(_VALUES_KEY, {})
     found = {}
-    for e in _NAV.values():
-        if e.badge and e.endpoint in views and e.visible(user):
+    for e in _visible_entries(user):
+        if e.badge:
             value = values.get(e.endpoint)
-            found[url_for(e.endpoint)] = NavBadge(
+            found[_href(e.endpoint)] = NavBadge(
                 badge_id(e.endpoint), e.badge(user) if value is None else value
             )
     return found
