@@ -343,13 +343,18 @@ class Importer:
             }
             for _n, d in keep
         ]
-        ids = (
+        # One executemany, no RETURNING: SQLite has no sentinel for a RETURNING in the
+        # rows' order (SQLAlchemy then sends one INSERT per row) and psycopg parses
+        # each page of thousands of placeholders in Python. The ids come back by the
+        # rows' unique references.
+        session.execute(table.insert(), rows)
+        references = [r["reference"] for r in rows]
+        by_reference = dict(
             session.execute(
-                table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
-            )
-            .scalars()
-            .all()
+                select(table.c.reference, table.c.id).where(table.c.reference.in_(references))
+            ).all()
         )
+        ids = [by_reference[r] for r in references]
         address = client_address()
         session.execute(
             AuditEvent.__table__.insert(),
