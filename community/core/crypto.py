@@ -8,6 +8,7 @@ version so the key can be rotated later.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -25,7 +26,11 @@ class DataKeyMissing(RuntimeError):
 
 
 def _key() -> bytes:
-    raw = current_app.config.get("COMMUNITY_DATA_KEY")
+    return _decoded(current_app.config.get("COMMUNITY_DATA_KEY"))
+
+
+@functools.lru_cache(maxsize=4)
+def _decoded(raw: str | None) -> bytes:
     if not raw:
         raise DataKeyMissing(
             "COMMUNITY_DATA_KEY is not set: generate one with "
@@ -37,9 +42,19 @@ def _key() -> bytes:
     return key
 
 
+@functools.lru_cache(maxsize=4)
+def _cipher(key: bytes) -> AESGCM:
+    return AESGCM(key)
+
+
+@functools.lru_cache(maxsize=4)
+def _lookup_key(key: bytes) -> bytes:
+    return hashlib.sha256(b"lookup|" + key).digest()
+
+
 def encrypt(plaintext: str) -> str:
     nonce = os.urandom(12)
-    sealed = AESGCM(_key()).encrypt(nonce, plaintext.encode("utf-8"), None)
+    sealed = _cipher(_key()).encrypt(nonce, plaintext.encode("utf-8"), None)
     return _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
@@ -47,13 +62,14 @@ def decrypt(token: str) -> str:
     if not token.startswith(_PREFIX):
         raise ValueError("unknown ciphertext format")
     blob = base64.urlsafe_b64decode(token[len(_PREFIX) :])
-    return AESGCM(_key()).decrypt(blob[:12], blob[12:], None).decode("utf-8")
+    return _cipher(_key()).decrypt(blob[:12], blob[12:], None).decode("utf-8")
 
 
 def lookup_hash(value: str) -> str:
     """Keyed hash (HMAC-SHA256) to find equal values without decrypting them."""
-    subkey = hashlib.sha256(b"lookup|" + _key()).digest()
-    return hmac.new(subkey, value.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        _lookup_key(_key()), value.strip().upper().encode("utf-8"), hashlib.sha256
+    ).hexdigest()
 
 
 class EncryptedString(TypeDecorator):
