@@ -198,9 +198,10 @@ class Config:
     # leaves room for the form around the largest file.
     IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
     IMPORT_DIR = os.environ.get("IMPORT_DIR", str(INSTANCE_DIR / "imports"))
-    # An import reads at most this many lines; an xlsx may unpack to at most this much
-    # (0: IMPORT_MAX_BYTES), checked from its zip directory before it is read; a step's
-    # claim older than this many minutes is taken over (its runner is gone).
+    # An import reads at most this many rows below its header; an xlsx may unpack to at
+    # most this much (0: 8 × IMPORT_MAX_BYTES), checked from its zip directory before it
+    # is read; a step's claim older than this many minutes is taken over (its runner is
+    # gone).
     IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 100_000)
     IMPORT_MAX_INFLATED_BYTES = _int("IMPORT_MAX_INFLATED_BYTES", 0)
     IMPORT_STEP_STALE_MINUTES = _int("IMPORT_STEP_STALE_MINUTES", 5)
