@@ -81,6 +81,11 @@ SEARCH_INDEX_SUFFIX = "_trgm"
 
 
 def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "index" and not reflected and compare_to is None:
+        # An index the model creates on one database only (Index.ddl_if).
+        only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        if only is not None and only != context.get_bind().dialect.name:
+            return False
     if not reflected or compare_to is not None:
         return True
     if type_ == "table" and (name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_")):

@@ -139,7 +139,7 @@ def test_the_check_recognises_a_full_scan(session, world):
 
 def test_due_list_walks_the_range_of_due_sites(session, world):
     """The inspected part of the due list reads the range of the stored due date
-    (ix_site_due: due_on, name, area_id) in order, for its count and its page; an OR
+    (ix_site_due: due_on, name, area_id), for its count and its page; an OR
     per cadence level made SQLite OR the admission and star indexes instead (every
     unadmitted site of the district)."""
     make_site(session, area=world["community"], last_inspected_on=date(2020, 1, 1))
@@ -149,6 +149,6 @@ def test_due_list_walks_the_range_of_due_sites(session, world):
     for plan in _plans(session, due):
         assert "MULTI-INDEX OR" not in plan, plan
         if session.get_bind().dialect.name == "sqlite":
-            assert "ix_site_area_due (area_id=? AND due_on<?)" in plan or (
-                "ix_site_due (due_on>? AND due_on<?)" in plan
+            assert "INDEX ix_site_due (due_on<?)" in plan or (
+                "INDEX ix_site_due (due_on>? AND due_on<?)" in plan
             ), plan

@@ -10,7 +10,7 @@ due_on, cadence_days and shuangwu_on are derived from the site's row by the rule
 kept by places.stored at every change; the rows already there are filled here with
 the rules as they stand at this revision. ix_site_due now leads with due_on (the
 due list reads its pages in order from it); ix_site_area_due serves each area of a
-scope on its own. The sites' counters (sites.total, sites.admitted,
+scope on its own (PostgreSQL only). The sites' counters (sites.total, sites.admitted,
 sites.stars.N, sites.shuangwu) are filled like `flask rebuild-rollups` would.
 """
 
@@ -60,9 +60,10 @@ def upgrade():
         batch_op.add_column(sa.Column("shuangwu_on", sa.Date(), nullable=True))
         batch_op.drop_index("ix_site_due")
         batch_op.create_index("ix_site_due", ["due_on", "name", "area_id"], unique=False)
-        batch_op.create_index("ix_site_area_due", ["area_id", "due_on", "name"], unique=False)
-
     bind = op.get_bind()
+    if bind.dialect.name == "postgresql":  # see the model: SQLite would misuse it
+        op.create_index("ix_site_area_due", "site", ["area_id", "due_on", "name"], unique=False)
+
     site = sa.table(
         "site",
         sa.column("id", sa.Integer),
@@ -136,8 +137,9 @@ def upgrade():
 def downgrade():
     rollup = sa.table("rollup_month", sa.column("metric", sa.String))
     op.get_bind().execute(rollup.delete().where(rollup.c.metric.like("sites.%")))
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_site_area_due", table_name="site")
     with op.batch_alter_table("site", schema=None) as batch_op:
-        batch_op.drop_index("ix_site_area_due")
         batch_op.drop_index("ix_site_due")
         batch_op.create_index("ix_site_due", ["last_inspected_on", "name", "area_id"], unique=False)
         batch_op.drop_column("shuangwu_on")
