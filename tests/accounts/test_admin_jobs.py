@@ -11,7 +11,14 @@ from sqlalchemy import select
 from community.core.jobs import PeriodicJob, periodic_jobs
 from community.residents.imports.models import ImportJob
 
-KINDS = {"send-reminders", "send-outbox", "close-duties", "purge-expired", "rebuild-rollups"}
+KINDS = {
+    "send-reminders",
+    "send-outbox",
+    "close-duties",
+    "purge-expired",
+    "rebuild-rollups",
+    "mediation-overdue",
+}
 
 
 def test_every_periodic_job_of_the_issue_is_registered():

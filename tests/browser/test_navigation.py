@@ -31,7 +31,7 @@ PRIMARY = {
     "association": ["/reviews/", "/hazards/", "/associations/"],
     "landlord": ["/sites/", "/residents/", "/hazards/"],
     "property": ["/sites/", "/residents/", "/hazards/"],
-    "enterprise": ["/residents/", "/hazards/"],
+    "enterprise": ["/residents/", "/hazards/", "/outreach/requests/"],
     "volunteer": ["/hazards/", "/duties/", "/duties/mine"],
     "admin": ["/reviews/", "/residents/", "/duties/"],
 }
