@@ -33,6 +33,7 @@ from community.duty.forms import (
     VisitForm,
 )
 from community.duty.models import DutyClaim, DutyTask
+from community.duty.panels import duty_panels
 from community.duty.permissions import decidable_reports
 from community.extensions import db
 
@@ -130,6 +131,7 @@ def _show_context(task: DutyTask) -> dict:
     manages = can(current_user, "duty.manage", task)
     claims = queries.task_claims(db.session, task) if manages else []
     return {
+        "panels": duty_panels(db.session, current_user, task),
         "manages": manages,
         "can_cancel_duty": manages and task.status == "published",
         "claims": claims,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from community.accounts.permissions import can
+from community.duty.panels import register_duty_panel
 from community.mediation import queries
 from community.mediation.forms import LABELS
 from community.mediation.permissions import opens_at_site
@@ -27,3 +28,15 @@ def mediation_panel(session: Session, user: Any, site: Site) -> Panel | None:
         order=60,
         context={"cases": cases, "may_open": may_open, **LABELS},
     )
+
+
+@register_duty_panel
+def duty_sessions_panel(session: Session, user: Any, task: Any) -> Panel | None:
+    """On a 纠纷调解 duty the user claimed: the mediation sessions they staffed in the
+    duty's time window (cancelled ones left out), each linking to its case."""
+    if task.kind != "mediation":
+        return None
+    rows = queries.sessions_in_duty(session, user, task)
+    if not rows:
+        return None
+    return Panel(template="mediation/_duty_panel.html", order=60, context={"sessions": rows})

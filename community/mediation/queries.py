@@ -20,6 +20,7 @@ from community.core.forms import EmptyForm, choices
 from community.core.pagination import Page, paginate
 from community.core.timeutil import day_start, local_date, today
 from community.core.validators import is_id, is_valid_phone, normalize_phone
+from community.duty.models import DutyClaim
 from community.mediation.forms import (
     AcceptForm,
     BookForm,
@@ -441,3 +442,31 @@ def site_cases(session: Session, user: Any, site: Any, limit: int = 10) -> list[
             ).limit(limit)
         )
     )
+
+
+def sessions_in_duty(session: Session, user: Any, task: Any) -> list[MediationSession]:
+    """The sessions `user` staffed (booked or held) during duty `task`'s time
+    window, when `user` holds a place on that duty; earliest first, with their case
+    and room. One query."""
+    claimed = (
+        select(DutyClaim.id)
+        .where(
+            DutyClaim.task_id == task.id,
+            DutyClaim.volunteer_id == user.id,
+            DutyClaim.status.in_(("claimed", "on_duty", "reported", "approved")),
+        )
+        .exists()
+    )
+    stmt = (
+        select(MediationSession)
+        .where(
+            MediationSession.mediator_id == user.id,
+            MediationSession.status != "cancelled",
+            MediationSession.starts_at < task.ends_at,
+            MediationSession.ends_at > task.starts_at,
+            claimed,
+        )
+        .options(selectinload(MediationSession.case))
+        .order_by(MediationSession.starts_at)
+    )
+    return list(session.scalars(stmt))
