@@ -55,9 +55,8 @@ def _objects(session, community, police) -> list:
     session.flush()
     mediation = mediation_world(session, area=community)
     case = make_case(session, area=community, opener=police)
+    # The site first: the fixture reads its id from objects[0].
     return [
-        case,
-        mediation["room"],
         site,
         building,
         room,
@@ -70,6 +69,8 @@ def _objects(session, community, police) -> list:
         claim,
         make_application(session, landlord=landlord, association=association),
         *cards,
+        case,
+        mediation["room"],
     ]
 
 
