@@ -2,7 +2,8 @@
 # The whole suite on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
 # With both, the two runs go at once (each pytest is one process: on two cores the
 # pair takes little more than the longer one), each with its own upload and import
-# directories, and each run's output is printed when both are done.
+# directories, and each run's output is printed when both are done, followed by
+# both runs' failures and summary lines (what a CI log's tail shows).
 # TEST_SERIAL=1 runs them one after the other, printing as they go.
 # Extra arguments go to pytest (e.g. scripts/test_suites.sh tests/sweeps).
 set -uo pipefail
@@ -45,4 +46,9 @@ cat "$work/sqlite.log"
 echo "== $pg_label (exit $pg)"
 cat "$work/pg.log"
 echo "== both suites: $(( SECONDS - started )) s"
+# CI shows the end of the output: each suite's failures and summary line again, last.
+for suite in sqlite pg; do
+    echo "== $suite: $(grep -E '(passed|failed|errors?|skipped).* in [0-9.]+s' "$work/$suite.log" | tail -n 1)"
+    grep -E '^(FAILED|ERROR) ' "$work/$suite.log" | head -n 40
+done
 exit $(( lite || pg ))
