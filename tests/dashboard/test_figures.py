@@ -133,5 +133,6 @@ def test_every_feature_registers_its_figures_in_the_dashboard_order():
         "volunteer-hours",
         "outreach-coverage",
         "mediation-cases",
+        "mediation-teams",
         "mediation-mediators",
     ]

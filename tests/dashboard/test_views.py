@@ -187,8 +187,9 @@ def test_query_budget_does_not_grow_with_data(session, world, client_as, count_q
     # sites by area, hazards, pending reviews in the subtree, duty fill, volunteer
     # hours, the reviews nav badge (the area itself is in the session already);
     # outreach coverage (4); mediation: cases opened, concluded and visited per
-    # month, the ranking (4)
-    assert q.count == 19, q.statements
+    # month and team, the high-risk open at each month's end per team, the
+    # ranking (5)
+    assert q.count == 20, q.statements
 
 
 def test_rebuild_changes_nothing_the_page_shows(session, world, client_as):
