@@ -3,7 +3,8 @@ sizes (2,000 and 50,000 generated sites by default) and their ratio.
 
 In-process (the Flask test client, no server, no network), so the figures measure
 the app alone: the median of N requests per page, logged in as the demo police
-liaison, whose area holds half the generated sites. Pages showing the same rows
+liaison, whose area holds half the generated sites (or as the demo account
+bench_pages.PAGE_ACCOUNTS names for the page). Pages showing the same rows
 at both sizes should stay under a ratio of 1.3; the site search is the expected
 exception (its matches grow with the data). Figures, not assertions.
 
@@ -36,14 +37,18 @@ def measure(url: str, sites: int, requests: int) -> dict[str, float]:
     demo = bench.prepare_database(url)
     app = create_app(bench.bench_config(url))
     bench.fill(app, sites)
-    police = next(a for a in demo["accounts"] if a["role"] == "police")
-    client = bench.login_client(app, police)
-    ids = bench.pick_ids(app, client)
+    accounts = {a["username"]: a for a in demo["accounts"]}
+    clients = {"police": bench.login_client(app, accounts["police"])}
+    ids = bench.pick_ids(app, clients["police"])
     timings: dict[str, float] = {}
     for label, path, headers in bench.PAGES:
         path = path.format(**ids)
         if not bench.route_exists(app, path):
             continue
+        username = bench.page_account(label)
+        if username not in clients:
+            clients[username] = bench.login_client(app, accounts[username])
+        client = clients[username]
         for _ in range(5):  # warm caches and compiled statements
             client.get(path, headers=headers)
         samples = []
