@@ -36,7 +36,7 @@ EXPECTED_TO_GROW = {"site list, search"}
 def measure(url: str, sites: int, requests: int) -> dict[str, float]:
     demo = bench.prepare_database(url)
     app = create_app(bench.bench_config(url))
-    bench.fill(app, sites)
+    bench.fill(app, sites, activity=True)
     accounts = {a["username"]: a for a in demo["accounts"]}
     clients = {"police": bench.login_client(app, accounts["police"])}
     ids = bench.pick_ids(app, clients["police"])
