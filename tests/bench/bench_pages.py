@@ -287,6 +287,7 @@ def activity_sizes(sites: int) -> dict[str, int]:
         "duties": max(200, sites // 10),  # over the past year, done, three claims each
         "upcoming": max(20, sites // 500),  # in the coming six days, in the four communities
         "cases": max(200, sites // 10),
+        "mediators": max(10, sites // 2000),  # besides the demo team's lead and mediator
         "events": max(200, sites // 10),
     }
 
@@ -308,6 +309,7 @@ def fill_activity(conn, sites: int) -> dict[str, int]:
         CaseMediator,
         CaseParty,
         MediationCase,
+        MediationMember,
     )
     from community.outreach.models import KINDS as EVENT_KINDS
     from community.outreach.models import OutreachEvent
@@ -449,8 +451,34 @@ def fill_activity(conn, sites: int) -> dict[str, int]:
     insert(DutyClaim.__table__, claims)
 
     # Mediation cases of the demo team, in 东城街道's two communities: a year of
-    # them, most concluded or closed, the youngest new or accepted.
+    # them, most concluded or closed, the youngest new or accepted, shared among the
+    # team's mediators (the demo lead and mediator, and generated ones).
     lead, mediator, police = users["mediation_lead"], users["mediator"], users["police"]
+    mediation_team = orgs["东城金牌调解队"]
+    insert(
+        User.__table__,
+        [
+            {"username": f"bench-med-{i:04d}", "display_name": f"调解员{i}", "password_hash": "!"}
+            for i in range(size["mediators"])
+        ],
+    )
+    generated = list(
+        conn.scalars(
+            select(User.id).where(User.username.like("bench-med-%")).order_by(User.username)
+        )
+    )
+    insert(
+        Membership.__table__,
+        [{"user_id": m, "organization_id": mediation_team, "role": "mediator"} for m in generated],
+    )
+    insert(
+        MediationMember.__table__,
+        [
+            {"team_id": mediation_team, "user_id": m, "position": "mediator", "category": "social"}
+            for m in generated
+        ],
+    )
+    case_mediators = [mediator, lead, *generated]
     cases = []
     for i in range(size["cases"]):
         age = (i * 37) % 365
@@ -461,7 +489,7 @@ def fill_activity(conn, sites: int) -> dict[str, int]:
         risk = RISKS[i % 3]
         row = {
             "number": f"BENCH{i:07d}",
-            "team_id": orgs["东城金牌调解队"],
+            "team_id": mediation_team,
             "area_id": communities[i % 2],
             "kind": CASE_KINDS[i % len(CASE_KINDS)],
             "source": SOURCES[i % len(SOURCES)],
@@ -485,7 +513,7 @@ def fill_activity(conn, sites: int) -> dict[str, int]:
             )
         if status in ("concluded", "closed"):
             concluded = opened + dt.timedelta(days=10 + i % 15)
-            row.update(concluded_at=concluded, concluded_by_id=mediator, last_actor_id=mediator)
+            row.update(concluded_at=concluded, concluded_by_id=lead, last_actor_id=lead)
             if i % 2:
                 row.update(
                     outcome="agreement",
@@ -524,7 +552,7 @@ def fill_activity(conn, sites: int) -> dict[str, int]:
             assigned.append(
                 {
                     "case_id": case_id,
-                    "user_id": mediator if i % 3 == 0 else lead,
+                    "user_id": case_mediators[i % len(case_mediators)],
                     "is_lead": True,
                     "assigned_by_id": lead,
                     "assigned_at": row["accepted_at"],
@@ -1354,7 +1382,8 @@ def render_section(ctx: dict) -> str:
         f"(+ {ctx['sites']:,} buildings, {3 * ctx['sites']:,} rooms, "
         f"{act['volunteers']:,} volunteers, {act['duties']:,} past and {act['upcoming']:,} "
         f"coming duties with {3 * act['duties']:,} claims, {CLAIM_SLOTS * CLAIM_DUTIES_PER_SLOT} "
-        f"duties to claim, {act['cases']:,} mediation cases, {act['events']:,} outreach events) "
+        f"duties to claim, {act['cases']:,} mediation cases shared by {act['mediators'] + 2} "
+        f"mediators, {act['events']:,} outreach events) "
         f"on the demo data; filled in {ctx['fill_s']:.1f} s",
         f"- serving: gunicorn {ctx['workers']} sync workers; "
         f"`wrk -t{ctx['threads']} -c{ctx['connections']} -d{ctx['duration']}s --latency "
