@@ -1057,7 +1057,14 @@ local function note(status)
 end
 
 function response(status, headers, body)
-  if status < 400 then ok = ok + 1
+  if status < 400 then
+    -- An expired or refused session is sent to the login page: no write, not a success.
+    local location = headers["Location"] or headers["location"] or ""
+    if string.find(location, "/login", 1, true) then
+      client = client + 1; note(status .. " to /login")
+    else
+      ok = ok + 1
+    end
   elseif status == 409 then conflict = conflict + 1
   elseif status < 500 then client = client + 1; note(status)
   else server = server + 1; note(status) end
@@ -1424,7 +1431,7 @@ def render_section(ctx: dict) -> str:
             "in-process.",
             "",
             "| write | path | as | status | req/s | × hello | p50 ms | p99 ms | 2xx/3xx | 409 "
-            "| other 4xx | 5xx | SQL/req | SQL ms |",
+            "| other 4xx, to login | 5xx | SQL/req | SQL ms |",
             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
             "| ---: | ---: |",
         ]
