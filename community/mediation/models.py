@@ -131,6 +131,13 @@ class MediationCase(db.Model):
         Index("ix_mediation_case_area_status", "area_id", "status", "risk_rank"),
         Index("ix_mediation_case_team_status", "team_id", "status", "risk_rank"),
         Index("ix_mediation_case_opened_at", "opened_at"),
+        # Migration 0029: the open backlog across scopes, the figures' months (cases
+        # are written in time order) and the high-risk cases still open
+        # (tests/mediation/test_scale_plans.py).
+        Index("ix_mediation_case_status", "status", "risk_rank", "opened_at"),
+        Index("ix_mediation_case_concluded_at", "concluded_at"),
+        Index("ix_mediation_case_followup_at", "followup_at"),
+        Index("ix_mediation_case_risk_closed", "risk_rank", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import Select, false, or_, select, true, union
 
 from community.accounts.models import Area
 from community.accounts.permissions import (
@@ -174,7 +174,8 @@ def _sees_week(user: Any, obj: Any) -> bool:
 
 
 def case_scope(user: Any):
-    """SQL condition on MediationCase: the rule "mediation.view" for rows."""
+    """SQL condition on MediationCase: the rule "mediation.view" for rows (a list
+    reads them through visible_cases)."""
     if is_admin(user):
         return true()
     conditions = [MediationCase.opened_by_id == user.id]
@@ -185,6 +186,31 @@ def case_scope(user: Any):
     if teams:
         conditions.append(MediationCase.team_id.in_(sorted(teams)))
     return or_(*conditions)
+
+
+def visible_cases(session: Any, user: Any, *conditions) -> Select:
+    """SELECT of (id, risk_rank, opened_at) of the cases the user sees (the rule
+    "mediation.view" for rows) that meet `conditions`: a UNION of one read per way
+    of seeing a case, each with the conditions inside, the areas of the user's
+    subtrees as a list of ids (one query). The same rows as
+    `case_scope(user) & conditions`; but PostgreSQL reads
+    `area_id IN (SELECT ...) OR ...` by scanning every case, while each branch
+    here reads its own index (ix_mediation_case_area_status for the areas, the
+    opener's, ix_mediation_case_team_status for the teams): a list costs the rows
+    of its scope, not of the table."""
+    columns = (MediationCase.id, MediationCase.risk_rank, MediationCase.opened_at)
+    if is_admin(user):
+        return select(*columns).where(*conditions)
+    ways = [MediationCase.opened_by_id == user.id]
+    areas = scope_areas(user, *AREA_ROLES)
+    if areas:
+        ids = session.scalars(select(Area.id).where(area_subtree_filter(Area.path, areas)))
+        ways.append(MediationCase.area_id.in_(sorted(ids)))
+    teams = member_teams(user)
+    if teams:
+        ways.append(MediationCase.team_id.in_(sorted(teams)))
+    branches = [select(*columns).where(way, *conditions) for way in ways]
+    return union(*branches) if len(branches) > 1 else branches[0]
 
 
 def lead_scope(user: Any):

@@ -17,7 +17,7 @@ from community.accounts.models import Area, Organization, User
 from community.accounts.permissions import can
 from community.core.crypto import lookup_hash
 from community.core.forms import EmptyForm, choices
-from community.core.pagination import Page, paginate
+from community.core.pagination import PER_PAGE, Page
 from community.core.timeutil import day_start, local_date, today
 from community.core.validators import is_id, is_valid_phone, normalize_phone
 from community.duty.models import DutyClaim
@@ -46,6 +46,7 @@ from community.mediation.permissions import (
     lead_scope,
     police_scope,
     room_scope,
+    visible_cases,
 )
 from community.mediation.services.intake import name_keys
 from community.mediation.services.workflow import (
@@ -102,15 +103,28 @@ def _ordered(stmt):
 def list_cases(
     session: Session, user: Any, *, q: str = "", status: str = "", page: int = 1
 ) -> Page:
-    stmt = select(MediationCase).where(case_scope(user))
+    conditions = []
     found = search_condition(q)
     if found is not None:
-        stmt = stmt.where(found)
+        conditions.append(found)
     if status in CASE_STATES:
-        stmt = stmt.where(MediationCase.status == status)
+        conditions.append(MediationCase.status == status)
     elif status != "all":
-        stmt = stmt.where(MediationCase.status.in_(OPEN_STATES))
-    return paginate(session, _ordered(stmt), page)
+        conditions.append(MediationCase.status.in_(OPEN_STATES))
+    # The page's ids are chosen from the visible rows' order columns, then loaded:
+    # the cases are read once per visible row from the scope's indexes, never all.
+    rows = visible_cases(session, user, *conditions).subquery()
+    total = session.scalar(select(func.count()).select_from(rows)) or 0
+    page = min(max(page, 1), max(1, -(-total // PER_PAGE)))
+    chosen = (
+        select(rows.c.id)
+        .order_by(rows.c.risk_rank.desc(), rows.c.opened_at.desc(), rows.c.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    )
+    shown = _ordered(select(MediationCase).where(MediationCase.id.in_(chosen)))
+    items = list(session.scalars(shown))
+    return Page(items=items, page=page, per_page=PER_PAGE, total=total)
 
 
 def my_cases(session: Session, user: Any) -> list[MediationCase]:
