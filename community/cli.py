@@ -105,16 +105,19 @@ def rebuild_rollups() -> None:
 
 def purge_everything(session, now=None) -> list[str]:
     """Delete what is kept only for a while: one-time form tokens older than a day,
-    moved-out residents' personal data, route positions older than
-    TRACK_RETENTION_DAYS and import files older than IMPORT_RETENTION_HOURS.
+    moved-out residents' personal data, mediation parties' personal data
+    MEDIATION_PARTY_RETENTION_DAYS after their case closed, route positions older
+    than TRACK_RETENTION_DAYS and import files older than IMPORT_RETENTION_HOURS.
     Commits. What `flask purge-expired` and the worker's job run; lines for the log."""
     from community.core.once import purge_expired as purge_tokens
     from community.duty.services.tracks import purge_tracks
+    from community.mediation.services import purge_expired_parties
     from community.residents.imports import purge_import_files
     from community.residents.services import purge_expired_residents
 
     tokens = purge_tokens(session)
     people = purge_expired_residents(session)
+    parties = purge_expired_parties(session)
     tracks = purge_tracks(session, now)
     files = purge_import_files()  # before the commit: with STORAGE_BACKEND=database
     session.commit()  # its deletes are rows of this session
@@ -122,6 +125,8 @@ def purge_everything(session, now=None) -> list[str]:
     return [
         f"submission tokens deleted: {tokens}",
         f"moved-out residents erased (after {config['RESIDENT_RETENTION_DAYS']} days): {people}",
+        "mediation cases whose parties were erased (closed more than "
+        f"{config['MEDIATION_PARTY_RETENTION_DAYS']} days ago): {parties}",
         f"import files deleted (after {config['IMPORT_RETENTION_HOURS']} hours): {files}",
         f"route positions deleted (after {config['TRACK_RETENTION_DAYS']} days): {tracks}",
     ]
@@ -131,8 +136,8 @@ def purge_everything(session, now=None) -> list[str]:
 @with_appcontext
 def purge_expired() -> None:
     """Delete what is kept only for a while: one-time form tokens older than a day,
-    moved-out residents' personal data, and import files older than
-    IMPORT_RETENTION_HOURS."""
+    moved-out residents' and closed mediation cases' parties' personal data, and
+    import files older than IMPORT_RETENTION_HOURS."""
     for line in purge_everything(db.session):
         click.echo(line)
 

@@ -111,6 +111,11 @@ class Config:
     MEDIATION_ACCEPT_DAYS = _int("MEDIATION_ACCEPT_DAYS", 3)
     MEDIATION_CONCLUDE_DAYS = _int("MEDIATION_CONCLUDE_DAYS", 30)
     MEDIATION_FOLLOWUP_DAYS = _int("MEDIATION_FOLLOWUP_DAYS", 30)
+    # Days after a mediation case is closed when `flask purge-expired` erases its
+    # parties' names, phones and documents (the case and its figures stay). Three
+    # years: the general limitation period of civil claims (Civil Code art. 188),
+    # within which a party may go to court over the agreement or the mediation.
+    MEDIATION_PARTY_RETENTION_DAYS = _int("MEDIATION_PARTY_RETENTION_DAYS", 1095)
     # The outbox (notifications.outbox): NOTIFY_SENDER, a dotted path to fn(delivery),
     # replaces the SMS provider's sender when set.
     NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER") or None

@@ -11,6 +11,7 @@ from community.mediation.services.intake import (
     open_case,
     team_for_area,
 )
+from community.mediation.services.retention import purge_expired_parties
 from community.mediation.services.sessions import (
     Booking,
     book_session,
@@ -34,6 +35,7 @@ from community.mediation.services.workflow import (
 )
 
 __all__ = [
+    "purge_expired_parties",
     "Assignment",
     "Booking",
     "CaseInput",

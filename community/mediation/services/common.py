@@ -34,6 +34,7 @@ CONCLUDED, FOLLOWED_UP, CLOSED, REVEALED, OVERDUE = (
     "mediation.overdue",
 )
 ROOM_SAVED, MEMBER_ADDED = "mediation.room_saved", "mediation.member_added"
+PARTIES_PURGED = "mediation.parties_purged"
 audit.register_actions(
     {
         OPENED: _l("Mediation case opened"),
@@ -49,6 +50,7 @@ audit.register_actions(
         OVERDUE: _l("Mediation case overdue"),
         ROOM_SAVED: _l("Mediation room saved"),
         MEMBER_ADDED: _l("Mediation team member added"),
+        PARTIES_PURGED: _l("Mediation parties' expired personal data purged"),
     }
 )
 
