@@ -152,3 +152,40 @@ def test_due_list_walks_the_range_of_due_sites(session, world):
             assert "INDEX ix_site_due (due_on<?)" in plan or (
                 "INDEX ix_site_due (due_on>? AND due_on<?)" in plan
             ), plan
+
+
+def test_default_eager_loads_never_materialise_a_nested_join():
+    """Every mapped class loaded with its default eager joins reads each related row
+    by its key: no nested "(site JOIN area)" under a LEFT OUTER JOIN, which SQLite
+    materialises by copying the whole related table on every query (the outreach
+    events list copied all 50,000 sites per request in `make bench`; the 200-ms
+    police start page). Checked on an empty SQLite schema: the join's shape is the
+    statement's, not the data's."""
+    import importlib
+    import pkgutil
+
+    from sqlalchemy import create_engine, select
+
+    import community
+
+    for module in pkgutil.walk_packages(community.__path__, "community."):
+        if module.name.endswith(".models"):
+            importlib.import_module(module.name)
+    engine = create_engine("sqlite://")
+    db.metadata.create_all(engine)
+    mappers = sorted(db.Model.registry.mappers, key=lambda m: m.class_.__name__)
+    assert len(mappers) > 30
+    materialised = {}
+    with engine.connect() as conn:
+        for mapper in mappers:
+            sql = str(
+                select(mapper.class_)
+                .limit(25)
+                .compile(engine, compile_kwargs={"literal_binds": True})
+            )
+            plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+            bad = [step for step in plan if "MATERIALIZE" in step or "AUTOMATIC" in step]
+            if bad:
+                materialised[mapper.class_.__name__] = bad
+    engine.dispose()
+    assert materialised == {}

@@ -74,7 +74,9 @@ class OutreachCorner(db.Model):
     capacity: Mapped[int] = mapped_column(default=30)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    area: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
+    # "unnested": an event's nullable corner joins its area as a plain LEFT OUTER
+    # JOIN (SQLite materialised the nested "(corner JOIN area)" on every list).
+    area: Mapped[Area] = relationship(lazy="joined", innerjoin="unnested")
     site: Mapped[Site | None] = relationship(lazy="raise_on_sql")
 
 

@@ -83,7 +83,10 @@ class Site(db.Model):
     cadence_days: Mapped[int | None] = mapped_column(SmallInteger)
     shuangwu_on: Mapped[date | None] = mapped_column(active_history=True)
 
-    area: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
+    # "unnested": loaded through a nullable relationship (an event's, a case's or a
+    # request's site) the area joins as LEFT OUTER JOIN after the site's, not as a
+    # nested "(site JOIN area)" that SQLite materialises, copying every site per query.
+    area: Mapped[Area] = relationship(lazy="joined", innerjoin="unnested")
     landlord: Mapped[User | None] = relationship(foreign_keys=[landlord_id], lazy="raise_on_sql")
     company: Mapped[Organization | None] = relationship(
         foreign_keys=[company_id], lazy="raise_on_sql"
