@@ -292,3 +292,19 @@ def test_lists_and_figures_at_100000_cases_never_scan_every_case(session, distri
 
     read, plans = _reads(session, figures)
     assert read <= FIGURE_BUDGET, f"figures: {read} rows\n" + "\n\n".join(plans)
+
+
+def test_the_check_refuses_a_sequential_scan_of_the_cases():
+    """The plan walk fails on a sequential scan of mediation_case (anywhere in the
+    tree) and counts the rows read, loops and filtered rows included."""
+    scan = {"Node Type": "Seq Scan", "Relation Name": "mediation_case", "Actual Rows": 1}
+    with pytest.raises(AssertionError, match="sequential scan"):
+        _case_rows({"Node Type": "Limit", "Plans": [{"Node Type": "Sort", "Plans": [scan]}]})
+    index = {
+        "Node Type": "Index Scan",
+        "Relation Name": "mediation_case",
+        "Actual Rows": 3,
+        "Actual Loops": 2,
+        "Rows Removed by Filter": 1,
+    }
+    assert _case_rows({"Node Type": "Limit", "Plans": [index]}) == 8
