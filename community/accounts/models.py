@@ -144,6 +144,9 @@ class Membership(db.Model):
     role: Mapped[str] = mapped_column(String(30))
     # Where an organization-less role (a landlord, a free volunteer) belongs.
     area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id", ondelete="RESTRICT"))
+    # A volunteer team's lead (only on a volunteer's membership of a volunteer team:
+    # the service refuses it elsewhere): publishes outreach events for the team.
+    lead: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships", lazy="joined")

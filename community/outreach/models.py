@@ -34,6 +34,7 @@ from community.core.timeutil import utcnow
 from community.duty.models import DutyTask
 from community.extensions import db
 from community.places.models import Site
+from community.residents.models import Residence
 
 KINDS = (
     "anti_fraud",
@@ -233,3 +234,17 @@ class VisitRequest(db.Model):
     organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
     site: Mapped[Site | None] = relationship(lazy="joined")
     area: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
+
+
+# Coverage ranks the enterprises never visited by their employees registered as
+# residents (outreach.queries.employees_registered): one range of this index per
+# enterprise, the active residences naming it as employer, without reading a row.
+# The residents' table carries it for this feature only; the WHERE here and the
+# query's conditions must stay the same for the planner to use it.
+_ACTIVE_EMPLOYED = "status = 'verified' AND move_out IS NULL AND employer IS NOT NULL"
+Index(
+    "ix_residence_employer_active",
+    Residence.employer,
+    sqlite_where=db.text(_ACTIVE_EMPLOYED),
+    postgresql_where=db.text(_ACTIVE_EMPLOYED),
+)

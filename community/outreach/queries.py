@@ -22,8 +22,14 @@ from community.outreach.models import (
     OutreachSignin,
     VisitRequest,
 )
-from community.outreach.permissions import coverage_areas, event_scope, request_scope
-from community.places.models import Building, Room, Site
+from community.outreach.permissions import (
+    coverage_areas,
+    event_scope,
+    publish_areas,
+    request_scope,
+)
+from community.places.models import Site
+from community.places.queries import count_sites
 from community.residents.models import Residence
 
 
@@ -81,7 +87,7 @@ def list_corners(session: Session, user: Any) -> list[OutreachCorner]:
         session.scalars(
             select(OutreachCorner)
             .join(Area, Area.id == OutreachCorner.area_id)
-            .where(coverage_areas(user))
+            .where(publish_areas(user))
             .order_by(OutreachCorner.name)
         )
     )
@@ -183,7 +189,8 @@ def _held(area_ids: Select, since: datetime, kind: str | None = None) -> list:
 def coverage_by_kind(session: Session, area_ids: Select, since: datetime) -> Coverage:
     """Per kind, over the events held (closed) since `since` in the areas: events,
     people reached (their attendance), distinct enterprises and sites visited; the
-    same over every kind; the enterprises and sites of the areas. Four queries."""
+    same over every kind; the enterprises and sites of the areas (the sites from
+    the area counters, places.stored). Four queries."""
     rows = {k: KindCoverage(k) for k in KINDS}
     columns = (
         func.count(OutreachEvent.id),
@@ -203,12 +210,9 @@ def coverage_by_kind(session: Session, area_ids: Select, since: datetime) -> Cov
         .select_from(Organization)
         .where(Organization.kind == "enterprise", Organization.area_id.in_(area_ids))
     )
-    sites_total = session.scalar(
-        select(func.count()).select_from(Site).where(Site.area_id.in_(area_ids))
-    )
     return Coverage(
         enterprises_total=int(enterprises_total or 0),
-        sites_total=int(sites_total or 0),
+        sites_total=int(count_sites(session, area_ids)),
         rows=[rows[k] for k in KINDS],
         any_kind=KindCoverage("", *(int(v) for v in any_values)),
     )
@@ -225,19 +229,30 @@ def _visited(column, since: datetime, kind: str | None):
     return where
 
 
+def employees_registered(enterprise: Any = Organization):
+    """SQL: the active residences (verified, not moved out) naming the enterprise as
+    employer, read from the partial index ix_residence_employer_active (one index
+    range per enterprise, no residence row)."""
+    return (
+        select(func.count())
+        .select_from(Residence)
+        .where(
+            Residence.employer == enterprise.name,
+            Residence.status == "verified",
+            Residence.move_out.is_(None),
+            Residence.employer.is_not(None),
+        )
+        .correlate(enterprise)
+        .scalar_subquery()
+    )
+
+
 def never_visited_enterprises(
     session: Session, area_ids: Select, since: datetime, kind: str | None, limit: int = 20
-) -> tuple[list[tuple[int, str, int]], int]:
+) -> list[tuple[int, str, int]]:
     """Enterprises of the areas with no event of `kind` (any kind: None) held there
-    since `since`, those with most employees registered as residents first (active
-    residences naming the enterprise as employer), and how many in all."""
-    staff = (
-        select(Residence.employer.label("name"), func.count().label("n"))
-        .where(Residence.status == "verified", Residence.move_out.is_(None))
-        .where(Residence.employer.is_not(None))
-        .group_by(Residence.employer)
-        .subquery()
-    )
+    since `since`, those with most employees registered as residents first. One
+    query: an index range per enterprise not visited, none for the others."""
     visited = (
         select(OutreachEvent.id)
         .where(
@@ -246,61 +261,56 @@ def never_visited_enterprises(
         )
         .correlate(Organization)
     )
-    where = [
-        Organization.kind == "enterprise",
-        Organization.area_id.in_(area_ids),
-        ~exists(visited),
-    ]
-    employees = func.coalesce(staff.c.n, 0)
+    employees = employees_registered().label("employees")
     rows = session.execute(
-        select(Organization.id, Organization.name, employees, func.count().over())
-        .outerjoin(staff, staff.c.name == Organization.name)
-        .where(*where)
+        select(Organization.id, Organization.name, employees)
+        .where(
+            Organization.kind == "enterprise",
+            Organization.area_id.in_(area_ids),
+            ~exists(visited),
+        )
         .order_by(employees.desc(), Organization.name, Organization.id)
         .limit(limit)
     ).all()
-    return [(i, n, int(e)) for i, n, e, _t in rows], (rows[0][3] if rows else 0)
+    return [(i, n, int(e)) for i, n, e in rows]
 
 
 def never_visited_sites(
     session: Session, area_ids: Select, since: datetime, kind: str | None, limit: int = 20
-) -> tuple[list[tuple[int, str, int]], int]:
+) -> list[tuple[int, str, int]]:
     """Sites of the areas with no event of `kind` (any: None) held there since
-    `since`, those with most rooms first, and how many in all."""
-    rooms = (
-        select(Building.site_id.label("site_id"), func.count(Room.id).label("n"))
-        .join(Room, Room.building_id == Building.id)
-        .group_by(Building.site_id)
-        .subquery()
-    )
+    `since`, those with most rooms first (the stored room count, read in order from
+    ix_site_rooms: the query stops after a page). One query."""
     visited = (
         select(OutreachEvent.id)
         .where(OutreachEvent.site_id == Site.id, *_visited(OutreachEvent.site_id, since, kind))
         .correlate(Site)
     )
-    count_rooms = func.coalesce(rooms.c.n, 0)
     rows = session.execute(
-        select(Site.id, Site.name, count_rooms, func.count().over())
-        .outerjoin(rooms, rooms.c.site_id == Site.id)
+        select(Site.id, Site.name, Site.room_count)
         .where(Site.area_id.in_(area_ids), ~exists(visited))
-        .order_by(count_rooms.desc(), Site.name, Site.id)
+        .order_by(Site.room_count.desc(), Site.name, Site.id)
         .limit(limit)
     ).all()
-    return [(i, n, int(r)) for i, n, r, _t in rows], (rows[0][3] if rows else 0)
+    return [(i, n, int(r)) for i, n, r in rows]
 
 
 def coverage(
     session: Session, area_ids: Select, today: date, kind: str | None = None, limit: int = 20
 ) -> Coverage:
-    """The coverage page: per kind, and the targets never visited (for `kind`)."""
+    """The coverage page: per kind, and the targets never visited (for `kind`).
+    How many were never visited is the targets of the areas minus those visited,
+    the figures of the table above (a visit counts in the area it was held in, the
+    target's area at the time): no query reads every target to count them."""
     since = since_of(today)
     result = coverage_by_kind(session, area_ids, since)
-    result.never_enterprises, result.never_enterprises_count = never_visited_enterprises(
+    visited = next((r for r in result.rows if r.kind == kind), result.any_kind)
+    result.never_enterprises = never_visited_enterprises(
         session, area_ids, since, kind or None, limit
     )
-    result.never_sites, result.never_sites_count = never_visited_sites(
-        session, area_ids, since, kind or None, limit
-    )
+    result.never_enterprises_count = max(result.enterprises_total - visited.enterprises, 0)
+    result.never_sites = never_visited_sites(session, area_ids, since, kind or None, limit)
+    result.never_sites_count = max(result.sites_total - visited.sites, 0)
     return result
 
 

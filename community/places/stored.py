@@ -11,6 +11,12 @@ an inspection completed, stars approved, an incident recorded, an admission lost
 or a site moved. Rows loaded in bulk without the ORM get them from
 `refresh_stored(session)`, then `rebuild-rollups`.
 
+Room counts. `Site.room_count` (the rooms of its buildings; outreach coverage lists
+the sites never visited largest first) moves by +1/-1 in the flush that inserts,
+deletes or moves a room (an `after_flush` listener, so a concurrent flush adding a
+room to the same site adds to it instead of overwriting it). Rows loaded in bulk
+get theirs from `refresh_room_counts(session)`.
+
 Counters (core.rollups, running totals under TOTAL): the sites of each area, the
 admitted ones and those with N stars. 双无 depends on the day: a site counts from
 its `shuangwu_on`, so its counter is kept under that date (under TOTAL once the
@@ -29,11 +35,13 @@ from typing import Any
 
 from sqlalchemy import Date, bindparam, case, event, func, inspect, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from community.core.rollups import TOTAL, bump, register_source
 from community.core.timeutil import today as local_today
 from community.core.timeutil import utcnow
-from community.places.models import Site
+from community.places.models import Building, Room, Site
 from community.places.queries import SITES_METRIC, shuangwu_from
 
 SITES = SITES_METRIC
@@ -118,6 +126,81 @@ def _keep_sites_in_step(session: Session, flush_context: Any, instances: Any) ->
     for (area_id, month, metric), value in sorted(delta.items()):
         if value:
             bump(session, area_id, month, metric, value)
+
+
+def _building_of(room: Room, before: bool) -> int | None:
+    history = inspect(room).attrs["building_id"].history
+    if before:
+        if history.deleted:
+            return history.deleted[0]
+        return None if history.added else room.building_id
+    return room.building_id
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_room_counts_in_step(session: Session, flush_context: Any) -> None:
+    """+1/-1 on the site of every room inserted, deleted or moved by this flush
+    (session.new/deleted and the attribute histories still show the flush's
+    changes here, and the ids are assigned)."""
+    delta: Counter = Counter()
+    for obj in session.new:
+        if isinstance(obj, Room):
+            delta[obj.building_id] += 1
+    for obj in session.deleted:
+        if isinstance(obj, Room):
+            delta[_building_of(obj, before=True)] -= 1
+    for obj in session.dirty:
+        if isinstance(obj, Room) and inspect(obj).attrs["building_id"].history.has_changes():
+            delta[_building_of(obj, before=True)] -= 1
+            delta[_building_of(obj, before=False)] += 1
+    if not any(delta.values()):
+        return
+    table = Site.__table__
+    connection = session.connection()
+    for building_id, value in sorted((b, v) for b, v in delta.items() if v and b is not None):
+        site = select(Building.site_id).where(Building.id == building_id).scalar_subquery()
+        row = connection.execute(
+            table.update()
+            .where(table.c.id == site)
+            .values(room_count=table.c.room_count + value)
+            .returning(table.c.id, table.c.room_count)
+        ).first()
+        loaded = row and session.identity_map.get(identity_key(Site, row.id))
+        if loaded is not None and row is not None:
+            set_committed_value(loaded, "room_count", row.room_count)
+
+
+def refresh_room_counts(session: Session, site_ids: list[int] | None = None) -> int:
+    """Recount the rooms of every site (or the given ones) after a bulk load that
+    bypassed the ORM, writing the rows that differ; returns their number. Two
+    reads (the rooms per site, in one aggregate; the stored counts) and the writes
+    in batches, like refresh_stored."""
+    rooms = select(Building.site_id, func.count(Room.id)).join(
+        Room, Room.building_id == Building.id
+    )
+    stored = select(Site.id, Site.room_count).order_by(Site.id)
+    if site_ids is not None:
+        rooms = rooms.where(Building.site_id.in_(site_ids))
+        stored = stored.where(Site.id.in_(site_ids))
+    counted = dict(session.execute(rooms.group_by(Building.site_id)).all())
+    changes = [
+        {"site_id": site_id, "v_rooms": counted.get(site_id, 0)}
+        for site_id, count in session.execute(stored)
+        if count != counted.get(site_id, 0)
+    ]
+    table = Site.__table__
+    write = (
+        update(table)
+        .where(table.c.id == bindparam("site_id"))
+        .values(room_count=bindparam("v_rooms"))
+    )
+    for start in range(0, len(changes), 5000):
+        session.execute(write, changes[start : start + 5000])
+    for change in changes:
+        loaded = session.identity_map.get(identity_key(Site, change["site_id"]))
+        if loaded is not None:
+            set_committed_value(loaded, "room_count", change["v_rooms"])
+    return len(changes)
 
 
 class _Row:

@@ -3,7 +3,9 @@
 named on a tenth of them) and 20,000 events held, on PostgreSQL
 (BENCH_DATABASE_URL, whose schema is emptied first). Prints the time of the SQL of
 the coverage page (every statement; the median of several runs) for the district,
-one street and one kind, and the dashboard figure's share.
+one street and one kind, and each statement's share. Rows are loaded with SQL,
+then the stored room counts and the area counters are recomputed as after any
+bulk load (refresh_room_counts, rebuild-rollups).
 
     .venv/bin/python tests/bench/bench_outreach_coverage.py [--residences 1000000]
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/community_bench_outreach ...
@@ -137,29 +139,53 @@ def add_outreach(app, district_id: int, events: int) -> None:
                 started = time.perf_counter()
                 conn.execute(text(sql))
                 print(f"  {label:<11} {time.perf_counter() - started:6.1f} s", flush=True)
+        # What the services keep in step, recomputed for rows loaded without them:
+        # the sites' room counts and the area counters (sites of each area).
+        from community.core.rollups import rebuild
+        from community.places.stored import refresh_room_counts
+
+        started = time.perf_counter()
+        refresh_room_counts(db.session)
+        rebuild(db.session)
+        db.session.commit()
+        print(f"  {'counts':<11} {time.perf_counter() - started:6.1f} s", flush=True)
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
+            conn.execute(text("VACUUM ANALYZE"))
 
 
-def timed(app, area_id: int, kind: str | None, runs: int) -> tuple[float, int]:
-    """Median milliseconds of the coverage page's SQL, and its statements."""
+def timed(app, area_id: int, kind: str | None, runs: int) -> tuple[float, int, list]:
+    """Median milliseconds of the coverage page's SQL, its statements, and each
+    statement's median (milliseconds, its first words)."""
     with app.app_context():
         session = db.session
         area = session.get(Area, area_id)
         count = [0]
+        each: dict[int, list[float]] = {}
+        texts: dict[int, str] = {}
+        clock = [0.0]
 
         def before(*_args):
+            clock[0] = time.perf_counter()
+
+        def after(_conn, _cursor, statement, *_args):
+            n = count[0] % 1000
+            each.setdefault(n, []).append((time.perf_counter() - clock[0]) * 1000)
+            texts[n] = " ".join(statement.split())[:70]
             count[0] += 1
 
         event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
         times = []
         for _ in range(runs):
+            count[0] = 0
             started = time.perf_counter()
             queries.coverage(session, queries.area_ids_for(None, area), today(), kind)
             times.append((time.perf_counter() - started) * 1000)
         event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
         session.rollback()
-        return statistics.median(times), count[0] // runs
+        parts = [(statistics.median(each[n]), texts[n]) for n in sorted(each)]
+        return statistics.median(times), count[0], parts
 
 
 def main() -> None:
@@ -186,8 +212,10 @@ def main() -> None:
         ("district, anti-fraud", district_id, "anti_fraud"),
         ("one street, any kind", street_id, None),
     ):
-        ms, statements = timed(app, area_id, kind, args.runs)
+        ms, statements, parts = timed(app, area_id, kind, args.runs)
         print(f"  {label:<22} {ms:7.1f} ms of SQL ({statements} statements)")
+        for part, statement in parts:
+            print(f"      {part:6.1f} ms  {statement}")
 
 
 if __name__ == "__main__":
