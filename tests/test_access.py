@@ -12,11 +12,11 @@ from contextlib import contextmanager
 
 import pytest
 from flask import url_for
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 
-from community.accounts.models import ORG_KINDS, ROLE_ORG_KINDS, ROLES
+from community.accounts.models import ORG_KINDS, ROLE_ORG_KINDS, ROLES, Membership
 from community.extensions import db
-from tests.access_rules import ANON, LOGIN, expected, modules
+from tests.access_rules import ANON, LOGIN, TEAM_LEAD, expected, modules
 from tests.conftest import PASSWORD, csrf_from
 from tests.factories.accounts import make_area_tree, make_org, make_role_user
 
@@ -29,7 +29,14 @@ def _world(app, who):
         district, street, community = make_area_tree(session)
         orgs = {kind: make_org(session, kind=kind, area=community) for kind in ORG_KINDS}
         user = None
-        if who != ANON:
+        if who == TEAM_LEAD:
+            user = make_role_user(
+                session, "volunteer", password=PASSWORD, org=orgs["volunteer_team"]
+            )
+            session.execute(
+                update(Membership).where(Membership.user_id == user.id).values(lead=True)
+            )
+        elif who != ANON:
             kind = ROLE_ORG_KINDS[who][0]
             user = make_role_user(
                 session,
@@ -84,7 +91,7 @@ def test_every_route_has_an_access_rule(app):
     assert not stale, f"rows for routes that no longer exist: {stale}"
 
 
-@pytest.mark.parametrize("who", [ANON, *ROLES])
+@pytest.mark.parametrize("who", [ANON, *ROLES, TEAM_LEAD])
 def test_route_access_matrix(app, who):
     username, values = _world(app, who)
     client = _client_as(app, username)
@@ -153,7 +160,10 @@ def test_the_get_watch_sees_a_write(app):
 def _request_every_route(app, who, client, rules, values, failures, in_get):
     for rule in rules:
         method, table = EXPECTED[rule.endpoint]
-        wanted = table.get(who, table.get("*") if who != ANON else None)
+        default = table.get("*") if who != ANON else None
+        if who == TEAM_LEAD:
+            default = table.get("volunteer", default)
+        wanted = table.get(who, default)
         in_get.append("/login" if who == ANON else "/")
         token = csrf_from(client.get(in_get[-1]).get_data(as_text=True))
         in_get.clear()

@@ -144,6 +144,10 @@ class MemberForm(OnceForm):
     role = SelectField(
         _l("Role"), choices=choices((r, ROLE_LABELS[r]) for r in ROLES if r != "admin")
     )
+    lead = BooleanField(
+        _l("Team lead"),
+        description=_l("A volunteer team's lead publishes outreach events for the team."),
+    )
 
 
 class AreaRoleForm(OnceForm):

@@ -160,6 +160,15 @@ def org_ids(user: Any, *role_names: str) -> set[int]:
     }
 
 
+def led_teams(user: Any) -> list[Any]:
+    """The volunteer teams (organizations) the user leads."""
+    return [
+        m.organization
+        for m in memberships(user)
+        if m.lead and m.role == "volunteer" and m.organization is not None
+    ]
+
+
 Rule = Callable[[Any, Any], bool]
 _RULES: dict[str, Rule] = {}
 

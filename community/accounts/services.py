@@ -345,13 +345,18 @@ def add_membership(
     role: str,
     organization: Organization | None = None,
     area: Area | None = None,
+    lead: bool = False,
 ) -> Membership:
-    """The role must fit the organization's kind; the same membership never twice."""
+    """The role must fit the organization's kind; the same membership never twice;
+    only a volunteer of a volunteer team can lead it (`lead`). Raises
+    RuleViolation("role"/"area"/"username"/"lead")."""
     if role not in ROLES:
         raise RuleViolation("role", _("Unknown role."))
     kind = organization.kind if organization is not None else None
     if kind not in ROLE_ORG_KINDS[role]:
         raise RuleViolation("role", _("This role cannot be held in this kind of organization."))
+    if lead and (role != "volunteer" or kind != "volunteer_team"):
+        raise RuleViolation("lead", _("Only a volunteer of a volunteer team can lead it."))
     if organization is None and role != "admin" and area is None:
         raise RuleViolation("area", _("Choose the area this role covers."))
     stmt = select(Membership.id).where(Membership.user_id == user.id, Membership.role == role)
@@ -367,6 +372,7 @@ def add_membership(
         organization_id=organization.id if organization else None,
         role=role,
         area_id=area.id if (area is not None and organization is None) else None,
+        lead=bool(lead),
     )
     session.add(membership)
     session.flush()
@@ -382,6 +388,7 @@ def add_membership(
             "org_id": organization.id if organization else None,
             "org": organization.name if organization else None,
             "area_id": membership.area_id,
+            "lead": membership.lead,
         },
     )
     return membership

@@ -297,7 +297,9 @@ def add_member(org_id: int):
         user = services.get_user_by_username(db.session, form.username.data)
         if user is None:
             raise RuleViolation("username", _("No user has this username."))
-        return services.add_membership(db.session, current_user, user, form.role.data, organization)
+        return services.add_membership(
+            db.session, current_user, user, form.role.data, organization, lead=form.lead.data
+        )
 
     return submit(
         form,

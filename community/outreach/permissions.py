@@ -4,8 +4,10 @@ staff them through the linked duty); an enterprise or property company asks for
 visits and sees its own requests and the events held at its premises. The
 attendees' sign-in is public (no account): it has no rule here.
 
-Volunteer team leads: memberships know no lead (a volunteer's membership has no
-such flag, and duty has no notion of one), so no team lead publishes events yet.
+A volunteer team's lead (membership.lead, set where an administrator adds the
+member) publishes events organised by their team, in the team's area subtree, and
+manages them (live count, poster, cancel, close) like the police do theirs; they
+decide no visit request, read no coverage and open no corner.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from community.accounts.permissions import (
     in_areas,
     in_scope_area,
     is_admin,
+    led_teams,
     org_ids,
     rule,
     scope_areas,
@@ -42,9 +45,18 @@ def _nav(user: Any, obj: Any) -> bool:
     return is_admin(user) or has_role(user, *VIEW_ROLES, *REQUEST_ROLES)
 
 
-@rule("outreach.create", "outreach.corner.create", "nav.outreach.coverage")
-def _publishes(user: Any, obj: Any) -> bool:
+@rule("outreach.corner.create", "nav.outreach.coverage")
+def _publishes_for_the_area(user: Any, obj: Any) -> bool:
     return is_admin(user) or has_role(user, *PUBLISH_ROLES)
+
+
+@rule("outreach.create")
+def _publishes(user: Any, obj: Any) -> bool:
+    return _publishes_for_the_area(user, obj) or bool(led_teams(user))
+
+
+def _led_ids(user: Any) -> set[int]:
+    return {team.id for team in led_teams(user)}
 
 
 def _requester_orgs(user: Any) -> set[int]:
@@ -68,7 +80,7 @@ def _manages(user: Any, event: Any) -> bool:
     area, and the members of its organiser other than volunteers."""
     if is_admin(user) or in_scope_area(user, event.area, *PUBLISH_ROLES):
         return True
-    return event.organiser_id in org_ids(user, *PUBLISH_ROLES)
+    return event.organiser_id in org_ids(user, *PUBLISH_ROLES) | _led_ids(user)
 
 
 @rule("outreach.request.create")
@@ -136,34 +148,38 @@ def decides_requests(user: Any, area_id_column):
 
 
 def publish_areas(user: Any):
-    """SQL condition on Area: the areas the user may publish events in."""
+    """SQL condition on Area: the areas the user may publish events in (a team
+    lead: their team's area subtree)."""
+    if is_admin(user):
+        return true()
+    teams = [team.area for team in led_teams(user)]
+    return area_subtree_filter(Area.path, [*scope_areas(user, *PUBLISH_ROLES), *teams])
+
+
+def coverage_areas(user: Any):
+    """SQL condition on Area: the areas whose coverage the user may read (police
+    and coordinators: a team lead reads none)."""
     if is_admin(user):
         return true()
     return area_subtree_filter(Area.path, scope_areas(user, *PUBLISH_ROLES))
 
 
-def coverage_areas(user: Any):
-    """SQL condition on Area: the areas whose coverage the user may read."""
-    return publish_areas(user)
-
-
 def organiser_scope(user: Any):
     """SQL condition on Organization: organisers the user may name — the police
     stations, community offices and volunteer teams of the areas they publish in, or
-    on an ancestor of them, and their own organizations."""
-    own = org_ids(user, *PUBLISH_ROLES)
+    on an ancestor of them, and their own organizations; a team lead names their
+    own team only."""
+    own = org_ids(user, *PUBLISH_ROLES) | _led_ids(user)
     kinds = Organization.kind.in_(ORGANISER_KINDS)
     if is_admin(user):
         return kinds
-    ancestors = {
-        int(part)
-        for a in scope_areas(user, *PUBLISH_ROLES)
-        for part in a.path.strip("/").split("/")
-        if part
-    }
+    areas = scope_areas(user, *PUBLISH_ROLES)
+    if not areas:
+        return kinds & Organization.id.in_(own)
+    ancestors = {int(part) for a in areas for part in a.path.strip("/").split("/") if part}
     return kinds & or_(
         Organization.id.in_(own),
-        Organization.area_id.in_(select(Area.id).where(publish_areas(user))),
+        Organization.area_id.in_(select(Area.id).where(coverage_areas(user))),
         Organization.area_id.in_(ancestors),
     )
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 ANON = "anonymous"
 LOGIN = "login"
+# A volunteer leading the world's volunteer team (membership.lead): rows that do
+# not name it expect what they expect of a volunteer.
+TEAM_LEAD = "team_lead"
 
 
 def modules():

@@ -1,5 +1,6 @@
 """Access rows for the outreach routes. The world's event is published in the
-world's community, organised by its police station, held at its enterprise (so
+world's community, organised by its volunteer team (whose lead, TEAM_LEAD, manages
+it as the police do; the team's other volunteers see it), held at its enterprise (so
 the enterprise sees it) and starting in ten minutes (its sign-in is open); it has
 no photo. A visit request of the enterprise waits. POSTs carry only the CSRF
 token: closing without a hand count and declining without a reason are 422 for
@@ -11,22 +12,31 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.access_rules import ANON, LOGIN
+from tests.access_rules import ANON, LOGIN, TEAM_LEAD
 from tests.factories.outreach import make_event, make_request
 
 PUBLISHERS = {"admin": 200, "police": 200, "coordinator": 200}
 VIEWERS = {**PUBLISHERS, "volunteer": 200, "enterprise": 200}
 SEES_NOT_MANAGES = {"volunteer": 403, "enterprise": 403}
+# The lead of the event's organiser: publishes and manages the team's events; no
+# coverage, corners or requests (a volunteer there).
+LEADS = {TEAM_LEAD: 200}
 
 EXPECTED = {
     "outreach.index": (
         "GET",
         {ANON: LOGIN, **VIEWERS, "property_manager": 200, "*": 403},
     ),
-    "outreach.new": ("GET", {ANON: LOGIN, **PUBLISHERS, "*": 403}),
+    "outreach.new": ("GET", {ANON: LOGIN, **PUBLISHERS, **LEADS, "*": 403}),
     "outreach.show": ("GET", {ANON: LOGIN, **VIEWERS, "*": 404}),
-    "outreach.count": ("GET", {ANON: LOGIN, **PUBLISHERS, **SEES_NOT_MANAGES, "*": 404}),
-    "outreach.poster": ("GET", {ANON: LOGIN, **PUBLISHERS, **SEES_NOT_MANAGES, "*": 404}),
+    "outreach.count": (
+        "GET",
+        {ANON: LOGIN, **PUBLISHERS, **SEES_NOT_MANAGES, **LEADS, "*": 404},
+    ),
+    "outreach.poster": (
+        "GET",
+        {ANON: LOGIN, **PUBLISHERS, **SEES_NOT_MANAGES, **LEADS, "*": 404},
+    ),
     "outreach.photo": ("GET", {ANON: LOGIN, "*": 404}),
     "outreach.close": (
         "POST",
@@ -36,6 +46,7 @@ EXPECTED = {
             "police": 422,
             "coordinator": 422,
             **SEES_NOT_MANAGES,
+            TEAM_LEAD: 422,
             "*": 404,
         },
     ),
@@ -47,6 +58,7 @@ EXPECTED = {
             "police": 303,
             "coordinator": 303,
             **SEES_NOT_MANAGES,
+            TEAM_LEAD: 303,
             "*": 404,
         },
     ),
@@ -78,7 +90,7 @@ def world(session, ctx):
     event = make_event(
         session,
         area=ctx["community"],
-        organiser=orgs["police_station"],
+        organiser=orgs["volunteer_team"],
         target="enterprise",
         enterprise=orgs["enterprise"],
         starts_in=timedelta(minutes=10),
