@@ -107,11 +107,13 @@ def purge_everything(session, now=None) -> list[str]:
     """Delete what is kept only for a while: one-time form tokens older than a day,
     moved-out residents' personal data, mediation parties' personal data
     MEDIATION_PARTY_RETENTION_DAYS after their case closed, route positions older
-    than TRACK_RETENTION_DAYS and import files older than IMPORT_RETENTION_HOURS.
+    than TRACK_RETENTION_DAYS, import files older than IMPORT_RETENTION_HOURS and the
+    names attendees gave at outreach events ended OUTREACH_NAME_RETENTION_DAYS ago.
     Commits. What `flask purge-expired` and the worker's job run; lines for the log."""
     from community.core.once import purge_expired as purge_tokens
     from community.duty.services.tracks import purge_tracks
     from community.mediation.services import purge_expired_parties
+    from community.outreach.services import purge_signin_names
     from community.residents.imports import purge_import_files
     from community.residents.services import purge_expired_residents
 
@@ -119,6 +121,7 @@ def purge_everything(session, now=None) -> list[str]:
     people = purge_expired_residents(session)
     parties = purge_expired_parties(session)
     tracks = purge_tracks(session, now)
+    names = purge_signin_names(session, now)
     files = purge_import_files()  # before the commit: with STORAGE_BACKEND=database
     session.commit()  # its deletes are rows of this session
     config = current_app.config
@@ -129,6 +132,8 @@ def purge_everything(session, now=None) -> list[str]:
         f"{config['MEDIATION_PARTY_RETENTION_DAYS']} days ago): {parties}",
         f"import files deleted (after {config['IMPORT_RETENTION_HOURS']} hours): {files}",
         f"route positions deleted (after {config['TRACK_RETENTION_DAYS']} days): {tracks}",
+        f"outreach sign-in names erased (after {config['OUTREACH_NAME_RETENTION_DAYS']} days): "
+        f"{names}",
     ]
 
 

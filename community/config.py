@@ -147,6 +147,10 @@ class Config:
     # Positions of the routes walked on duty (personal data) are deleted this many
     # days after they arrived (flask purge-expired, the worker's purge job).
     TRACK_RETENTION_DAYS = _int("TRACK_RETENTION_DAYS", 30)
+    # The free-text names attendees gave when signing in to an outreach event are
+    # erased this many days after the event ended (flask purge-expired, the
+    # worker's purge job); the sign-ins stay counted.
+    OUTREACH_NAME_RETENTION_DAYS = _int("OUTREACH_NAME_RETENTION_DAYS", 90)
     # Self-declarations (/declare/<token>, public) per client address.
     DECLARE_RATE_LIMIT = os.environ.get("DECLARE_RATE_LIMIT", "10/hour;30/day")
     # Status look-ups by reference number (/declare/status, public) per client address.

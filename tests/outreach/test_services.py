@@ -451,3 +451,27 @@ def test_the_database_refuses_overlapping_corner_bookings(session, w):
         hours=1,
     )
     assert cancelled.id
+
+
+def test_attendees_names_are_erased_after_the_retention_the_sign_ins_stay(
+    session, w, evening, frozen_clock, app
+):
+    frozen_clock("2026-12-10 19:05")
+    services.sign_in(session, evening, nonce="a" * 20, device="a" * 20, name="李四", employer="A厂")
+    services.sign_in(session, evening, nonce="b" * 20, device="b" * 20)
+    later = make_event(session, area=w.community, starts_in=timedelta(days=30))
+    services.sign_in(
+        session, later, nonce="c" * 20, device="c" * 20, name="王五", now=later.starts_at
+    )
+    days = app.config["OUTREACH_NAME_RETENTION_DAYS"]
+    ended = evening.ends_at
+    assert services.purge_signin_names(session, ended + timedelta(days=days - 1)) == 0
+    assert services.purge_signin_names(session, ended + timedelta(days=days, minutes=1)) == 1
+    session.expire_all()
+    names = dict(session.execute(select(OutreachSignin.device, OutreachSignin.name)).all())
+    assert names == {"a" * 20: None, "b" * 20: None, "c" * 20: "王五"}
+    assert queries.live_count(session, evening.id).signins == 2
+    employer = session.scalar(
+        select(OutreachSignin.employer).where(OutreachSignin.device == "a" * 20)
+    )
+    assert employer == "A厂"

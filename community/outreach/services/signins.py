@@ -3,8 +3,9 @@ counted once."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -143,3 +144,19 @@ def count_signins(session: Session, event_id: int) -> int:
         )
         or 0
     )
+
+
+def purge_signin_names(session: Session, now: datetime | None = None) -> int:
+    """Erase the free-text names given at sign-in to the events that ended more than
+    OUTREACH_NAME_RETENTION_DAYS ago; the sign-ins (and every count) stay. Returns
+    the number of names erased."""
+    days = int(current_app.config["OUTREACH_NAME_RETENTION_DAYS"])
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    ended = select(OutreachEvent.id).where(OutreachEvent.ends_at < cutoff)
+    result = session.execute(
+        update(OutreachSignin)
+        .where(OutreachSignin.name.is_not(None), OutreachSignin.event_id.in_(ended))
+        .values(name=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
