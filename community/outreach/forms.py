@@ -104,6 +104,19 @@ class EventForm(OnceForm):
     request_id = HiddenField()
 
 
+class EventEditForm(FlaskForm):
+    """What changes before an event starts: its time, place and speakers."""
+
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format=TIME_FORMAT, validators=[InputRequired(), InDayRange()]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"), format=TIME_FORMAT, validators=[InputRequired(), InDayRange()]
+    )
+    place = StringField(_l("School or place"), validators=[Optional(), Length(max=200)])
+    speakers = StringField(_l("Speakers"), validators=[Optional(), Length(max=200)])
+
+
 class CloseForm(FlaskForm):
     hand_count = IntegerField(
         _l("People counted by hand (not signed in)"),

@@ -5,6 +5,7 @@ requests, coverage, an enterprise's visits and experience corners."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
 from flask import abort, request, url_for
 from flask_babel import gettext as _
@@ -18,7 +19,7 @@ from community.core.forms import EmptyForm, choices
 from community.core.htmx import render, submit
 from community.core.once import once, reads_first
 from community.core.pagination import parse_page
-from community.core.timeutil import to_utc, today, utcnow
+from community.core.timeutil import to_local, to_utc, today, utcnow
 from community.core.urls import public_url
 from community.core.validators import is_id
 from community.extensions import db
@@ -29,6 +30,7 @@ from community.outreach.forms import (
     CornerForm,
     CoverageForm,
     DeclineForm,
+    EventEditForm,
     EventForm,
     RequestForm,
 )
@@ -226,6 +228,7 @@ def _event_page(
         opens=opens,
         closes=closes,
         can_close=manages and event.status == "published" and event.starts_at <= now,
+        can_edit=manages and event.status == "published" and event.starts_at > now,
         can_cancel=manages and event.status == "published",
         close_form=close_form or CloseForm(formdata=None),
         cancel_form=EmptyForm(formdata=None),
@@ -241,6 +244,55 @@ def _event_page(
 @login_required
 def show(event_id: int):
     return _event_page(_event_or_404(event_id))
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_id: int):
+    """Time, place and speakers of an event not started yet: whoever manages it
+    (its publisher among them)."""
+    event = _event_or_404(event_id)
+    authorize_or_403("outreach.manage", event)
+    if request.method == "GET":
+        return _edit_page(event, EventEditForm(obj=_edit_values(event)))
+    form = EventEditForm()
+    return submit(
+        form,
+        lambda: services.update_event(
+            db.session,
+            current_user,
+            event,
+            starts_at=to_utc(form.starts_at.data) if form.starts_at.data else None,
+            ends_at=to_utc(form.ends_at.data) if form.ends_at.data else None,
+            place=form.place.data or "",
+            speakers=form.speakers.data or "",
+        ),
+        page=lambda **kw: _edit_page(event, form, **kw),
+        message=_("Event changed."),
+        location=url_for("outreach.show", event_id=event.id),
+    )
+
+
+def _edit_values(event: OutreachEvent):
+    return SimpleNamespace(
+        starts_at=to_local(event.starts_at),
+        ends_at=to_local(event.ends_at),
+        place=event.place,
+        speakers=event.speakers,
+    )
+
+
+def _edit_page(event: OutreachEvent, form: EventEditForm, status: int = 200, conflict=None):
+    return render(
+        "outreach/edit.html",
+        "edit_form",
+        event=event,
+        form=form,
+        editable=event.status == "published" and event.starts_at > utcnow(),
+        conflict=conflict,
+        status=status,
+        **LABELS,
+    )
 
 
 @bp.route("/events/<int:event_id>/count")

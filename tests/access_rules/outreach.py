@@ -38,6 +38,10 @@ EXPECTED = {
         {ANON: LOGIN, **PUBLISHERS, **SEES_NOT_MANAGES, **LEADS, "*": 404},
     ),
     "outreach.photo": ("GET", {ANON: LOGIN, "*": 404}),
+    "outreach.edit": (
+        "GET",
+        {ANON: LOGIN, **PUBLISHERS, **SEES_NOT_MANAGES, **LEADS, "*": 404},
+    ),
     "outreach.close": (
         "POST",
         {

@@ -18,11 +18,21 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from community.assessments.criteria import add_months
-from community.core.timeutil import today
+from community.core.timeutil import to_local, today, utcnow
 from tests.conftest import PASSWORD
 from tests.factories.residents import id_number
 
 Data = Callable[[dict], dict]
+
+
+def _event_move(v: dict) -> dict:
+    """The world's event moved to the same hours two days later, new speakers."""
+    start = to_local(utcnow()).replace(second=0, microsecond=0) + timedelta(days=2)
+    return {
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "speakers": "王警官",
+    }
 
 
 def _csv(v: dict) -> dict:
@@ -340,6 +350,7 @@ CASES: dict[str, tuple[str, dict, Data, int, str]] = {
         "the world's event starts in ten minutes: not held yet",
     ),
     "outreach.cancel": ("police", {}, lambda v: {}, 303, ""),
+    "outreach.edit": ("police", {}, _event_move, 303, ""),
     "outreach.signin": ("volunteer", {}, lambda v: {"nonce": "sweep-nonce-0123456789"}, 303, ""),
     "outreach.answer": (
         "volunteer",

@@ -26,6 +26,7 @@ from community.outreach.services.events import (
     close_event,
     corner_conflict,
     publish_event,
+    update_event,
 )
 from community.outreach.services.requests import decline_request, request_visit
 from community.outreach.services.signins import (
@@ -54,6 +55,7 @@ __all__ = [
     "first_signin",
     "purge_signin_names",
     "publish_event",
+    "update_event",
     "request_visit",
     "sign_in",
     "signin_open",

@@ -15,8 +15,9 @@ SIGNIN_OPENS = timedelta(minutes=30)
 SIGNIN_CLOSES = timedelta(hours=2)
 MAX_HOURS = 24
 
-PUBLISHED, CLOSED, CANCELLED, REQUESTED, SCHEDULED, DECLINED, CORNER = (
+PUBLISHED, CHANGED, CLOSED, CANCELLED, REQUESTED, SCHEDULED, DECLINED, CORNER = (
     "outreach_published",
+    "outreach_changed",
     "outreach_closed",
     "outreach_cancelled",
     "outreach_requested",
@@ -27,6 +28,7 @@ PUBLISHED, CLOSED, CANCELLED, REQUESTED, SCHEDULED, DECLINED, CORNER = (
 audit.register_actions(
     {
         PUBLISHED: _l("Outreach event published"),
+        CHANGED: _l("Outreach event changed"),
         CLOSED: _l("Outreach event closed"),
         CANCELLED: _l("Outreach event cancelled"),
         REQUESTED: _l("Outreach visit requested"),

@@ -29,10 +29,12 @@ from community.outreach.models import (
 from community.outreach.permissions import organiser_scope, publish_areas
 from community.outreach.services.common import (
     CANCELLED,
+    CHANGED,
     CLOSED,
     MAX_HOURS,
     PUBLISHED,
     span,
+    when,
 )
 from community.outreach.services.requests import _schedule, _waiting_request
 from community.outreach.services.signins import count_signins
@@ -134,8 +136,14 @@ def _check_corner(session: Session, actor: Any, data: EventInput, errors: list):
     if corner is None:
         errors.append(("corner_id", _("Choose an experience corner of your areas.")))
         return None
-    if data.starts_at and data.ends_at and data.ends_at > data.starts_at:
-        start, end = to_local(data.starts_at), to_local(data.ends_at)
+    _check_hours(corner, data.starts_at, data.ends_at, errors)
+    return corner
+
+
+def _check_hours(corner: OutreachCorner, starts_at, ends_at, errors: list) -> None:
+    """A group visit lies within one day's opening hours of the corner."""
+    if starts_at and ends_at and ends_at > starts_at:
+        start, end = to_local(starts_at), to_local(ends_at)
         if start.date() != end.date() or start.time() < corner.opens or end.time() > corner.closes:
             errors.append(
                 (
@@ -147,7 +155,6 @@ def _check_corner(session: Session, actor: Any, data: EventInput, errors: list):
                     ),
                 )
             )
-    return corner
 
 
 def corner_conflict(
@@ -296,6 +303,105 @@ def publish_event(session: Session, actor: Any, data: EventInput) -> OutreachEve
     )
     if visit is not None:
         _schedule(session, actor, visit, event)
+    session.flush()
+    return event
+
+
+def _time_errors(starts_at, ends_at) -> list[tuple[str, str]]:
+    errors = []
+    if starts_at is None:
+        errors.append(("starts_at", _("Give the start (YYYY-MM-DDTHH:MM).")))
+    if ends_at is None:
+        errors.append(("ends_at", _("Give the end (YYYY-MM-DDTHH:MM).")))
+    elif starts_at is not None and ends_at <= starts_at:
+        errors.append(("ends_at", _("The end must come after the start.")))
+    elif starts_at is not None and ends_at - starts_at > timedelta(hours=MAX_HOURS):
+        errors.append(("ends_at", _("An event lasts at most 24 hours.")))
+    return errors
+
+
+def update_event(
+    session: Session,
+    actor: Any,
+    event: OutreachEvent,
+    *,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    place: str = "",
+    speakers: str = "",
+    now: datetime | None = None,
+) -> OutreachEvent:
+    """Change a published event's time, place and speakers before it starts. The
+    new start lies in the future; a school or other place keeps a name; an event
+    staffed through a duty keeps its time (its volunteers claimed those hours:
+    cancel it and publish again to move it); a corner visit stays within the
+    corner's hours and overlaps no other booking (Conflict naming it; the database
+    refuses one too). One conditional UPDATE: Conflict when the event was closed or
+    cancelled, or started, meanwhile. RuleViolation on starts_at, ends_at, place."""
+    now = now or utcnow()
+    errors = _time_errors(starts_at, ends_at)
+    if starts_at is not None and starts_at <= now:
+        errors.append(("starts_at", _("The start must lie in the future.")))
+    place = " ".join((place or "").split())[:200]
+    if event.target in ("school", "place") and not place:
+        errors.append(("place", _("Name the school or place.")))
+    moved = (starts_at, ends_at) != (event.starts_at, event.ends_at)
+    if event.duty_id is not None and moved:
+        errors.append(
+            (
+                "starts_at",
+                _(
+                    "Volunteers claimed this event's duty for its time: cancel the event "
+                    "and publish it again to move it."
+                ),
+            )
+        )
+    corner = session.get(OutreachCorner, event.corner_id) if event.corner_id else None
+    if corner is not None:
+        _check_hours(corner, starts_at, ends_at, errors)
+    if errors:
+        raise RuleViolation.several(errors)
+    if corner is not None and moved:
+        other = corner_conflict(session, corner.id, starts_at, ends_at, skip=event.id)
+        if other is not None:
+            raise Conflict(_overlap_message(other))
+    before = {"starts_at": when(event.starts_at), "place": event.place, "speakers": event.speakers}
+    values = {
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "place": (place or None) if event.target in ("school", "place", "area") else event.place,
+        "speakers": " ".join((speakers or "").split())[:200] or None,
+    }
+    try:
+        with session.begin_nested():
+            result = session.execute(
+                update(OutreachEvent)
+                .where(
+                    OutreachEvent.id == event.id,
+                    OutreachEvent.status == "published",
+                    OutreachEvent.starts_at > now,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:
+        # Another booking of the corner landed meanwhile (the database's guarantee).
+        other = (
+            corner_conflict(session, corner.id, starts_at, ends_at, skip=event.id)
+            if corner is not None
+            else None
+        )
+        if other is None:
+            raise
+        raise Conflict(_overlap_message(other)) from None
+    finally:
+        session.expire(event, list(values) + ["status"])
+    if result.rowcount != 1:
+        raise Conflict(
+            _("This event was closed or cancelled, or has started: it can no longer be changed.")
+        )
+    after = {"starts_at": when(starts_at), "place": values["place"], "speakers": values["speakers"]}
+    audit.record(session, actor, CHANGED, event, {"from": before, "to": after})
     session.flush()
     return event
 
