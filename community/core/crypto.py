@@ -12,6 +12,7 @@ import functools
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
@@ -70,6 +71,12 @@ def lookup_hash(value: str) -> str:
     return hmac.new(
         _lookup_key(_key()), value.strip().upper().encode("utf-8"), hashlib.sha256
     ).hexdigest()
+
+
+def lookup_hasher() -> Callable[[str], str]:
+    """lookup_hash with its key looked up once, for many values (an import's chunk)."""
+    key, new, digest = _lookup_key(_key()), hmac.new, hashlib.sha256
+    return lambda value: new(key, value.strip().upper().encode("utf-8"), digest).hexdigest()
 
 
 class EncryptedString(TypeDecorator):

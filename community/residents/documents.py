@@ -66,10 +66,15 @@ def is_foreign(document_type: str | None) -> bool:
     return document_type in FOREIGN_DOCUMENTS
 
 
+_SPACES_DASHES = re.compile(r"[\s-]+")
+
+
 def normalize_number(value: str) -> str:
     """Full-width characters read as ASCII, spaces and dashes dropped, upper case."""
-    value = unicodedata.normalize("NFKC", value or "")
-    return re.sub(r"[\s-]+", "", value).upper()
+    value = value or ""
+    if not value.isascii():  # NFKC leaves ASCII as it is
+        value = unicodedata.normalize("NFKC", value)
+    return _SPACES_DASHES.sub("", value).upper()
 
 
 def countries() -> dict[str, str]:

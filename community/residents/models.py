@@ -27,6 +27,24 @@ def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
+# Random bytes to reference characters for new_references: a byte below 250 (10 x 25)
+# is a uniform pick of the alphabet (byte % 25); the few above are dropped.
+_PICK = bytes(ord(REFERENCE_ALPHABET[b % len(REFERENCE_ALPHABET)]) for b in range(256))
+_DROPPED = bytes(range(256 - 256 % len(REFERENCE_ALPHABET), 256))
+
+
+def new_references(count: int) -> list[str]:
+    """`count` references as new_reference makes them (uniform over the alphabet, from
+    the system's CSPRNG), drawn from a few reads of random bytes: an import's chunk
+    would otherwise ask for random bits ten times per row."""
+    needed = count * REFERENCE_LENGTH
+    text = b""
+    while len(text) < needed:
+        text += secrets.token_bytes(needed - len(text) + 64).translate(_PICK, _DROPPED)
+    letters = text[:needed].decode("ascii")
+    return [letters[i : i + REFERENCE_LENGTH] for i in range(0, needed, REFERENCE_LENGTH)]
+
+
 class Person(db.Model):
     """One resident, as their ID number identifies them: the number encrypted at
     rest (core.crypto), `id_hash` (HMAC of the normalized number) to find the same

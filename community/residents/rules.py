@@ -6,16 +6,18 @@ person in a room, and the values and audit detail a report writes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import any_, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from community.core.crypto import lookup_hash, mask_id_number
+from community.core.crypto import lookup_hash, lookup_hasher, mask_id_number
 from community.core.errors import Conflict, RuleViolation
 from community.core.validators import normalize_phone, phone_error
 from community.places.models import Room
@@ -61,6 +63,68 @@ def clean_report(
     given) brings the number, the holder's gender and birth date, and the keyed
     hash the person is found by (`hash`). `spreadsheet`: the row comes from an
     imported file (a number Excel mangled is named so)."""
+    data, errors = _checked_report(
+        lookup_hash,
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        move_in=move_in,
+        hometown=hometown,
+        employer=employer,
+        phone_required=phone_required,
+        today=today,
+        document_type=document_type,
+        nationality=nationality,
+        latin_name=latin_name,
+        gender=gender,
+        birth_date=birth_date,
+        spreadsheet=spreadsheet,
+    )
+    if errors:
+        raise RuleViolation.several(errors)
+    return data
+
+
+def clean_reports(
+    reports: Iterable[dict[str, Any]],
+    *,
+    phone_required: bool,
+    today: date,
+    spreadsheet: bool = False,
+) -> Iterator[tuple[dict[str, Any], list[tuple[str | None, str]]]]:
+    """clean_report of many reports at once (a chunk of an import; each a dict of
+    clean_report's fields): per report, in order, its cleaned fields and no errors,
+    or the errors per field that clean_report's RuleViolation names — the same
+    checks and words, the keyed hash's key looked up once for them all."""
+    hash_of = lookup_hasher()
+    for report in reports:
+        yield _checked_report(
+            hash_of,
+            phone_required=phone_required,
+            today=today,
+            spreadsheet=spreadsheet,
+            **report,
+        )
+
+
+def _checked_report(
+    hash_of: Callable[[str], str],
+    *,
+    name: str,
+    id_number: str,
+    phone: str | None,
+    move_in: date | None,
+    hometown: str | None,
+    employer: str | None,
+    phone_required: bool,
+    today: date,
+    document_type: str | None = None,
+    nationality: str | None = None,
+    latin_name: str | None = None,
+    gender: str | None = None,
+    birth_date: date | None = None,
+    spreadsheet: bool = False,
+) -> tuple[dict[str, Any], list[tuple[str | None, str]]]:
     errors: list[tuple[str | None, str]] = []
     document, document_errors = documents.check(
         kind=document_type,
@@ -83,8 +147,10 @@ def clean_report(
     phone = normalize_phone(phone or "") or None
     if phone is None and phone_required:
         errors.append(("phone", _("Enter a mobile number.")))
-    elif phone is not None and phone_error(phone):
-        errors.append(("phone", phone_error(phone)))
+    elif phone is not None:
+        message = phone_error(phone)
+        if message:
+            errors.append(("phone", message))
     if move_in is None:
         errors.append(("move_in", _("Enter the move-in date (YYYY-MM-DD).")))
     elif move_in > today:
@@ -98,17 +164,17 @@ def clean_report(
     if employer and len(employer) > 120:
         errors.append(("employer", _("At most 120 characters.")))
     if errors:
-        raise RuleViolation.several(errors)
+        return {}, errors
     return {
         "name": name,
         "id_number": document.number,
         "document": document,
-        "hash": lookup_hash(documents.lookup_key(document)),
+        "hash": hash_of(documents.lookup_key(document)),
         "phone": phone,
         "move_in": move_in,
         "hometown": hometown,
         "employer": employer,
-    }
+    }, errors
 
 
 # The report's field rules, for the spreadsheet import too (one place).
@@ -140,6 +206,19 @@ def _insert_new(session: Session):
     return insert(Person.__table__).on_conflict_do_nothing(index_elements=["id_hash"])
 
 
+def among(session: Session, column: Any, values: Iterable[Any]) -> Any:
+    """`column IN values` for thousands of values (an import's chunk) as one
+    parameter: `= ANY(array)` on PostgreSQL, `IN (SELECT value FROM json_each(...))`
+    on SQLite (both seek the column's index per value). An IN list binds each value
+    on its own, and rendering and sending 2,000 parameters per query costs more than
+    the query."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    listed = select(literal_column("value")).select_from(func.json_each(json.dumps(values)))
+    return column.in_(listed.scalar_subquery())
+
+
 def add_people(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Create the people of `rows` (person_values) that do not exist yet, under the
     unique id_hash: one INSERT ... ON CONFLICT DO NOTHING, so a person created
@@ -150,7 +229,7 @@ def add_people(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
         return {}
     session.execute(_insert_new(session), rows)
     hashes = [r["id_hash"] for r in rows]
-    found = select(Person.id_hash, Person.id).where(Person.id_hash.in_(hashes))
+    found = select(Person.id_hash, Person.id).where(among(session, Person.id_hash, hashes))
     return dict(session.execute(found).all())
 
 

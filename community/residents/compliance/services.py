@@ -85,31 +85,40 @@ def record_reports(session: Session, reports: Iterable[LedgerReport]) -> int:
     month and kind, so a chunk of 2,000 imported rows costs a handful of
     statements. Returns how many lines were written."""
     config = current_app.config
+    points = {True: int(config["POINTS_LATE"]), False: int(config["POINTS_TIMELY"])}
+    now = utcnow()
     lines: list[dict[str, Any]] = []
     counted: dict[tuple[int, date, bool], int] = {}
     proposals: dict[tuple[tuple[str, int], date], int] = {}
+    # A chunk's reports come from a few sites: each site's target is read once.
+    targets: dict[tuple[int, str | None], dict[str, int] | None] = {}
     for report in reports:
-        target = ledger_target(report.site, report.channel)
+        site = report.site
+        found = (site.id, report.channel)
+        if found not in targets:
+            targets[found] = ledger_target(site, report.channel)
+        target = targets[found]
         if target is None:
             continue
         month = report.reported_on.replace(day=1)
+        late = bool(report.late)
         lines.append(
             {
                 "user_id": target.get("user_id"),
                 "organization_id": target.get("organization_id"),
                 "residence_id": report.residence_id,
                 "event": report.event,
-                "site_id": report.site.id,
+                "site_id": found[0],
                 "month": month,
-                "points": int(config["POINTS_LATE" if report.late else "POINTS_TIMELY"]),
-                "reason": "late" if report.late else "timely",
-                "created_at": utcnow(),
+                "points": points[late],
+                "reason": "late" if late else "timely",
+                "created_at": now,
             }
         )
-        key = (report.site.area_id, month, report.late)
+        key = (site.area_id, month, report.late)
         counted[key] = counted.get(key, 0) + 1
-        if report.late:
-            proposals.setdefault((next(iter(target.items())), month), report.site.area_id)
+        if late:
+            proposals.setdefault((next(iter(target.items())), month), site.area_id)
     if not lines:
         return 0
     session.execute(PointsEntry.__table__.insert(), lines)

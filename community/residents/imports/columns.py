@@ -155,10 +155,13 @@ class Layout:
 
     def cells(self, row: list[str]) -> list[str]:
         """A row's cells in FIELDS order ("" for a column the file does not have)."""
-        return [
-            row[i] if i is not None and i < len(row) else ""
-            for i in (self.positions.get(f) for f in FIELDS)
-        ]
+        width = len(row)
+        return [row[i] if i is not None and i < width else "" for i in self.indexes]
+
+    @functools.cached_property
+    def indexes(self) -> list[int | None]:
+        """The column of each field, in FIELDS order (None: the file has none)."""
+        return [self.positions.get(f) for f in FIELDS]
 
 
 def names_a_field(row: list[str]) -> bool:

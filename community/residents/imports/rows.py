@@ -4,7 +4,8 @@ command line (import_file) and the web import's worker steps (services) alike.
 The file's first row names its columns (columns.py: the contract header
 files.HEADER, or Chinese names, in any order; the identity document's columns are
 optional). Every row is validated in Python with the report rules of
-residents.rules (clean_report: the same messages as the report form; dates read
+residents.rules (clean_reports, a chunk at a time: clean_report's checks and
+messages, the report form's; dates read
 by core.validators.read_date, as the forms' date fields read them, or as Excel
 serial numbers: columns.read_day; blocking_status: the same duplicate rule);
 valid rows are written with bulk Core inserts in chunks (the column types still
@@ -29,7 +30,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from community.accounts.permissions import can
 from community.core.audit import client_address
@@ -37,14 +38,14 @@ from community.core.errors import Conflict, RuleViolation
 from community.core.models import AuditEvent
 from community.core.timeutil import today as local_today
 from community.core.timeutil import utcnow
-from community.places.models import Room, Site
+from community.places.models import Building, Room, Site
 from community.residents import rules, services
 from community.residents.compliance.services import LedgerReport, record_reports
 from community.residents.imports import columns, files, queries
 from community.residents.imports.columns import FIELDS
 from community.residents.imports.files import CHUNK, Problem
 from community.residents.imports.permissions import import_channel
-from community.residents.models import Person, Residence, new_reference
+from community.residents.models import Person, Residence, new_references
 from community.residents.permissions import earning_channel
 
 
@@ -98,11 +99,12 @@ class _Place:
     # The channel the ledger counts (compliance.services.record_reports): the importer's own
     # when they run the site, None for an enterprise or an administrator's load.
     earns: str | None = None
-    rooms: dict[tuple[str, str], Room] = field(default_factory=dict)
+    # (building, room) as the file's cells read them -> the room's id.
+    rooms: dict[tuple[str, str], int] = field(default_factory=dict)
     error: str | None = None
 
 
-def room_of(rooms: dict[tuple[str, str], Room], building: str, room: str) -> Room | None:
+def room_of(rooms: dict[tuple[str, str], int], building: str, room: str) -> int | None:
     """The room a row names: its building and room cells, or the room cell written
     building/room as the template's list writes it (template.room_label), with the
     building cell empty or the same building."""
@@ -118,14 +120,28 @@ def room_of(rooms: dict[tuple[str, str], Room], building: str, room: str) -> Roo
 
 
 class Importer:
-    """Imports rows for `user`; keeps the sites (with their rooms) it looked up, so a
-    chunk costs a handful of queries whatever its size."""
+    """Imports rows for `user`; keeps the sites (with their rooms' ids) it looked up,
+    so a chunk costs a handful of queries whatever its size."""
 
     def __init__(self, session: Session, user: Any, today: date | None = None):
         self.session = session
         self.user = user
         self.today = today or local_today()
         self.places: dict[str, _Place] = {}
+        self.rooms: dict[int, Room] = {}
+
+    def _room(self, room_id: int) -> Room:
+        """The room with its building (a refused duplicate's message, a police report):
+        loaded only for those rows, never for the chunk."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            room = self.session.scalars(
+                select(Room)
+                .where(Room.id == room_id)
+                .options(joinedload(Room.building).joinedload(Building.site))
+            ).one()
+            self.rooms[room_id] = room
+        return room
 
     def _place(self, raw: str) -> _Place:
         place = self.places.get(raw)
@@ -133,7 +149,7 @@ class Importer:
             return place
         site = None
         if raw.isdigit() and len(raw) < 10:
-            site = queries.site_with_rooms(self.session, int(raw))
+            site = self.session.get(Site, int(raw))
         if site is None or not can(self.user, "residence.view_site", site):
             place = _Place(None, error=_("No site with this number (%(id)s).", id=raw[:20]))
         elif not can(self.user, "residence.import", site):
@@ -141,82 +157,95 @@ class Importer:
         else:
             place = _Place(site, import_channel(self.user, site), earning_channel(self.user, site))
             # Compared as the file's cells are read (full-width letters as ASCII).
-            for building in site.buildings:
-                for room in building.rooms:
-                    key = (_cleaned("building", building.name), _cleaned("room", room.number))
-                    place.rooms[key] = room
+            for room_id, building, number in queries.site_rooms(self.session, site.id):
+                place.rooms[(_cleaned("building", building), _cleaned("room", number))] = room_id
         self.places[raw] = place
         return place
 
-    def _validate(self, line: int, cells: list[str], result: ImportResult) -> dict | None:
-        """The row's report, or None with its problems added to `result`."""
-        # Rows files written before the document's columns hold the contract's only.
-        cells = list(cells) + [""] * (len(FIELDS) - len(cells))
-        values = {f: _cleaned(f, c) for f, c in zip(FIELDS, cells, strict=False)}
-        place = self._place(values["site_id"])
-        if place.site is None:
-            result.refuse(line, place.error or "", "site_id", values["site_id"])
-            return None
-        room = room_of(place.rooms, values["building"], values["room"])
-        if room is None:
-            message = _(
-                "No room %(room)s in building %(building)s at this site.",
-                room=values["room"][:30],
-                building=values["building"][:60],
+    def _validate(
+        self, rows: list[tuple[int, list[str]]], result: ImportResult
+    ) -> list[tuple[int, dict]]:
+        """The chunk's valid rows with their reports (line, report); each invalid
+        row's problems added to `result`. The rows' cells are cleaned already, as files
+        reads them (files._data_rows, the rows file written from them). The report
+        rules run on the whole chunk at once (rules.clean_reports: the form's rule
+        and words, row by row)."""
+        rows_read: list[tuple[int, dict[str, str], _Place, int, dict[str, Any], list]] = []
+        reports: list[dict[str, Any]] = []
+        width = len(FIELDS)
+        for line, cells in rows:
+            # Rows files written before the document's columns hold the contract's only.
+            if len(cells) < width:
+                cells = list(cells) + [""] * (width - len(cells))
+            values = dict(zip(FIELDS, cells, strict=False))
+            place = self._place(values["site_id"])
+            if place.site is None:
+                result.refuse(line, place.error or "", "site_id", values["site_id"])
+                continue
+            room_id = room_of(place.rooms, values["building"], values["room"])
+            if room_id is None:
+                message = _(
+                    "No room %(room)s in building %(building)s at this site.",
+                    room=values["room"][:30],
+                    building=values["building"][:60],
+                )
+                result.refuse(line, message, "room", values["room"])
+                continue
+            # The form's date reader: an unreadable date says which forms are read
+            # (the report rules would only ask for a date).
+            moved_in, date_problem = columns.read_day(values["move_in"])
+            born, birth_problem = (
+                columns.read_day(values["birth_date"]) if values["birth_date"] else (None, None)
             )
-            result.refuse(line, message, "room", values["room"])
-            return None
-        # The form's date reader: an unreadable date says which forms are read
-        # (the report rules would only ask for a date).
-        moved_in, date_problem = columns.read_day(values["move_in"])
-        born, birth_problem = columns.read_day(values["birth_date"])
-        document = {
-            "document_type": columns.document_type_of(values["document_type"]),
-            "nationality": columns.country_of(values["nationality"]),
-            "latin_name": values["latin_name"] or None,
-            "gender": columns.gender_of(values["gender"]),
-            "birth_date": born,
-        }
-        errors: list[tuple[str | None, str]] = []
-        try:
-            data = rules.clean_report(
-                name=values["name"],
-                id_number=values["id_number"],
-                phone=values["phone"],
-                move_in=moved_in,
-                hometown=values["hometown"],
-                employer=values["employer"],
-                phone_required=False,
-                today=self.today,
-                spreadsheet=True,
-                **document,
+            document = {
+                "document_type": columns.document_type_of(values["document_type"]),
+                "nationality": columns.country_of(values["nationality"]),
+                "latin_name": values["latin_name"] or None,
+                "gender": columns.gender_of(values["gender"]),
+                "birth_date": born,
+            }
+            dates = [("move_in", date_problem), ("birth_date", birth_problem)]
+            rows_read.append((line, values, place, room_id, document, dates))
+            reports.append(
+                {
+                    "name": values["name"],
+                    "id_number": values["id_number"],
+                    "phone": values["phone"],
+                    "move_in": moved_in,
+                    "hometown": values["hometown"],
+                    "employer": values["employer"],
+                    **document,
+                }
             )
-        except RuleViolation as exc:
-            errors = list(exc.errors)
-        for column, problem in (("move_in", date_problem), ("birth_date", birth_problem)):
-            if problem:
-                errors = [(f, m) for f, m in errors if f != column] + [(column, problem)]
-        if errors:
-            for column, message in errors:
-                result.refuse(line, message, column or "", values.get(column or "", ""))
-            return None
-        data.update(
-            room=room,
-            site=place.site,
-            channel=place.channel,
-            earns=place.earns,
-            document_fields=document,
+        checked = rules.clean_reports(
+            reports, phone_required=False, today=self.today, spreadsheet=True
         )
-        return data
+        good: list[tuple[int, dict]] = []
+        for (line, values, place, room_id, document, dates), (data, errors) in zip(
+            rows_read, checked, strict=True
+        ):
+            for column, problem in dates:
+                if problem:
+                    errors = [(f, m) for f, m in errors if f != column] + [(column, problem)]
+            if errors:
+                for column, message in errors:
+                    result.refuse(line, message, column or "", values.get(column or "", ""))
+                continue
+            data.update(
+                room_id=room_id,
+                site=place.site,
+                channel=place.channel,
+                earns=place.earns,
+                document_fields=document,
+            )
+            good.append((line, data))
+        return good
 
     def run(self, rows: list[tuple[int, list[str]]]) -> ImportResult:
-        """Validate and write one chunk of rows; flushes, never commits."""
+        """Validate and write one chunk of rows (line, cells in FIELDS order as files
+        reads them: cleaned); flushes, never commits."""
         result = ImportResult(total=len(rows))
-        good: list[tuple[int, dict]] = []
-        for line, cells in rows:
-            data = self._validate(line, cells, result)
-            if data is not None:
-                good.append((line, data))
+        good = self._validate(rows, result)
         police = [(n, d) for n, d in good if d["channel"] == "police"]
         bulk = [(n, d) for n, d in good if d["channel"] != "police"]
         if bulk:
@@ -236,7 +265,7 @@ class Importer:
                 services.report_residence(
                     self.session,
                     self.user,
-                    data["room"],
+                    self._room(data["room_id"]),
                     name=data["name"],
                     id_number=data["id_number"],
                     phone=data["phone"],
@@ -261,7 +290,7 @@ class Importer:
                 .join(Person)
                 .where(
                     Person.id_hash == data["hash"],
-                    Residence.room_id == data["room"].id,
+                    Residence.room_id == data["room_id"],
                     Residence.move_in == data["move_in"],
                     Residence.status.in_(rules.LIVE_STATES),
                 )
@@ -275,7 +304,9 @@ class Importer:
         hashes = {d["hash"] for _n, d in good}
         known = dict(
             session.execute(
-                select(Person.id_hash, Person.id).where(Person.id_hash.in_(hashes))
+                select(Person.id_hash, Person.id).where(
+                    rules.among(session, Person.id_hash, hashes)
+                )
             ).all()
         )
         stays: dict[tuple[int, int], list[tuple[Any, Any, str]]] = {}
@@ -288,7 +319,7 @@ class Importer:
                     Residence.move_out,
                     Residence.status,
                 ).where(
-                    Residence.person_id.in_(known.values()),
+                    rules.among(session, Residence.person_id, known.values()),
                     Residence.status.in_(rules.LIVE_STATES),
                 )
             ):
@@ -296,21 +327,22 @@ class Importer:
         seen: dict[tuple[str, int], date] = {}
         keep: list[tuple[int, dict]] = []
         for line, data in good:
-            key = (data["hash"], data["room"].id)
+            key = (data["hash"], data["room_id"])
             if key in seen:
                 if seen[key] == data["move_in"]:
                     result.already += 1
                 else:
                     self._refuse_duplicate(result, line, data, "pending")
                 continue
-            earlier = stays.get((known.get(data["hash"]), data["room"].id), [])
-            if any(m == data["move_in"] for m, _o, _s in earlier):
-                result.already += 1
-                continue
-            blocking = rules.blocking_status((o, s) for _m, o, s in earlier)
-            if blocking:
-                self._refuse_duplicate(result, line, data, blocking)
-                continue
+            earlier = stays.get((known.get(data["hash"]), data["room_id"]))
+            if earlier:
+                if any(m == data["move_in"] for m, _o, _s in earlier):
+                    result.already += 1
+                    continue
+                blocking = rules.blocking_status((o, s) for _m, o, s in earlier)
+                if blocking:
+                    self._refuse_duplicate(result, line, data, blocking)
+                    continue
             seen[key] = data["move_in"]
             keep.append((line, data))
         if not keep:
@@ -324,34 +356,34 @@ class Importer:
             # A person another import or report created meanwhile is kept (add_people).
             known.update(rules.add_people(session, list(new.values())))
         table = Residence.__table__
+        references = new_references(len(keep))
         rows = [
             {
                 **rules.residence_values(
                     d,
                     known[d["hash"]],
-                    d["room"].id,
+                    d["room_id"],
                     channel=d["channel"],
                     reporter_id=self.user.id,
                     now=now,
                     reported_on=self.today,
                 ),
-                "move_out": None,
-                "reason": None,
-                "verified_by_id": None,
-                "verified_at": None,
-                "reference": new_reference(),
+                # move_out, reason, verified_by_id and verified_at are left out
+                # (NULL): fewer parameters per row in the executemany.
+                "reference": reference,
             }
-            for _n, d in keep
+            for (_n, d), reference in zip(keep, references, strict=True)
         ]
         # One executemany, no RETURNING: SQLite has no sentinel for a RETURNING in the
         # rows' order (SQLAlchemy then sends one INSERT per row) and psycopg parses
         # each page of thousands of placeholders in Python. The ids come back by the
         # rows' unique references.
         session.execute(table.insert(), rows)
-        references = [r["reference"] for r in rows]
         by_reference = dict(
             session.execute(
-                select(table.c.reference, table.c.id).where(table.c.reference.in_(references))
+                select(table.c.reference, table.c.id).where(
+                    rules.among(session, table.c.reference, references)
+                )
             ).all()
         )
         ids = [by_reference[r] for r in references]
@@ -383,7 +415,7 @@ class Importer:
 
     def _refuse_duplicate(self, result: ImportResult, line: int, data: dict, status: str) -> None:
         try:
-            rules.refuse_duplicate(data["room"], data["id_number"], status)
+            rules.refuse_duplicate(self._room(data["room_id"]), data["id_number"], status)
         except Conflict as exc:
             result.refuse(line, exc.message, "id_number", data["id_number"])
 
@@ -396,7 +428,8 @@ def import_rows(
     today: date | None = None,
     chunk: int = CHUNK,
 ) -> ImportResult:
-    """Import every row (validated, written in chunks); flushes, never commits."""
+    """Import every row (line, cells in FIELDS order, cleaned as files reads them:
+    files.read_rows) validated and written in chunks; flushes, never commits."""
     importer = Importer(session, user, today)
     result = ImportResult()
     for batch in files.chunks(rows, chunk):
