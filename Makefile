@@ -116,7 +116,7 @@ test: install-dev chromium lint audit
 # pages per crawl, many more generated examples.
 test-deep: install-dev chromium
 	SWEEP_DEEP=1 CRAWL_MAX_PAGES=600 CRAWL_MAX_VARIANTS=8 CRAWL_MAX_PER_SHAPE=20 \
-		scripts/test_suites.sh tests/sweeps
+		scripts/test_suites.sh tests/sweeps tests/core/test_input_sweep.py
 
 # wrk drives the benchmark (Debian package; installed when missing and root).
 wrk:
