@@ -68,6 +68,38 @@ def _init_sqlite_transactions(app: Flask) -> None:
                 event.listen(engine, "begin", _sqlite_begin)
 
 
+def _cache_ensure_sync(app: Flask) -> None:
+    """Flask asks `ensure_sync` about every hook and view on every request (fifteen
+    times a page), and each answer inspects the function's code flags; a function
+    does not turn into a coroutine function later, so the answer is kept per process."""
+    ask = app.ensure_sync
+    plain: dict[Any, bool] = {}
+
+    def ensure_sync(func):
+        try:
+            known = plain.get(func)
+        except TypeError:  # an unhashable callable: ask every time
+            return ask(func)
+        if known:
+            return func
+        synced = ask(func)
+        if known is None:
+            plain[func] = synced is func
+        return synced
+
+    app.ensure_sync = ensure_sync
+
+
+def _init_data_version(app: Flask) -> None:
+    """Every writing transaction replaces the data version's token (core.writes)."""
+    from community.core.writes import init_versions
+    from community.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            init_versions(engine)
+
+
 def _load_instance_config(app: Flask) -> None:
     """instance/config.py (written by `make run`) holds this machine's local keys;
     a setting given in the environment wins over it."""
@@ -130,6 +162,7 @@ def create_app(config: Any = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    _cache_ensure_sync(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_errors(app)
@@ -156,6 +189,7 @@ def _init_extensions(app: Flask) -> None:
     init_logs(app)  # the request id before any other hook, the request line at the end
     db.init_app(app)
     _init_sqlite_transactions(app)
+    _init_data_version(app)
     migrate.init_app(
         app,
         db,

@@ -17,10 +17,12 @@ from flask import Flask, Response, current_app, g, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import user_loaded_from_cookie
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from community.accounts.models import LoginFailure, User
+from community.core.writes import first_with_data_token
 from community.extensions import db, login_manager
 
 log = logging.getLogger("community")
@@ -39,10 +41,19 @@ def load_user(user_id: str) -> User | None:
         uid, version = int(raw_id), int(raw_version)
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, uid)
+    user = _get_user(uid)
     if user is None or not user.active or user.session_version != version:
         return None
     return user
+
+
+def _get_user(uid: int) -> User | None:
+    """db.session.get(User, uid), reading the data token in the same statement
+    (core.writes: the navigation of the page is kept under it)."""
+    found = db.session.identity_map.get(identity_key(User, uid))
+    if found is not None and not inspect(found).expired_attributes:
+        return found  # as session.get: no statement for a loaded user
+    return first_with_data_token(db.session, select(User).where(User.id == uid))
 
 
 def fresh_session() -> None:

@@ -126,3 +126,15 @@ class StoredFileChunk(db.Model):
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DataVersion(db.Model):
+    """One row: a token replaced by a new random number in every transaction that
+    writes (core.writes), so a per-process cache keyed by it (the navigation of
+    each user, core.nav) is never served after a change, by whoever made it. Random,
+    not a counter: a rolled-back transaction's value is never issued again."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)

@@ -12,11 +12,15 @@ the first PRIMARY_MAX of the primary entries they see."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, request, url_for
 from flask_babel import get_locale
+
+from community.core.timeutil import today
+from community.core.writes import data_token, has_written
+from community.extensions import db
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ _HREFS: dict[tuple[str, str], str] = {}
 # catalogues do not change). Keyed by the entry, not its endpoint: one registered
 # again (tests do) gets its own.
 _LABELS: dict[tuple[int, str], tuple[NavEntry, str]] = {}
-# request.environ key of the entries each user of the request sees (see _visible_entries).
+# request.environ key of what each user of the request sees (see _user_nav).
 _VISIBLE_KEY = "community.nav_visible"
 
 
@@ -69,24 +73,81 @@ def register_nav(
     primary: int | None = None,
     primary_when: Callable[[Any], bool] | None = None,
 ) -> None:
+    global _generation
     _NAV[endpoint] = NavEntry(endpoint, label, order, visible, badge, primary, primary_when)
+    _generation += 1
 
 
-def _visible_entries(user: Any) -> list[NavEntry]:
-    """The entries `user` sees, in order: decided once per request and user (the page's
-    bar and its badges ask both), never across requests (a membership may change)."""
+@dataclass
+class _UserNav:
+    """What one user's pages show of the navigation, under the data token it was
+    decided at (None: decided inside a transaction that wrote; kept for that request
+    only). `badges`: endpoint -> count, filled by the first page that shows them."""
+
+    token: int | None
+    entries: list[NavEntry]
+    items: list[NavItem]
+    badges: dict[str, int] = field(default_factory=dict)
+
+
+# app.extensions key of the per-process cache: (user id, locale, script root, local
+# date, registry) -> _UserNav. Valid while the data token is the one it was decided
+# at: every write replaces the token (core.writes), so a changed membership, role,
+# organization or review item, by whoever, ends every user's copy in every process.
+# The date is in the key because review counts (inspections due today) move with it.
+_CACHE_KEY = "community.nav_cache"
+_CACHE_MAX = 10_000  # users; past it the cache starts again (a few KB each)
+# Bumped by register_nav: an entry added or replaced (tests do) decides anew.
+_generation = 0
+
+
+def _user_nav(user: Any) -> _UserNav:
+    """The entries `user` sees, in order, their items and badge counts: decided once
+    per request and user (the page's bar and its badges ask both), and kept across
+    requests while the data token is unchanged (see _CACHE_KEY)."""
+    unwrap = getattr(user, "_get_current_object", None)  # current_user: one memo with its user
+    if unwrap is not None:
+        user = unwrap()
+    locale = str(get_locale())
     memo = request.environ.setdefault(_VISIBLE_KEY, {})
-    found = memo.get(id(user))
+    found = memo.get((id(user), locale))
     if found is not None and found[0] is user:
         return found[1]
+    user_id = getattr(user, "id", None)
+    token = data_token(db.session) if isinstance(user_id, int) else None
+    cache = key = None
+    if token is not None:
+        cache = current_app.extensions.setdefault(_CACHE_KEY, {})
+        key = (user_id, locale, request.script_root, today(), id(_NAV), _generation)
+        cached = cache.get(key)
+        if cached is not None and cached.token == token:
+            memo[(id(user), locale)] = (user, cached)
+            return cached
+    decided = _decide(user, token, locale)
+    if cache is not None:
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = decided
+    memo[(id(user), locale)] = (user, decided)
+    return decided
+
+
+def _decide(user: Any, token: int | None, locale: str) -> _UserNav:
     views = current_app.view_functions
     entries = [
         e
         for e in sorted(_NAV.values(), key=lambda e: e.order)
         if e.endpoint in views and e.visible(user)
     ]
-    memo[id(user)] = (user, entries)
-    return entries
+    ranked = sorted(
+        (rank, e.order, e.endpoint) for e in entries if (rank := e.primary_rank(user)) is not None
+    )
+    primary = {endpoint for _, _, endpoint in ranked[:PRIMARY_MAX]}
+    items = [
+        NavItem(e.endpoint, _href(e.endpoint), _label(e, locale), e.endpoint in primary)
+        for e in entries
+    ]
+    return _UserNav(token, entries, items)
 
 
 def forget_visible() -> None:
@@ -119,16 +180,7 @@ def nav_items(user: Any) -> list[NavItem]:
     PRIMARY_MAX best ranked primary entries; none when logged out."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    entries = _visible_entries(user)
-    ranked = sorted(
-        (rank, e.order, e.endpoint) for e in entries if (rank := e.primary_rank(user)) is not None
-    )
-    primary = {endpoint for _, _, endpoint in ranked[:PRIMARY_MAX]}
-    locale = str(get_locale())
-    return [
-        NavItem(e.endpoint, _href(e.endpoint), _label(e, locale), e.endpoint in primary)
-        for e in entries
-    ]
+    return _user_nav(user).items
 
 
 # A count above this shows as "99+" (badges, the start page's counts): whoever
@@ -166,11 +218,18 @@ def nav_badges(user: Any) -> dict[str, NavBadge]:
     if user is None or not getattr(user, "is_authenticated", False):
         return {}
     values = request.environ.get(_VALUES_KEY, {})
+    decided = _user_nav(user)
     found = {}
-    for e in _visible_entries(user):
+    for e in decided.entries:
         if e.badge:
             value = values.get(e.endpoint)
-            found[_href(e.endpoint)] = NavBadge(
-                badge_id(e.endpoint), e.badge(user) if value is None else value
-            )
+            if value is None:
+                value = decided.badges.get(e.endpoint)
+            if value is None:
+                value = e.badge(user)
+                # Kept for the next pages at this token, unless this request wrote
+                # since it was decided (what it counts now is its own state).
+                if decided.token is None or not has_written(db.session):
+                    decided.badges[e.endpoint] = value
+            found[_href(e.endpoint)] = NavBadge(badge_id(e.endpoint), value)
     return found
