@@ -7,7 +7,12 @@ destinations, the bell and a menu with every entry. An entry that may be such a
 destination says so with `primary=<rank>` (lower first), and, when only some of
 those who see it use it that often, `primary_when=<predicate>` (again a
 permission rule: who publishes duties, who registers sites). A person's bar shows
-the first PRIMARY_MAX of the primary entries they see."""
+the first PRIMARY_MAX of the primary entries they see.
+
+What a user sees (entries, bar, badge counts) is kept per process under the data
+version (core.writes) and the local date: `visible`, `primary_when` and `badge` may
+depend on the user, the database and the local date, nothing else (not the hour,
+not the request)."""
 
 from __future__ import annotations
 

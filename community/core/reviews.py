@@ -19,7 +19,10 @@ A kind gives the queue:
   extra columns are passed on to
   `describe`. The queue wraps it in a subquery (UNION ALL of every kind for the
   page, `WHERE id IN (...)` to load the rows shown), so it must not be ordered
-  or limited. `pending_select(...)` starts it with the columns labelled;
+  or limited. `pending_select(...)` starts it with the columns labelled. What it
+  selects may depend on the user, the database and the local date (`today()`),
+  nothing finer: the navigation's badge counts it once per data version and day
+  (core.nav);
 - `get(session, id)`: the object (None for an id no row can have: `by_id`), and
   the permission actions that guard it: `view_action` (404 when refused) and
   `decide_action` (403 when refused);
