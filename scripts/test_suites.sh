@@ -6,12 +6,18 @@
 # both runs' failures and summary lines (what a CI log's tail shows).
 # TEST_SERIAL=1 runs them one after the other, printing as they go.
 # Extra arguments go to pytest (e.g. scripts/test_suites.sh tests/sweeps).
+# The browser tests (tests/browser: Chromium at 360 px against a live server) run in
+# the SQLite suite only: they drive the same views whose database work both suites
+# test over HTTP, and ran a fifth of the PostgreSQL suite's time; PG_BROWSER=1 runs
+# them on PostgreSQL too.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=".venv/bin/pytest"
 
 run_sqlite() { env -u TEST_DATABASE_URL "$PYTEST" -q "$@"; }
-run_pg() { "$PYTEST" -q "$@"; }
+pg_extra=(--ignore=tests/browser)
+[ "${PG_BROWSER:-}" = "1" ] && pg_extra=()
+run_pg() { "$PYTEST" -q "${pg_extra[@]}" "$@"; }
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
     echo "== test suite on SQLite"
